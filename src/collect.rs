@@ -1,0 +1,272 @@
+//! [`Collector`]: folds a stream of chunks into a [`ChatReply`] with [`Usage`].
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
+use crate::error::{Error, ErrorKind, Result};
+use crate::pricing::CostBasis;
+use crate::stream::{ChatStream, StreamInfo};
+
+/// A whole reply: the text and what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ChatReply {
+    /// The reply text: every text delta, concatenated.
+    pub text: String,
+    /// The model's reasoning, if it sent any (not part of `text`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reasoning: String,
+    /// The provider's name.
+    pub provider: String,
+    /// The model that answered (as the server named it, else as requested).
+    pub model: String,
+    /// Why generation stopped.
+    pub finish_reason: FinishReason,
+    /// Tokens, time and cost.
+    pub usage: Usage,
+    /// The server's own timings, when it reports them (Ollama).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_timings: Option<ServerTimings>,
+}
+
+/// Tokens, time and cost of one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Usage {
+    /// Prompt tokens.
+    pub tokens_in: u64,
+    /// Generated tokens (reasoning included, as providers bill it).
+    pub tokens_out: u64,
+    /// Milliseconds from the call to the final chunk.
+    pub latency_ms: f64,
+    /// Cost in micro-USD (1,000,000 = $1). See `cost_basis` for what a 0 means.
+    pub usd_micros: u64,
+    /// Milliseconds from the call to the first non-empty text delta; `None` if there was no text.
+    pub ttft_ms: Option<f64>,
+    /// `true` when the provider reported no token counts and they were estimated
+    /// (about 4 characters per token).
+    pub tokens_estimated: bool,
+    /// What `usd_micros` is based on: the price table, a free provider, or an unknown price.
+    pub cost_basis: CostBasis,
+}
+
+/// Folds chunks into a [`ChatReply`]. [`LlmStreamProvider::chat`](crate::LlmStreamProvider::chat)
+/// uses one; apps that show tokens live can feed their own and get the same reply and
+/// usage at the end.
+///
+/// ```
+/// use futures::StreamExt;
+/// use theory_llm::{Chunk, Collector, LlmStreamProvider, MockProvider};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> theory_llm::Result<()> {
+/// let llm = MockProvider::builder().reply("Hi there").build();
+/// let mut stream = llm.stream_chat("Hello".into());
+/// let mut collector = Collector::for_stream(&stream);
+/// while let Some(chunk) = stream.next().await {
+///     let chunk = chunk?;
+///     if let Chunk::Text(text) = &chunk {
+///         print!("{text}"); // live display
+///     }
+///     collector.push(&chunk);
+/// }
+/// let reply = collector.finish()?;
+/// assert_eq!(reply.text, "Hi there");
+/// assert!(reply.usage.ttft_ms.unwrap() <= reply.usage.latency_ms);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Collector {
+    info: StreamInfo,
+    started: Instant,
+    text: String,
+    reasoning: String,
+    first_text: Option<Instant>,
+    finished: Option<(Finish, Instant)>,
+    /// Characters of text and reasoning seen, for the token estimate.
+    out_chars: u64,
+}
+
+impl Collector {
+    /// A collector for `stream`, timing from the call that made the stream.
+    pub fn for_stream(stream: &ChatStream) -> Collector {
+        Collector::with_start(stream.info().clone(), stream.started_at())
+    }
+
+    /// A collector for a stream described by `info`, timing from now.
+    pub fn new(info: StreamInfo) -> Collector {
+        Collector::with_start(info, Instant::now())
+    }
+
+    /// A collector for a stream described by `info`, timing from `started`.
+    pub fn with_start(info: StreamInfo, started: Instant) -> Collector {
+        Collector {
+            info,
+            started,
+            text: String::new(),
+            reasoning: String::new(),
+            first_text: None,
+            finished: None,
+            out_chars: 0,
+        }
+    }
+
+    /// Takes one chunk. The time of the first text and of the finish are read from the
+    /// clock here, so push chunks as they arrive.
+    pub fn push(&mut self, chunk: &Chunk) {
+        match chunk {
+            Chunk::Text(text) => {
+                if text.is_empty() {
+                    return;
+                }
+                if self.first_text.is_none() {
+                    self.first_text = Some(Instant::now());
+                }
+                self.out_chars += text.chars().count() as u64;
+                self.text.push_str(text);
+            }
+            Chunk::Reasoning(text) => {
+                self.out_chars += text.chars().count() as u64;
+                self.reasoning.push_str(text);
+            }
+            Chunk::Finish(finish) => {
+                if self.finished.is_none() {
+                    self.finished = Some((finish.clone(), Instant::now()));
+                }
+            }
+        }
+    }
+
+    /// The text so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The reply, once a finish chunk has been pushed.
+    ///
+    /// # Errors
+    /// A `protocol` error if no finish was pushed (the stream ended early, so the reply
+    /// would be silently truncated).
+    pub fn finish(self) -> Result<ChatReply> {
+        let Some((finish, finished_at)) = self.finished else {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "the {} reply has no finish chunk, so it may be truncated: push every chunk of the stream before calling finish()",
+                    self.info.provider
+                ),
+            ));
+        };
+        let ms = |t: Instant| t.saturating_duration_since(self.started).as_secs_f64() * 1000.0;
+        let estimated = finish.tokens_in.is_none() || finish.tokens_out.is_none();
+        let tokens_in = finish.tokens_in.unwrap_or(self.info.prompt_tokens_estimate);
+        let tokens_out = finish
+            .tokens_out
+            .unwrap_or_else(|| self.out_chars.div_ceil(4)); // as estimate_tokens()
+        let (usd_micros, cost_basis) = self.info.pricing.cost(tokens_in, tokens_out);
+        let usage = Usage {
+            tokens_in,
+            tokens_out,
+            latency_ms: ms(finished_at),
+            usd_micros,
+            ttft_ms: self.first_text.map(ms),
+            tokens_estimated: estimated,
+            cost_basis,
+        };
+        Ok(ChatReply {
+            text: self.text,
+            reasoning: self.reasoning,
+            provider: self.info.provider,
+            model: finish.model.unwrap_or(self.info.model),
+            finish_reason: finish.reason,
+            usage,
+            server_timings: finish.timings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::{Price, Pricing};
+    use std::time::Duration;
+
+    fn info(pricing: Pricing) -> StreamInfo {
+        StreamInfo::new("p", "m")
+            .with_pricing(pricing)
+            .with_prompt_tokens_estimate(7)
+    }
+
+    #[test]
+    fn finish_is_required() {
+        let c = Collector::new(info(Pricing::Free));
+        assert_eq!(c.finish().unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn reported_counts_are_used_and_priced() {
+        let mut c = Collector::new(info(Pricing::Metered(Price::from_nanos_per_token(1000, 2000))));
+        c.push(&Chunk::Text("Hel".into()));
+        c.push(&Chunk::Text("".into()));
+        c.push(&Chunk::Text("lo".into()));
+        c.push(&Chunk::Finish(
+            Finish::new(FinishReason::Length)
+                .with_tokens(Some(10), Some(2))
+                .with_model("m-2024-01-01"),
+        ));
+        let r = c.finish().unwrap();
+        assert_eq!(r.text, "Hello");
+        assert_eq!(r.model, "m-2024-01-01");
+        assert_eq!(r.finish_reason, FinishReason::Length);
+        assert_eq!((r.usage.tokens_in, r.usage.tokens_out), (10, 2));
+        assert_eq!(r.usage.usd_micros, 14);
+        assert_eq!(r.usage.cost_basis, CostBasis::PriceTable);
+        assert!(!r.usage.tokens_estimated);
+    }
+
+    #[test]
+    fn missing_counts_are_estimated_and_flagged() {
+        let mut c = Collector::new(info(Pricing::Unknown));
+        c.push(&Chunk::Reasoning("think".into()));
+        c.push(&Chunk::Text("abcdefgh".into()));
+        c.push(&Chunk::Finish(Finish::new(FinishReason::Stop)));
+        let r = c.finish().unwrap();
+        assert!(r.usage.tokens_estimated);
+        assert_eq!(r.usage.tokens_in, 7);
+        assert_eq!(r.usage.tokens_out, 4); // 13 chars / 4, rounded up
+        assert_eq!(r.reasoning, "think");
+        assert_eq!(r.usage.cost_basis, CostBasis::UnknownPrice);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ttft_and_latency_follow_the_clock() {
+        let mut c = Collector::new(info(Pricing::Free));
+        tokio::time::advance(Duration::from_millis(30)).await;
+        c.push(&Chunk::Reasoning("hmm".into()));
+        tokio::time::advance(Duration::from_millis(70)).await;
+        c.push(&Chunk::Text("a".into()));
+        tokio::time::advance(Duration::from_millis(400)).await;
+        c.push(&Chunk::Finish(Finish::new(FinishReason::Stop)));
+        let r = c.finish().unwrap();
+        assert_eq!(r.usage.ttft_ms, Some(100.0));
+        assert_eq!(r.usage.latency_ms, 500.0);
+    }
+
+    #[test]
+    fn json_has_the_documented_field_names() {
+        let mut c = Collector::new(info(Pricing::Free));
+        c.push(&Chunk::Finish(Finish::new(FinishReason::Stop).with_tokens(Some(1), Some(0))));
+        let v = serde_json::to_value(c.finish().unwrap()).unwrap();
+        for key in ["text", "provider", "model", "finish_reason", "usage"] {
+            assert!(v.get(key).is_some(), "{key} missing in {v}");
+        }
+        for key in ["tokens_in", "tokens_out", "latency_ms", "usd_micros", "ttft_ms"] {
+            assert!(v["usage"].get(key).is_some(), "usage.{key} missing in {v}");
+        }
+        assert!(v["usage"]["ttft_ms"].is_null());
+        assert_eq!(v["usage"]["cost_basis"], "free");
+        assert!(v.get("reasoning").is_none());
+    }
+}

@@ -1,0 +1,301 @@
+//! The one error type of the crate: [`Error`], classified by [`ErrorKind`].
+//!
+//! Every message says what failed and what to do next, and keeps the server's
+//! own words when there are any. Secrets (API keys) are scrubbed before they
+//! can reach a message.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// `Result<T, theory_llm::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is: the value to match on.
+///
+/// Serialized in `snake_case` (`"model_not_found"`), as the CLI's `--json` output shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The provider cannot be used: not configured (a missing API key), or not reachable
+    /// (connection refused, DNS failure).
+    ProviderUnavailable,
+    /// The provider does not know the model (for Ollama: it has not been pulled).
+    ModelNotFound,
+    /// The credentials were refused (HTTP 401/403).
+    Auth,
+    /// Too many requests, or the quota is used up (HTTP 429).
+    RateLimited,
+    /// The request was rejected as invalid, by the SDK before sending or by the server (HTTP 400/422).
+    InvalidRequest,
+    /// The server failed (HTTP 5xx, or an error event inside the stream).
+    Server,
+    /// The connection failed or was cut after the request was sent.
+    Network,
+    /// A time limit was exceeded (connect, first chunk, idle gap, or total deadline).
+    Timeout,
+    /// The server sent something the SDK cannot understand (malformed stream, truncated body).
+    Protocol,
+    /// The work was cancelled before it finished.
+    Cancelled,
+}
+
+impl ErrorKind {
+    /// The `snake_case` name, as serialized: `"rate_limited"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ProviderUnavailable => "provider_unavailable",
+            ErrorKind::ModelNotFound => "model_not_found",
+            ErrorKind::Auth => "auth",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::Server => "server",
+            ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from a provider or from the SDK itself.
+///
+/// Match on [`Error::kind`]; show the error with `Display`, which says what failed
+/// and what to do next. `Error` is `Send + Sync + 'static`, cheap to move (one
+/// pointer), and carries no type of the HTTP or JSON libraries in its API: the
+/// underlying cause, if any, is available through [`std::error::Error::source`].
+///
+/// ```
+/// use theory_llm::{Error, ErrorKind};
+///
+/// let err = Error::new(ErrorKind::RateLimited, "openai rate limit reached. Retry in 20 s.")
+///     .with_status(429);
+/// assert_eq!(err.kind(), ErrorKind::RateLimited);
+/// assert_eq!(err.status(), Some(429));
+/// assert_eq!(err.to_string(), "openai rate limit reached. Retry in 20 s.");
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// A new error of `kind` with a message that says what failed and what to do.
+    ///
+    /// Custom providers use this to report their failures.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                retry_after: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// Attaches the HTTP status the server answered with.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Error {
+        self.inner.status = Some(status);
+        self
+    }
+
+    /// Attaches the underlying cause (kept out of the message, reachable through `source()`).
+    #[must_use]
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Error {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    /// Attaches how long the server asked the client to wait before retrying.
+    #[must_use]
+    pub fn with_retry_after(mut self, delay: Duration) -> Error {
+        self.inner.retry_after = Some(delay);
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status of the response that carried the error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The message: what failed, the server's own words when there are any, and what to do.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// How long the server asked the client to wait before retrying (`Retry-After`), if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// Replaces every occurrence of `secret` in the message by a redaction marker.
+    ///
+    /// Used on messages built from server replies, which may echo a credential back.
+    #[must_use]
+    pub(crate) fn redact(mut self, secret: &str) -> Error {
+        self.inner.message = redact(&self.inner.message, secret);
+        self
+    }
+
+    /// Prefixes the message with context, keeping kind, status and source.
+    #[must_use]
+    pub(crate) fn context(mut self, prefix: &str) -> Error {
+        self.inner.message = format!("{prefix}{}", self.inner.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind)
+            .field("message", &self.inner.message);
+        if let Some(status) = self.inner.status {
+            d.field("status", &status);
+        }
+        if let Some(delay) = self.inner.retry_after {
+            d.field("retry_after", &delay);
+        }
+        if let Some(source) = &self.inner.source {
+            d.field("source", &source.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn StdError + 'static))
+    }
+}
+
+/// The marker that replaces a secret in messages.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// `text` with every occurrence of `secret`, and of any run of 8 or more of its
+/// leading or trailing characters, replaced by [`REDACTED`].
+///
+/// Servers echo keys back in part (OpenAI's 401 quotes the first and last
+/// characters with stars between), so the whole key is not the only thing to hide.
+pub(crate) fn redact(text: &str, secret: &str) -> String {
+    let secret = secret.trim();
+    if secret.len() < 8 {
+        // Too short to search for without mangling ordinary words; still hide an exact match.
+        if secret.is_empty() {
+            return text.to_owned();
+        }
+        return text.replace(secret, REDACTED);
+    }
+    let mut out = text.replace(secret, REDACTED);
+    // Any 8+ character prefix or suffix of the key that survives is hidden too.
+    // (Keys are ASCII in practice; non-char-boundary cuts are skipped.)
+    let min = 8;
+    for len in (min..secret.len()).rev() {
+        for part in [secret.get(..len), secret.get(secret.len() - len..)]
+            .into_iter()
+            .flatten()
+        {
+            if out.contains(part) {
+                out = out.replace(part, REDACTED);
+            }
+        }
+    }
+    out
+}
+
+/// A short, single-line excerpt of a (possibly HTML) body, at most `max` characters.
+pub(crate) fn excerpt(body: &str, max: usize) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_serialize_snake_case() {
+        let all = [
+            ErrorKind::ProviderUnavailable,
+            ErrorKind::ModelNotFound,
+            ErrorKind::Auth,
+            ErrorKind::RateLimited,
+            ErrorKind::InvalidRequest,
+            ErrorKind::Server,
+            ErrorKind::Network,
+            ErrorKind::Timeout,
+            ErrorKind::Protocol,
+            ErrorKind::Cancelled,
+        ];
+        for kind in all {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(ErrorKind::ProviderUnavailable.to_string(), "provider_unavailable");
+    }
+
+    #[test]
+    fn redact_whole_and_partial_keys() {
+        let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+        let msg = format!("Incorrect API key provided: {key}. Also sk-proj-abcdefgh****6789.");
+        let out = redact(&msg, key);
+        assert!(!out.contains(key), "{out}");
+        assert!(!out.contains("sk-proj-abcdefgh"), "{out}");
+        assert!(out.contains(REDACTED));
+        // Ordinary text is untouched.
+        assert_eq!(redact("nothing to hide", key), "nothing to hide");
+        assert_eq!(redact("nothing to hide", ""), "nothing to hide");
+    }
+
+    #[test]
+    fn error_is_small_and_debug_shows_fields() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        let err = Error::new(ErrorKind::Server, "boom").with_status(500);
+        let dbg = format!("{err:?}");
+        assert!(dbg.contains("Server") && dbg.contains("500") && dbg.contains("boom"));
+    }
+
+    #[test]
+    fn excerpt_flattens_and_cuts() {
+        assert_eq!(excerpt("<html>\n <h1>Bad</h1>\n</html>", 100), "<html> <h1>Bad</h1> </html>");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+    }
+}

@@ -1,0 +1,352 @@
+//! What to ask a provider: [`ChatRequest`], [`Message`], [`Role`].
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Who wrote a [`Message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The person talking to the model.
+    User,
+    /// The model's earlier replies.
+    Assistant,
+}
+
+impl Role {
+    /// The wire name shared by OpenAI and Ollama: `"system"`, `"user"`, `"assistant"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// One turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Who wrote it.
+    pub role: Role,
+    /// What was written.
+    pub content: String,
+}
+
+impl Message {
+    /// A message with the given role.
+    pub fn new(role: Role, content: impl Into<String>) -> Message {
+        Message {
+            role,
+            content: content.into(),
+        }
+    }
+
+    /// A system message (instructions).
+    pub fn system(content: impl Into<String>) -> Message {
+        Message::new(Role::System, content)
+    }
+
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Message {
+        Message::new(Role::User, content)
+    }
+
+    /// An assistant message (an earlier reply, for multi-turn chats).
+    pub fn assistant(content: impl Into<String>) -> Message {
+        Message::new(Role::Assistant, content)
+    }
+}
+
+/// A chat request: the conversation, which model, and generation options.
+///
+/// Build one from a prompt and add what you need; anything left unset is left to
+/// the provider (no model means the provider's default model).
+///
+/// ```
+/// use theory_llm::{ChatRequest, Message};
+///
+/// let simple: ChatRequest = "Hello".into();
+/// assert_eq!(simple.messages, vec![Message::user("Hello")]);
+///
+/// let tuned = ChatRequest::new("Write a haiku about Rust")
+///     .model("gpt-4o-mini")
+///     .system("You are a poet.")
+///     .temperature(0.2)
+///     .max_tokens(60)
+///     .stop(["\n\n"])
+///     .seed(7);
+/// assert_eq!(tuned.model.as_deref(), Some("gpt-4o-mini"));
+///
+/// let multi_turn = ChatRequest::default().messages([
+///     Message::user("My name is Ada."),
+///     Message::assistant("Nice to meet you, Ada."),
+///     Message::user("What is my name?"),
+/// ]);
+/// assert_eq!(multi_turn.messages.len(), 3);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ChatRequest {
+    /// The model to invoke; `None` means the provider's default model.
+    pub model: Option<String>,
+    /// A system prompt, sent before `messages`.
+    pub system: Option<String>,
+    /// The conversation, oldest first.
+    pub messages: Vec<Message>,
+    /// Sampling temperature, `0.0..=2.0`.
+    pub temperature: Option<f32>,
+    /// The most tokens to generate (Ollama: `num_predict`).
+    pub max_tokens: Option<u32>,
+    /// Sequences that end the reply when generated (not included in the reply).
+    pub stop: Vec<String>,
+    /// A seed for reproducible sampling, where the provider supports it.
+    pub seed: Option<u64>,
+    /// Time limits for this request; unset limits use the provider's.
+    #[serde(skip)]
+    pub timeouts: Timeouts,
+}
+
+impl ChatRequest {
+    /// A request with one user message.
+    pub fn new(prompt: impl Into<String>) -> ChatRequest {
+        ChatRequest {
+            messages: vec![Message::user(prompt)],
+            ..ChatRequest::default()
+        }
+    }
+
+    /// Sets the model (otherwise the provider's default).
+    #[must_use]
+    pub fn model(mut self, model: impl Into<String>) -> ChatRequest {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Sets the system prompt.
+    #[must_use]
+    pub fn system(mut self, system: impl Into<String>) -> ChatRequest {
+        self.system = Some(system.into());
+        self
+    }
+
+    /// Replaces the conversation with `messages` (oldest first).
+    #[must_use]
+    pub fn messages(mut self, messages: impl IntoIterator<Item = Message>) -> ChatRequest {
+        self.messages = messages.into_iter().collect();
+        self
+    }
+
+    /// Appends one message to the conversation.
+    #[must_use]
+    pub fn message(mut self, message: Message) -> ChatRequest {
+        self.messages.push(message);
+        self
+    }
+
+    /// Sets the sampling temperature (`0.0..=2.0`).
+    #[must_use]
+    pub fn temperature(mut self, temperature: f32) -> ChatRequest {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets the most tokens to generate.
+    #[must_use]
+    pub fn max_tokens(mut self, max_tokens: u32) -> ChatRequest {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets the stop sequences.
+    #[must_use]
+    pub fn stop<S: Into<String>>(mut self, stop: impl IntoIterator<Item = S>) -> ChatRequest {
+        self.stop = stop.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the sampling seed.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> ChatRequest {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Sets this request's time limits (unset ones fall back to the provider's).
+    #[must_use]
+    pub fn timeouts(mut self, timeouts: Timeouts) -> ChatRequest {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The system prompt followed by the messages, as providers send them.
+    pub fn full_conversation(&self) -> impl Iterator<Item = (Role, &str)> + '_ {
+        self.system
+            .iter()
+            .map(|s| (Role::System, s.as_str()))
+            .chain(self.messages.iter().map(|m| (m.role, m.content.as_str())))
+    }
+
+    /// Checks what can be checked before sending: there is something to answer,
+    /// and the options are in range. Providers call this before any I/O.
+    ///
+    /// ```
+    /// use theory_llm::{ChatRequest, ErrorKind};
+    ///
+    /// let err = ChatRequest::default().validate().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    /// assert!(ChatRequest::new("hi").temperature(3.5).validate().is_err());
+    /// assert!(ChatRequest::new("hi").validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.messages.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "the request has no messages: add at least one, e.g. ChatRequest::new(\"Hello\")",
+            ));
+        }
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) {
+                return Err(Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("temperature {t} is out of range: use a value from 0.0 to 2.0"),
+                ));
+            }
+        }
+        if let Some(model) = &self.model {
+            if model.trim().is_empty() {
+                return Err(Error::new(
+                    ErrorKind::InvalidRequest,
+                    "the model name is empty: set a model name, or leave it unset for the provider's default",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl From<&str> for ChatRequest {
+    fn from(prompt: &str) -> ChatRequest {
+        ChatRequest::new(prompt)
+    }
+}
+
+impl From<String> for ChatRequest {
+    fn from(prompt: String) -> ChatRequest {
+        ChatRequest::new(prompt)
+    }
+}
+
+impl From<&String> for ChatRequest {
+    fn from(prompt: &String) -> ChatRequest {
+        ChatRequest::new(prompt.as_str())
+    }
+}
+
+/// Time limits for one streamed request. `None` means "use the provider's setting".
+///
+/// The limits are stream-aware: a long reply that keeps producing text never
+/// times out unless a total `deadline` is set.
+///
+/// ```
+/// use std::time::Duration;
+/// use theory_llm::Timeouts;
+///
+/// let t = Timeouts::default().idle(Duration::from_secs(5));
+/// assert_eq!(t.idle, Some(Duration::from_secs(5)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// From sending the request to the first content (text, reasoning or finish).
+    pub first_chunk: Option<Duration>,
+    /// The longest gap between two content events; keep-alives do not count as content.
+    pub idle: Option<Duration>,
+    /// The whole request, from the call to the end of the stream.
+    pub deadline: Option<Duration>,
+}
+
+impl Timeouts {
+    /// Sets the first-chunk limit.
+    #[must_use]
+    pub fn first_chunk(mut self, limit: Duration) -> Timeouts {
+        self.first_chunk = Some(limit);
+        self
+    }
+
+    /// Sets the idle limit.
+    #[must_use]
+    pub fn idle(mut self, limit: Duration) -> Timeouts {
+        self.idle = Some(limit);
+        self
+    }
+
+    /// Sets the total deadline.
+    #[must_use]
+    pub fn deadline(mut self, limit: Duration) -> Timeouts {
+        self.deadline = Some(limit);
+        self
+    }
+
+    /// `self`, with unset limits taken from `fallback`.
+    #[must_use]
+    pub fn or(self, fallback: Timeouts) -> Timeouts {
+        Timeouts {
+            first_chunk: self.first_chunk.or(fallback.first_chunk),
+            idle: self.idle.or(fallback.idle),
+            deadline: self.deadline.or(fallback.deadline),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_make_one_user_message() {
+        for req in [
+            ChatRequest::from("hi"),
+            ChatRequest::from(String::from("hi")),
+            ChatRequest::from(&String::from("hi")),
+        ] {
+            assert_eq!(req.messages, vec![Message::user("hi")]);
+            assert_eq!(req.model, None);
+        }
+    }
+
+    #[test]
+    fn full_conversation_puts_system_first() {
+        let req = ChatRequest::new("q").system("be brief");
+        let turns: Vec<_> = req.full_conversation().collect();
+        assert_eq!(turns, vec![(Role::System, "be brief"), (Role::User, "q")]);
+    }
+
+    #[test]
+    fn validate_rejects_bad_options_with_actionable_messages() {
+        let err = ChatRequest::new("x").temperature(-0.1).validate().unwrap_err();
+        assert!(err.to_string().contains("0.0 to 2.0"), "{err}");
+        let err = ChatRequest::new("x").model(" ").validate().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(ChatRequest::new("x").temperature(f32::NAN).validate().is_err());
+        assert!(ChatRequest::new("x").temperature(2.0).validate().is_ok());
+    }
+
+    #[test]
+    fn timeouts_fall_back_per_field() {
+        let a = Timeouts::default().idle(Duration::from_secs(1));
+        let b = Timeouts::default()
+            .idle(Duration::from_secs(9))
+            .first_chunk(Duration::from_secs(2));
+        let c = a.or(b);
+        assert_eq!(c.idle, Some(Duration::from_secs(1)));
+        assert_eq!(c.first_chunk, Some(Duration::from_secs(2)));
+        assert_eq!(c.deadline, None);
+    }
+}
