@@ -1,0 +1,976 @@
+//! [`OpenAiProvider`]: the Chat Completions API streamed over Server-Sent Events, for
+//! api.openai.com and every OpenAI-compatible server (llama.cpp, vLLM, LM Studio,
+//! Ollama's `/v1`, hosted gateways).
+//!
+//! Reads top to bottom: the provider and its builder; the trait impl (glue); the
+//! request and its error mapping; the decoder from SSE data to [`Chunk`]s; the serde
+//! wire types.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
+use crate::error::{redact, Error, ErrorKind, Result};
+use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSettings};
+use crate::pricing::{Price, PriceTable};
+use crate::provider::LlmStreamProvider;
+use crate::request::ChatRequest;
+use crate::stream::{estimate_tokens, ChatStream, StreamInfo};
+
+/// The OpenAI Chat Completions provider.
+///
+/// Cheap to clone (the configuration is shared). The API key is sent as
+/// `Authorization: Bearer …` and never appears in `Debug`, logs or error messages.
+///
+/// ```
+/// use theory_llm::{LlmStreamProvider, OpenAiProvider};
+///
+/// # fn main() -> theory_llm::Result<()> {
+/// let llm = OpenAiProvider::new("sk-example")?;
+/// assert_eq!(llm.default_model(), "gpt-4o-mini");
+/// assert!(!format!("{llm:?}").contains("sk-example"));
+///
+/// // Any OpenAI-compatible server, e.g. a local llama.cpp server:
+/// let local = OpenAiProvider::builder()
+///     .api_key("none")
+///     .base_url("http://127.0.0.1:8080/v1/")
+///     .default_model("smollm2")
+///     .build()?;
+/// assert_eq!(local.base_url(), "http://127.0.0.1:8080/v1");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct OpenAiProvider {
+    inner: Arc<Config>,
+}
+
+struct Config {
+    api_key: String,
+    base_url: String,
+    default_model: String,
+    client: reqwest::Client,
+    headers: HeaderMap,
+    prices: PriceTable,
+    /// Send `stream_options.include_usage`. Turned off for good after a server
+    /// rejected it (400 naming `stream_options`).
+    stream_options: AtomicBool,
+    /// Send `max_completion_tokens` instead of `max_tokens` (learned from a 400).
+    max_completion_tokens: AtomicBool,
+    settings: HttpSettings,
+}
+
+impl OpenAiProvider {
+    /// The provider's name.
+    pub const NAME: &'static str = "openai";
+    /// The default model.
+    pub const DEFAULT_MODEL: &'static str = "gpt-4o-mini";
+    /// The default base URL.
+    pub const DEFAULT_BASE_URL: &'static str = "https://api.openai.com/v1";
+
+    /// A provider for api.openai.com with `api_key` and the defaults.
+    ///
+    /// # Errors
+    /// `invalid_request` if the key is empty; `provider_unavailable` if the HTTP client
+    /// cannot be built.
+    pub fn new(api_key: impl Into<String>) -> Result<OpenAiProvider> {
+        OpenAiProvider::builder().api_key(api_key).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> OpenAiProviderBuilder {
+        OpenAiProviderBuilder::default()
+    }
+
+    /// Configured from the environment: `OPENAI_API_KEY` (required) and
+    /// `OPENAI_BASE_URL` (default `https://api.openai.com/v1`).
+    ///
+    /// # Errors
+    /// `provider_unavailable` naming `OPENAI_API_KEY` when it is not set;
+    /// `invalid_request` when `OPENAI_BASE_URL` is not a valid http(s) URL.
+    pub fn from_env() -> Result<OpenAiProvider> {
+        OpenAiProvider::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with a custom variable lookup.
+    pub(crate) fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<OpenAiProvider> {
+        let key = var("OPENAI_API_KEY").filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::ProviderUnavailable,
+                "openai is not configured: OPENAI_API_KEY is not set. Set it to your OpenAI API key \
+                 (for a local OpenAI-compatible server that needs no key, any value works, e.g. OPENAI_API_KEY=none)",
+            )
+        })?;
+        let mut builder = OpenAiProvider::builder().api_key(key);
+        if let Some(base) = var("OPENAI_BASE_URL").filter(|b| !b.trim().is_empty()) {
+            builder = builder.base_url(base);
+            builder.base_url_from_env = true;
+        }
+        builder.build()
+    }
+
+    /// The base URL requests go to (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            provider: OpenAiProvider::NAME,
+            base: self.inner.base_url.clone(),
+            unreachable_hint: "Check that the server is running and that OPENAI_BASE_URL (or the base URL you set) is right",
+        }
+    }
+}
+
+impl fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.inner;
+        f.debug_struct("OpenAiProvider")
+            .field("api_key", &"[REDACTED]")
+            .field("base_url", &c.base_url)
+            .field("default_model", &c.default_model)
+            .field("extra_headers", &c.headers.keys().map(HeaderName::as_str).collect::<Vec<_>>())
+            .field("stream_options", &c.stream_options.load(Ordering::Relaxed))
+            .field("settings", &c.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`OpenAiProvider`]. Errors are reported by [`build`](Self::build).
+#[derive(Default)]
+pub struct OpenAiProviderBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    base_url_from_env: bool,
+    default_model: Option<String>,
+    client: Option<reqwest::Client>,
+    headers: Vec<(String, String)>,
+    prices: Option<PriceTable>,
+    extra_prices: Vec<(String, Price)>,
+    stream_options: Option<bool>,
+    settings: HttpSettings,
+}
+
+impl fmt::Debug for OpenAiProviderBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiProviderBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("base_url", &self.base_url)
+            .field("default_model", &self.default_model)
+            .field("headers", &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiProviderBuilder {
+    /// The API key (required).
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL, e.g. `http://localhost:8080/v1` (default `https://api.openai.com/v1`;
+    /// a trailing slash is fine). Requests go to `{base}/chat/completions`.
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The model used when a request names none (default `gpt-4o-mini`).
+    #[must_use]
+    pub fn default_model(mut self, model: impl Into<String>) -> Self {
+        self.default_model = Some(model.into());
+        self
+    }
+
+    /// Use this HTTP client (its own timeouts, proxy and TLS settings apply; the
+    /// connect timeout of this builder does not).
+    #[must_use]
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Send this header with every request (e.g. `OpenAI-Organization`, or `api-key`
+    /// for Azure). Header values are never shown in `Debug` output.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replace the whole price table (default: [`PriceTable::openai`]).
+    #[must_use]
+    pub fn prices(mut self, table: PriceTable) -> Self {
+        self.prices = Some(table);
+        self
+    }
+
+    /// Add or override the price of one model.
+    #[must_use]
+    pub fn price(mut self, model: impl Into<String>, price: Price) -> Self {
+        self.extra_prices.push((model.into(), price));
+        self
+    }
+
+    /// Whether to send `stream_options: {"include_usage": true}` (default `true`). Some
+    /// compatible servers reject it; the provider also turns it off by itself after a
+    /// 400 that names it, retrying once.
+    #[must_use]
+    pub fn stream_options(mut self, send: bool) -> Self {
+        self.stream_options = Some(send);
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.settings.connect_timeout = limit;
+        self
+    }
+
+    /// Time from sending a request to its first content (default 120 s).
+    #[must_use]
+    pub fn first_chunk_timeout(mut self, limit: Duration) -> Self {
+        self.settings.timeouts.first_chunk = Some(limit);
+        self
+    }
+
+    /// The longest gap between two content events (default 60 s).
+    #[must_use]
+    pub fn idle_timeout(mut self, limit: Duration) -> Self {
+        self.settings.timeouts.idle = Some(limit);
+        self
+    }
+
+    /// A limit on the whole request (default none).
+    #[must_use]
+    pub fn deadline(mut self, limit: Duration) -> Self {
+        self.settings.timeouts.deadline = Some(limit);
+        self
+    }
+
+    /// The provider.
+    ///
+    /// # Errors
+    /// `invalid_request` for a missing or empty key, a base URL that is not http(s), or
+    /// an invalid header; `provider_unavailable` if the HTTP client cannot be built.
+    pub fn build(self) -> Result<OpenAiProvider> {
+        let api_key = self.api_key.unwrap_or_default().trim().to_owned();
+        if api_key.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "openai: the API key is empty. Pass your OpenAI API key (any non-empty value for a server that needs none)",
+            ));
+        }
+        let source = if self.base_url_from_env { "OPENAI_BASE_URL" } else { "the base URL" };
+        let base_url = normalize_base_url(
+            self.base_url.as_deref().unwrap_or(OpenAiProvider::DEFAULT_BASE_URL),
+            source,
+        )?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+                Error::new(ErrorKind::InvalidRequest, format!("openai: '{name}' is not a valid HTTP header name"))
+            })?;
+            let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("openai: the value of header '{name}' is not a valid HTTP header value"),
+                )
+            })?;
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        let client = match self.client {
+            Some(c) => c,
+            None => http::build_client(self.settings.connect_timeout)?,
+        };
+        let mut prices = self.prices.unwrap_or_else(PriceTable::openai);
+        for (model, price) in self.extra_prices {
+            prices.insert(model, price);
+        }
+        Ok(OpenAiProvider {
+            inner: Arc::new(Config {
+                api_key,
+                base_url,
+                default_model: self
+                    .default_model
+                    .unwrap_or_else(|| OpenAiProvider::DEFAULT_MODEL.to_owned()),
+                client,
+                headers,
+                prices,
+                stream_options: AtomicBool::new(self.stream_options.unwrap_or(true)),
+                max_completion_tokens: AtomicBool::new(false),
+                settings: self.settings,
+            }),
+        })
+    }
+}
+
+/// Checks `raw` is an http(s) URL and drops trailing slashes.
+fn normalize_base_url(raw: &str, source: &str) -> Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let invalid = |why: &str| {
+        Error::new(
+            ErrorKind::InvalidRequest,
+            format!("openai: {source} '{trimmed}' is not usable: {why}. Use a URL such as https://api.openai.com/v1 or http://localhost:8080/v1"),
+        )
+    };
+    let url = reqwest::Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or fragment"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+impl LlmStreamProvider for OpenAiProvider {
+    fn name(&self) -> &str {
+        OpenAiProvider::NAME
+    }
+
+    fn default_model(&self) -> &str {
+        &self.inner.default_model
+    }
+
+    fn stream_chat(&self, request: ChatRequest) -> ChatStream {
+        let cfg = &self.inner;
+        let model = request.model.clone().unwrap_or_else(|| cfg.default_model.clone());
+        let prompt_chars: String = request.full_conversation().map(|(_, t)| t).collect();
+        let info = StreamInfo::new(OpenAiProvider::NAME, model.clone())
+            .with_pricing(cfg.prices.pricing(&model))
+            .with_prompt_tokens_estimate(estimate_tokens(&prompt_chars));
+        if let Err(e) = request.validate() {
+            return ChatStream::from_error(info, e);
+        }
+        let timeouts = request.timeouts.or(cfg.settings.timeouts);
+        let body = wire::Request::from_chat(&request, model.clone());
+        let provider = self.clone();
+        let endpoint = self.endpoint();
+        let stream = futures::stream::once(async move {
+            let response = provider.open(body, &endpoint).await?;
+            let decoder = SseDecoder::new(endpoint.clone(), provider.inner.api_key.clone());
+            let is_json = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+            let frames = if is_json {
+                // A server that ignored `stream: true` sends one completion object; the
+                // decoder reads `message` like `delta`.
+                let limit = provider.inner.settings.max_frame_bytes;
+                read_whole(response, endpoint.clone(), limit).boxed()
+            } else {
+                endpoint.sse_frames(response).map_ok(String::into_bytes).boxed()
+            };
+            Ok::<_, Error>(Decoded::new(frames, decoder))
+        })
+        .try_flatten();
+        ChatStream::new(info, stream).with_timeouts(timeouts)
+    }
+}
+
+/// A whole (non-streamed) body as one frame.
+fn read_whole(
+    response: reqwest::Response,
+    endpoint: Endpoint,
+    limit: usize,
+) -> impl futures::Stream<Item = Result<Vec<u8>>> + Send {
+    futures::stream::once(async move {
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(bytes) = response.chunk().await.map_err(|e| endpoint.body_error(e))? {
+            if body.len() + bytes.len() > limit {
+                return Err(endpoint.malformed(&format!("the response is larger than {limit} bytes")));
+            }
+            body.extend_from_slice(&bytes);
+        }
+        Ok(body)
+    })
+}
+
+impl OpenAiProvider {
+    /// Sends the request and returns a 2xx response, adapting once to servers that
+    /// reject `stream_options` or `max_tokens`.
+    async fn open(&self, mut body: wire::Request, endpoint: &Endpoint) -> Result<reqwest::Response> {
+        let cfg = &self.inner;
+        if !cfg.stream_options.load(Ordering::Relaxed) {
+            body.stream_options = None;
+        }
+        if cfg.max_completion_tokens.load(Ordering::Relaxed) {
+            body.use_max_completion_tokens();
+        }
+        let url = format!("{}/chat/completions", cfg.base_url);
+        let mut adapted = false;
+        loop {
+            let bytes = serde_json::to_vec(&body).map_err(|e| {
+                Error::new(ErrorKind::InvalidRequest, format!("openai: the request cannot be encoded as JSON ({e})"))
+            })?;
+            let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.api_key)).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    "openai: the API key contains characters not allowed in an HTTP header; check OPENAI_API_KEY",
+                )
+            })?;
+            auth.set_sensitive(true);
+            let response = cfg
+                .client
+                .post(&url)
+                .headers(cfg.headers.clone())
+                .header(AUTHORIZATION, auth)
+                .header(CONTENT_TYPE, "application/json")
+                .header(reqwest::header::ACCEPT, "text/event-stream")
+                .body(bytes)
+                .send()
+                .await
+                .map_err(|e| endpoint.send_error(e))?;
+            if response.status().is_success() {
+                return Ok(response);
+            }
+            let failure = ErrorResponse::read(endpoint, response)
+                .await
+                .map_err(|e| e.redact(&cfg.api_key))?;
+            if failure.status == 400 && !adapted {
+                let msg = failure.body.message.as_str();
+                let param = failure.body.param.as_deref().unwrap_or("");
+                if body.stream_options.is_some() && (msg.contains("stream_options") || param == "stream_options") {
+                    // Remember: this server will reject it every time.
+                    cfg.stream_options.store(false, Ordering::Relaxed);
+                    body.stream_options = None;
+                    adapted = true;
+                    continue;
+                }
+                if body.max_tokens.is_some() && msg.contains("max_completion_tokens") {
+                    cfg.max_completion_tokens.store(true, Ordering::Relaxed);
+                    body.use_max_completion_tokens();
+                    adapted = true;
+                    continue;
+                }
+            }
+            return Err(classify(failure, &body.model, &cfg.base_url).redact(&cfg.api_key));
+        }
+    }
+}
+
+/// The error for a non-2xx response: status → kind, keeping the server's words.
+fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> Error {
+    let code = failure.body.code.as_deref().unwrap_or("");
+    let kind_name = failure.body.kind.as_deref().unwrap_or("");
+    let msg = failure.body.message.to_ascii_lowercase();
+    let (kind, advice) = match failure.status {
+        401 | 403 => (ErrorKind::Auth, "Check OPENAI_API_KEY (or the key you passed) and its permissions".to_owned()),
+        404 if code == "model_not_found"
+            || msg.contains("does not exist")
+            || (msg.contains("model") && msg.contains("not found")) =>
+        {
+            (
+                ErrorKind::ModelNotFound,
+                format!("Check the model name '{model}'; GET {base_url}/models lists the models this server has"),
+            )
+        }
+        404 => (
+            ErrorKind::InvalidRequest,
+            format!("{base_url}/chat/completions does not exist on this server: check the base URL (it usually ends in /v1)"),
+        ),
+        429 if code == "insufficient_quota" || kind_name == "insufficient_quota" => (
+            ErrorKind::RateLimited,
+            "The account's quota is used up: check the plan and billing (retrying will not help)".to_owned(),
+        ),
+        status => {
+            let kind = http::kind_for_status(status);
+            (kind, http::advice_for(kind).to_owned())
+        }
+    };
+    failure.into_error(OpenAiProvider::NAME, kind, &advice)
+}
+
+/// Maps SSE data frames to chunks.
+///
+/// The finish is held back until `[DONE]` or the end of the body, because with
+/// `include_usage` the token counts come in a chunk after the one with `finish_reason`.
+struct SseDecoder {
+    endpoint: Endpoint,
+    secret: String,
+    finish_reason: Option<FinishReason>,
+    tokens: Option<(Option<u64>, Option<u64>)>,
+    model: Option<String>,
+    timings: Option<ServerTimings>,
+}
+
+impl SseDecoder {
+    fn new(endpoint: Endpoint, secret: String) -> SseDecoder {
+        SseDecoder {
+            endpoint,
+            secret,
+            finish_reason: None,
+            tokens: None,
+            model: None,
+            timings: None,
+        }
+    }
+
+    fn finish(&mut self) -> Chunk {
+        let mut finish = Finish::new(self.finish_reason.take().unwrap_or_default());
+        if let Some((tokens_in, tokens_out)) = self.tokens.take() {
+            finish = finish.with_tokens(tokens_in, tokens_out);
+        }
+        if let Some(model) = self.model.take() {
+            finish = finish.with_model(model);
+        }
+        if let Some(t) = self.timings.take() {
+            finish = finish.with_timings(t);
+        }
+        Chunk::Finish(finish)
+    }
+}
+
+impl Decoder for SseDecoder {
+    fn frame(&mut self, frame: &[u8], out: &mut VecDeque<Chunk>) -> Result<Flow> {
+        if frame.trim_ascii() == b"[DONE]" {
+            out.push_back(self.finish());
+            return Ok(Flow::Done);
+        }
+        let event: wire::Event<'_> = serde_json::from_slice(frame).map_err(|e| {
+            let text = String::from_utf8_lossy(frame);
+            self.endpoint.malformed(&format!(
+                "an event is not a chat completion chunk ({e}): {}",
+                crate::error::excerpt(&redact(&text, &self.secret), 200)
+            ))
+        })?;
+        map_event(event, self, out).map_err(|e| e.redact(&self.secret))?;
+        Ok(Flow::Continue)
+    }
+
+    fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()> {
+        if self.finish_reason.is_some() {
+            // Some servers close after the finish without sending `[DONE]`: complete.
+            out.push_back(self.finish());
+            Ok(())
+        } else {
+            Err(self.endpoint.truncated("the reply finished (no finish_reason and no [DONE])"))
+        }
+    }
+}
+
+/// The pure mapping of one event: text, reasoning, finish reason, usage, or an error.
+fn map_event(event: wire::Event<'_>, state: &mut SseDecoder, out: &mut VecDeque<Chunk>) -> Result<()> {
+    if let Some(error) = event.error {
+        return Err(stream_error(&error));
+    }
+    if let Some(model) = event.model {
+        if state.model.as_deref() != Some(&*model) {
+            state.model = Some(model.into_owned());
+        }
+    }
+    for choice in event.choices.into_iter().flatten() {
+        // With `n > 1` only the first choice is the reply.
+        if choice.index.unwrap_or(0) != 0 {
+            continue;
+        }
+        if let Some(delta) = choice.delta {
+            for reasoning in [delta.reasoning_content, delta.reasoning].into_iter().flatten() {
+                if !reasoning.is_empty() {
+                    out.push_back(Chunk::Reasoning(reasoning.into_owned()));
+                }
+            }
+            if let Some(content) = delta.content {
+                if !content.is_empty() {
+                    out.push_back(Chunk::Text(content.into_owned()));
+                }
+            }
+        }
+        if let Some(reason) = choice.finish_reason {
+            if !reason.is_empty() {
+                state.finish_reason = Some(FinishReason::parse(&reason));
+            }
+        }
+    }
+    if let Some(usage) = event.usage {
+        if usage.prompt_tokens.is_some() || usage.completion_tokens.is_some() {
+            state.tokens = Some((usage.prompt_tokens, usage.completion_tokens));
+        }
+    }
+    if let Some(t) = event.timings {
+        state.timings = Some(ServerTimings {
+            total_ms: match (t.prompt_ms, t.predicted_ms) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            },
+            load_ms: None,
+            prompt_eval_ms: t.prompt_ms,
+            eval_ms: t.predicted_ms,
+        });
+    }
+    Ok(())
+}
+
+/// An error event inside the stream (OpenAI and llama.cpp send these after a 200).
+fn stream_error(value: &serde_json::Value) -> Error {
+    let body = http::ErrorBody::from_json(&serde_json::json!({ "error": value })).unwrap_or_default();
+    let tag = format!(
+        "{} {}",
+        body.code.as_deref().unwrap_or(""),
+        body.kind.as_deref().unwrap_or("")
+    );
+    let quota = tag.contains("rate_limit") || tag.contains("insufficient_quota") || tag.contains("429");
+    let (kind, advice) = if quota {
+        (ErrorKind::RateLimited, "Wait and retry, or check your plan's limits")
+    } else {
+        (ErrorKind::Server, "The reply is incomplete; retry the request")
+    };
+    let message = if body.message.is_empty() { value.to_string() } else { body.message };
+    Error::new(kind, format!("openai server error mid-stream: {message}. {advice}"))
+}
+
+/// The JSON on the wire. Lenient: every field optional, unknown fields ignored, and
+/// text borrowed from the frame when it has no escapes.
+mod wire {
+    use std::borrow::Cow;
+
+    use serde::{Deserialize, Serialize};
+
+    use crate::request::ChatRequest;
+
+    #[derive(Debug, Serialize)]
+    pub(super) struct Request {
+        pub(super) model: String,
+        pub(super) messages: Vec<Message>,
+        pub(super) stream: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub(super) stream_options: Option<StreamOptions>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub(super) temperature: Option<f32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub(super) max_tokens: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub(super) max_completion_tokens: Option<u32>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub(super) stop: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub(super) seed: Option<u64>,
+    }
+
+    #[derive(Debug, Serialize)]
+    pub(super) struct Message {
+        pub(super) role: &'static str,
+        pub(super) content: String,
+    }
+
+    #[derive(Debug, Serialize)]
+    pub(super) struct StreamOptions {
+        pub(super) include_usage: bool,
+    }
+
+    impl Request {
+        pub(super) fn from_chat(request: &ChatRequest, model: String) -> Request {
+            Request {
+                model,
+                messages: request
+                    .full_conversation()
+                    .map(|(role, content)| Message {
+                        role: role.as_str(),
+                        content: content.to_owned(),
+                    })
+                    .collect(),
+                stream: true,
+                stream_options: Some(StreamOptions { include_usage: true }),
+                temperature: request.temperature,
+                max_tokens: request.max_tokens,
+                max_completion_tokens: None,
+                stop: request.stop.clone(),
+                seed: request.seed,
+            }
+        }
+
+        pub(super) fn use_max_completion_tokens(&mut self) {
+            if let Some(n) = self.max_tokens.take() {
+                self.max_completion_tokens = Some(n);
+            }
+        }
+    }
+
+    /// One `data:` event: a `chat.completion.chunk`, a usage-only chunk, an error, or
+    /// (from a server that ignored `stream: true`) a whole `chat.completion`.
+    #[derive(Debug, Deserialize)]
+    pub(super) struct Event<'a> {
+        #[serde(default, borrow)]
+        pub(super) choices: Option<Vec<Choice<'a>>>,
+        #[serde(default)]
+        pub(super) usage: Option<Usage>,
+        #[serde(default, borrow)]
+        pub(super) model: Option<Cow<'a, str>>,
+        #[serde(default)]
+        pub(super) error: Option<serde_json::Value>,
+        /// llama.cpp's server timings.
+        #[serde(default)]
+        pub(super) timings: Option<Timings>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub(super) struct Choice<'a> {
+        #[serde(default)]
+        pub(super) index: Option<u32>,
+        #[serde(default, borrow, alias = "message")]
+        pub(super) delta: Option<Delta<'a>>,
+        #[serde(default, borrow)]
+        pub(super) finish_reason: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub(super) struct Delta<'a> {
+        #[serde(default, borrow)]
+        pub(super) content: Option<Cow<'a, str>>,
+        /// DeepSeek, vLLM.
+        #[serde(default, borrow)]
+        pub(super) reasoning_content: Option<Cow<'a, str>>,
+        /// Groq, OpenRouter.
+        #[serde(default, borrow)]
+        pub(super) reasoning: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub(super) struct Usage {
+        #[serde(default)]
+        pub(super) prompt_tokens: Option<u64>,
+        #[serde(default)]
+        pub(super) completion_tokens: Option<u64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub(super) struct Timings {
+        #[serde(default)]
+        pub(super) prompt_ms: Option<f64>,
+        #[serde(default)]
+        pub(super) predicted_ms: Option<f64>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoder() -> SseDecoder {
+        SseDecoder::new(
+            Endpoint {
+                provider: "openai",
+                base: "http://test/v1".into(),
+                unreachable_hint: "",
+            },
+            "sk-secret-key-123456".into(),
+        )
+    }
+
+    fn run(frames: &[&str]) -> (Vec<Chunk>, Result<()>) {
+        let mut d = decoder();
+        let mut out = VecDeque::new();
+        for f in frames {
+            match d.frame(f.as_bytes(), &mut out) {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Done) => return (out.into(), Ok(())),
+                Err(e) => return (out.into(), Err(e)),
+            }
+        }
+        let end = d.end_of_body(&mut out);
+        (out.into(), end)
+    }
+
+    fn text(chunks: &[Chunk]) -> String {
+        chunks.iter().filter_map(Chunk::as_text).collect()
+    }
+
+    fn finish(chunks: &[Chunk]) -> &Finish {
+        match chunks.last() {
+            Some(Chunk::Finish(f)) => f,
+            other => panic!("no finish: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn deltas_usage_and_done() {
+        let (chunks, end) = run(&[
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"Hel"}}],"model":"gpt-4o-mini-2024-07-18"}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}"#,
+            "[DONE]",
+            "ignored after done",
+        ]);
+        end.unwrap();
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(text(&chunks), "Hello");
+        let f = finish(&chunks);
+        assert_eq!(f.reason, FinishReason::Length);
+        assert_eq!((f.tokens_in, f.tokens_out), (Some(9), Some(2)));
+        assert_eq!(f.model.as_deref(), Some("gpt-4o-mini-2024-07-18"));
+    }
+
+    #[test]
+    fn what_real_servers_send_is_tolerated() {
+        let (chunks, end) = run(&[
+            // Azure's first chunk: no choices, prompt filter results.
+            r#"{"choices":[],"prompt_filter_results":[{"prompt_index":0}]}"#,
+            r#"{"choices":null}"#,
+            r#"{}"#,
+            r#"{"choices":[{"delta":{"content":"a"},"finish_reason":""}],"usage":{}}"#,
+            r#"{"choices":[{"delta":null}]}"#,
+            r#"{"choices":[{"index":1,"delta":{"content":"other choice"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"\u00e9\ud83e\udd80"}}]}"#,
+            r#"{"choices":[{"delta":{"content":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}"#,
+        ]);
+        end.unwrap();
+        assert_eq!(text(&chunks), "aé🦀");
+        let f = finish(&chunks);
+        assert_eq!(f.reason, FinishReason::Stop);
+        assert_eq!(f.tokens_out, Some(2));
+    }
+
+    #[test]
+    fn reasoning_is_its_own_chunk_kind() {
+        let (chunks, _) = run(&[
+            r#"{"choices":[{"delta":{"reasoning_content":"Let me think"}}]}"#,
+            r#"{"choices":[{"delta":{"reasoning":" more"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"42"}}]}"#,
+            "[DONE]",
+        ]);
+        assert_eq!(chunks[0], Chunk::Reasoning("Let me think".into()));
+        assert_eq!(chunks[1], Chunk::Reasoning(" more".into()));
+        assert_eq!(chunks[2], Chunk::Text("42".into()));
+    }
+
+    #[test]
+    fn eof_after_finish_is_success_and_before_is_an_error() {
+        let (chunks, end) = run(&[r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}"#]);
+        end.unwrap();
+        assert!(matches!(chunks.last(), Some(Chunk::Finish(_))));
+        assert_eq!(finish(&chunks).tokens_in, None);
+
+        let (chunks, end) = run(&[r#"{"choices":[{"delta":{"content":"x"}}]}"#]);
+        assert_eq!(text(&chunks), "x");
+        let err = end.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network);
+        assert!(err.to_string().contains("incomplete"), "{err}");
+    }
+
+    #[test]
+    fn error_events_end_the_stream_with_the_servers_message() {
+        let (chunks, end) = run(&[
+            r#"{"choices":[{"delta":{"content":"partial"}}]}"#,
+            r#"{"error":{"code":500,"message":"Context size has been exceeded.","type":"server_error"}}"#,
+        ]);
+        assert_eq!(text(&chunks), "partial");
+        let err = end.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert!(err.to_string().contains("Context size has been exceeded."), "{err}");
+
+        let (_, end) = run(&[r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#]);
+        assert_eq!(end.unwrap_err().kind(), ErrorKind::RateLimited);
+        let (_, end) = run(&[r#"{"error":"plain string error"}"#]);
+        assert!(end.unwrap_err().to_string().contains("plain string error"));
+    }
+
+    #[test]
+    fn malformed_events_are_protocol_errors_without_secrets() {
+        let (_, end) = run(&["not json sk-secret-key-123456"]);
+        let err = end.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+        assert!(!err.to_string().contains("sk-secret-key-123456"), "{err}");
+        let (_, end) = run(&[r#"{"choices":"nope"}"#]);
+        assert_eq!(end.unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn a_non_streamed_completion_is_understood() {
+        let (chunks, end) = run(&[
+            r#"{"choices":[{"finish_reason":"stop","index":0,"message":{"role":"assistant","content":"Whole reply"}}],"usage":{"completion_tokens":2,"prompt_tokens":5}}"#,
+        ]);
+        end.unwrap();
+        assert_eq!(text(&chunks), "Whole reply");
+        assert_eq!(finish(&chunks).tokens_in, Some(5));
+    }
+
+    #[test]
+    fn request_body_has_exactly_the_options_set() {
+        let req = ChatRequest::new("hi").system("sys").temperature(0.5).max_tokens(7).stop(["x"]).seed(3);
+        let v = serde_json::to_value(wire::Request::from_chat(&req, "m".into())).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "model": "m",
+                "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "temperature": 0.5,
+                "max_tokens": 7,
+                "stop": ["x"],
+                "seed": 3
+            })
+        );
+        let v = serde_json::to_value(wire::Request::from_chat(&ChatRequest::new("hi"), "m".into())).unwrap();
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, vec!["messages", "model", "stream", "stream_options"]);
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_normalized() {
+        assert_eq!(normalize_base_url("https://api.openai.com/v1/", "x").unwrap(), "https://api.openai.com/v1");
+        assert_eq!(normalize_base_url(" http://[::1]:8080/v1 ", "x").unwrap(), "http://[::1]:8080/v1");
+        for bad in ["", "api.openai.com/v1", "ftp://host/v1", "http://", "http://h/v1?x=1"] {
+            let err = normalize_base_url(bad, "OPENAI_BASE_URL").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}");
+            assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
+        }
+    }
+
+    #[test]
+    fn env_config() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        let err = OpenAiProvider::from_lookup(env(&[])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert!(err.to_string().contains("OPENAI_API_KEY"));
+        let p = OpenAiProvider::from_lookup(env(&[("OPENAI_API_KEY", "k")])).unwrap();
+        assert_eq!(p.base_url(), "https://api.openai.com/v1");
+        let p = OpenAiProvider::from_lookup(env(&[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1/")])).unwrap();
+        assert_eq!(p.base_url(), "http://127.0.0.1:1/v1");
+        let err = OpenAiProvider::from_lookup(env(&[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", "localhost:8080")])).unwrap_err();
+        assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let p = OpenAiProvider::builder()
+            .api_key("sk-very-secret")
+            .header("api-key", "azure-secret")
+            .build()
+            .unwrap();
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("sk-very-secret") && !dbg.contains("azure-secret"), "{dbg}");
+        assert!(dbg.contains("api-key"));
+        let b = OpenAiProvider::builder().api_key("sk-very-secret");
+        assert!(!format!("{b:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn builder_errors() {
+        assert_eq!(OpenAiProvider::new(" ").unwrap_err().kind(), ErrorKind::InvalidRequest);
+        let err = OpenAiProvider::builder().api_key("k").header("bad header", "v").build().unwrap_err();
+        assert!(err.to_string().contains("bad header"));
+    }
+}
