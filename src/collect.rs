@@ -159,7 +159,8 @@ impl Collector {
                 ),
             ));
         };
-        let ms = |t: Instant| t.saturating_duration_since(self.started).as_secs_f64() * 1000.0;
+        // Milliseconds with microsecond resolution.
+        let ms = |t: Instant| t.saturating_duration_since(self.started).as_micros() as f64 / 1000.0;
         let estimated = finish.tokens_in.is_none() || finish.tokens_out.is_none();
         let tokens_in = finish.tokens_in.unwrap_or(self.info.prompt_tokens_estimate);
         let tokens_out = finish
@@ -207,7 +208,9 @@ mod tests {
 
     #[test]
     fn reported_counts_are_used_and_priced() {
-        let mut c = Collector::new(info(Pricing::Metered(Price::from_nanos_per_token(1000, 2000))));
+        let mut c = Collector::new(info(Pricing::Metered(Price::from_nanos_per_token(
+            1000, 2000,
+        ))));
         c.push(&Chunk::Text("Hel".into()));
         c.push(&Chunk::Text("".into()));
         c.push(&Chunk::Text("lo".into()));
@@ -257,12 +260,20 @@ mod tests {
     #[test]
     fn json_has_the_documented_field_names() {
         let mut c = Collector::new(info(Pricing::Free));
-        c.push(&Chunk::Finish(Finish::new(FinishReason::Stop).with_tokens(Some(1), Some(0))));
+        c.push(&Chunk::Finish(
+            Finish::new(FinishReason::Stop).with_tokens(Some(1), Some(0)),
+        ));
         let v = serde_json::to_value(c.finish().unwrap()).unwrap();
         for key in ["text", "provider", "model", "finish_reason", "usage"] {
             assert!(v.get(key).is_some(), "{key} missing in {v}");
         }
-        for key in ["tokens_in", "tokens_out", "latency_ms", "usd_micros", "ttft_ms"] {
+        for key in [
+            "tokens_in",
+            "tokens_out",
+            "latency_ms",
+            "usd_micros",
+            "ttft_ms",
+        ] {
             assert!(v["usage"].get(key).is_some(), "usage.{key} missing in {v}");
         }
         assert!(v["usage"]["ttft_ms"].is_null());

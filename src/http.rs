@@ -96,7 +96,10 @@ impl Endpoint {
         } else if e.is_connect() {
             Error::new(
                 ErrorKind::ProviderUnavailable,
-                format!("{provider} is unavailable: cannot connect to {base} ({cause}). {}", self.unreachable_hint),
+                format!(
+                    "{provider} is unavailable: cannot connect to {base} ({cause}). {}",
+                    self.unreachable_hint
+                ),
             )
             .with_source(e)
         } else if e.is_builder() {
@@ -314,7 +317,10 @@ pub(crate) struct ErrorResponse {
 
 impl ErrorResponse {
     /// Reads up to 64 KiB of the body of a non-2xx response.
-    pub(crate) async fn read(endpoint: &Endpoint, mut response: reqwest::Response) -> Result<ErrorResponse> {
+    pub(crate) async fn read(
+        endpoint: &Endpoint,
+        mut response: reqwest::Response,
+    ) -> Result<ErrorResponse> {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         let mut body = Vec::new();
@@ -365,7 +371,10 @@ impl ErrorResponse {
             self.status, self.body.message
         );
         if let Some(delay) = self.retry_after {
-            message.push_str(&format!(" (the server asks to retry after {})", fmt_duration(delay)));
+            message.push_str(&format!(
+                " (the server asks to retry after {})",
+                fmt_duration(delay)
+            ));
         }
         if !advice.is_empty() {
             message.push_str(". ");
@@ -394,14 +403,19 @@ pub(crate) fn advice_for(kind: ErrorKind) -> &'static str {
 /// `retry-after-ms` (milliseconds), else `Retry-After` in seconds. An HTTP-date form is
 /// not converted here.
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
         }
     }
     let secs = get("retry-after")?.parse::<f64>().ok()?;
-    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
 /// What a decoder says after a frame.
@@ -506,18 +520,39 @@ mod tests {
         assert_eq!(b.code.as_deref(), Some("400"));
         assert_eq!(b.kind.as_deref(), Some("exceed_context_size_error"));
 
-        assert_eq!(ErrorBody::parse(br#"{"error":"model 'x' not found"}"#).message, "model 'x' not found");
-        assert_eq!(ErrorBody::parse(br#"{"detail":"Not authenticated"}"#).message, "Not authenticated");
         assert_eq!(
-            ErrorBody::parse(br#"{"detail":[{"loc":["body","model"],"msg":"field required"},{"msg":"bad"}]}"#).message,
+            ErrorBody::parse(br#"{"error":"model 'x' not found"}"#).message,
+            "model 'x' not found"
+        );
+        assert_eq!(
+            ErrorBody::parse(br#"{"detail":"Not authenticated"}"#).message,
+            "Not authenticated"
+        );
+        assert_eq!(
+            ErrorBody::parse(
+                br#"{"detail":[{"loc":["body","model"],"msg":"field required"},{"msg":"bad"}]}"#
+            )
+            .message,
             "field required; bad"
         );
-        assert_eq!(ErrorBody::parse(br#"{"message":"Bad gateway"}"#).message, "Bad gateway");
+        assert_eq!(
+            ErrorBody::parse(br#"{"message":"Bad gateway"}"#).message,
+            "Bad gateway"
+        );
         let html = ErrorBody::parse(b"<html>\n<body><h1>502 Bad Gateway</h1></body>\n</html>");
-        assert_eq!(html.message, "<html> <body><h1>502 Bad Gateway</h1></body> </html>");
-        assert_eq!(ErrorBody::parse(b"Internal Server Error").message, "Internal Server Error");
+        assert_eq!(
+            html.message,
+            "<html> <body><h1>502 Bad Gateway</h1></body> </html>"
+        );
+        assert_eq!(
+            ErrorBody::parse(b"Internal Server Error").message,
+            "Internal Server Error"
+        );
         assert_eq!(ErrorBody::parse(b"").message, "");
-        assert_eq!(ErrorBody::parse(br#"{"unrelated":1}"#).message, r#"{"unrelated":1}"#);
+        assert_eq!(
+            ErrorBody::parse(br#"{"unrelated":1}"#).message,
+            r#"{"unrelated":1}"#
+        );
         assert_eq!(ErrorBody::parse(&[0xff, 0xfe]).message, "\u{fffd}\u{fffd}");
     }
 
@@ -542,7 +577,10 @@ mod tests {
         h.insert("retry-after-ms", HeaderValue::from_static("1500"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
         let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", HeaderValue::from_static("-3"));
         assert_eq!(retry_after(&h), None);

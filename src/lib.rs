@@ -34,7 +34,16 @@
 //! each frame is mapped to provider-neutral [`Chunk`]s, and the [`ChatStream`] hands
 //! them to the app as they arrive, or a [`Collector`] folds them into a [`ChatReply`].
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// Library code never panics on input and never prints; tests may unwrap.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::print_stdout,
+        clippy::print_stderr
+    )
+)]
 
 mod chunk;
 mod collect;
@@ -56,3 +65,8 @@ pub use providers::mock::{MockProvider, MockProviderBuilder};
 pub use providers::openai::{OpenAiProvider, OpenAiProviderBuilder};
 pub use request::{ChatRequest, Message, Role, Timeouts};
 pub use stream::{estimate_tokens, ChatStream, StreamInfo, TextStream};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

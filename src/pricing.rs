@@ -79,7 +79,10 @@ impl Pricing {
     pub fn cost(&self, tokens_in: u64, tokens_out: u64) -> (u64, CostBasis) {
         match self {
             Pricing::Free => (0, CostBasis::Free),
-            Pricing::Metered(p) => (p.cost_usd_micros(tokens_in, tokens_out), CostBasis::PriceTable),
+            Pricing::Metered(p) => (
+                p.cost_usd_micros(tokens_in, tokens_out),
+                CostBasis::PriceTable,
+            ),
             Pricing::Unknown => (0, CostBasis::UnknownPrice),
         }
     }
@@ -189,11 +192,26 @@ mod tests {
     #[test]
     fn table_has_the_published_prices() {
         let t = PriceTable::openai();
-        assert_eq!(t.get("gpt-4o-mini"), Some(Price::from_nanos_per_token(150, 600)));
-        assert_eq!(t.get("gpt-4o"), Some(Price::from_nanos_per_token(2_500, 10_000)));
-        assert_eq!(t.get("gpt-4"), Some(Price::from_nanos_per_token(30_000, 60_000)));
-        assert_eq!(t.get("gpt-4.1-nano"), Some(Price::from_nanos_per_token(100, 400)));
-        assert_eq!(t.get("o4-mini"), Some(Price::from_nanos_per_token(1_100, 4_400)));
+        assert_eq!(
+            t.get("gpt-4o-mini"),
+            Some(Price::from_nanos_per_token(150, 600))
+        );
+        assert_eq!(
+            t.get("gpt-4o"),
+            Some(Price::from_nanos_per_token(2_500, 10_000))
+        );
+        assert_eq!(
+            t.get("gpt-4"),
+            Some(Price::from_nanos_per_token(30_000, 60_000))
+        );
+        assert_eq!(
+            t.get("gpt-4.1-nano"),
+            Some(Price::from_nanos_per_token(100, 400))
+        );
+        assert_eq!(
+            t.get("o4-mini"),
+            Some(Price::from_nanos_per_token(1_100, 4_400))
+        );
         assert_eq!(t.get("gpt-4o-2024-08-06"), t.get("gpt-4o"));
         assert_eq!(t.get("gpt-4o-mini-2024-07-18"), t.get("gpt-4o-mini"));
         assert_eq!(t.get("unknown-model"), None);
@@ -226,6 +244,9 @@ mod tests {
         assert_eq!(Pricing::Unknown.cost(5, 5), (0, CostBasis::UnknownPrice));
         let metered = Pricing::Metered(Price::from_nanos_per_token(1000, 2000));
         assert_eq!(metered.cost(5, 5), (15, CostBasis::PriceTable));
-        assert_eq!(Price::per_million_usd(-1.0, f64::NAN), Price::from_nanos_per_token(0, 0));
+        assert_eq!(
+            Price::per_million_usd(-1.0, f64::NAN),
+            Price::from_nanos_per_token(0, 0)
+        );
     }
 }

@@ -162,7 +162,14 @@ mod tests {
     fn splits_skips_blanks_strips_cr_and_flushes_the_tail() {
         let got = frame(vec![b"a\n\nb\r\n  \nc".to_vec()], 100);
         assert_eq!(got, lines(&["a", "b", "c"]));
-        let got = frame(vec![b"{\"x\":".to_vec(), b"1}\n{\"y\"".to_vec(), b":2}\n".to_vec()], 100);
+        let got = frame(
+            vec![
+                b"{\"x\":".to_vec(),
+                b"1}\n{\"y\"".to_vec(),
+                b":2}\n".to_vec(),
+            ],
+            100,
+        );
         assert_eq!(got, lines(&["{\"x\":1}", "{\"y\":2}"]));
     }
 
@@ -178,7 +185,10 @@ mod tests {
         let got = frame(vec![vec![b'x'; 10], vec![b'x'; 10]], 15);
         assert_eq!(got, vec![Err("too long 15".to_string())]);
         let got = frame(vec![b"ok\n".to_vec(), vec![b'x'; 20]], 15);
-        assert_eq!(got, vec![Ok(b"ok".to_vec()), Err("too long 15".to_string())]);
+        assert_eq!(
+            got,
+            vec![Ok(b"ok".to_vec()), Err("too long 15".to_string())]
+        );
         // A line exactly at the cap is fine.
         assert_eq!(frame(vec![vec![b'x'; 15]], 15), vec![Ok(vec![b'x'; 15])]);
     }

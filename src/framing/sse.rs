@@ -68,12 +68,12 @@ where
                     Some(Ok(event.data))
                 }
                 Some(Err(EventStreamError::Transport(e))) => Some(Err(SseError::Transport(e))),
-                Some(Err(EventStreamError::Utf8(e))) => {
-                    Some(Err(SseError::Malformed(format!("invalid UTF-8 in the event stream: {e}"))))
-                }
-                Some(Err(EventStreamError::Parser(e))) => {
-                    Some(Err(SseError::Malformed(format!("unparseable event stream: {e}"))))
-                }
+                Some(Err(EventStreamError::Utf8(e))) => Some(Err(SseError::Malformed(format!(
+                    "invalid UTF-8 in the event stream: {e}"
+                )))),
+                Some(Err(EventStreamError::Parser(e))) => Some(Err(SseError::Malformed(format!(
+                    "unparseable event stream: {e}"
+                )))),
             });
         }
     }
