@@ -160,12 +160,18 @@ mod tests {
         for s in ["stop", "length", "content_filter", "tool_calls"] {
             assert_eq!(FinishReason::parse(s).as_str(), s);
         }
-        assert_eq!(FinishReason::parse("load"), FinishReason::Other("load".into()));
+        assert_eq!(
+            FinishReason::parse("load"),
+            FinishReason::Other("load".into())
+        );
         assert_eq!(
             serde_json::to_string(&FinishReason::parse("unload")).unwrap(),
             "\"unload\""
         );
-        assert_eq!(FinishReason::parse("function_call"), FinishReason::ToolCalls);
+        assert_eq!(
+            FinishReason::parse("function_call"),
+            FinishReason::ToolCalls
+        );
     }
 
     #[test]

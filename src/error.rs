@@ -269,7 +269,10 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
-        assert_eq!(ErrorKind::ProviderUnavailable.to_string(), "provider_unavailable");
+        assert_eq!(
+            ErrorKind::ProviderUnavailable.to_string(),
+            "provider_unavailable"
+        );
     }
 
     #[test]
@@ -295,7 +298,10 @@ mod tests {
 
     #[test]
     fn excerpt_flattens_and_cuts() {
-        assert_eq!(excerpt("<html>\n <h1>Bad</h1>\n</html>", 100), "<html> <h1>Bad</h1> </html>");
+        assert_eq!(
+            excerpt("<html>\n <h1>Bad</h1>\n</html>", 100),
+            "<html> <h1>Bad</h1> </html>"
+        );
         assert_eq!(excerpt("abcdef", 3), "abc…");
     }
 }

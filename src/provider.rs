@@ -186,7 +186,9 @@ mod tests {
     fn names_are_case_insensitive_and_replaceable() {
         let r = Registry::empty()
             .with("One", || Ok(Box::new(MockProvider::new())))
-            .with("one", || Ok(Box::new(MockProvider::builder().model("x").build())));
+            .with("one", || {
+                Ok(Box::new(MockProvider::builder().model("x").build()))
+            });
         assert_eq!(r.names(), vec!["one"]);
         assert_eq!(r.create(" ONE ").unwrap().default_model(), "x");
     }

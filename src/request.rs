@@ -330,11 +330,17 @@ mod tests {
 
     #[test]
     fn validate_rejects_bad_options_with_actionable_messages() {
-        let err = ChatRequest::new("x").temperature(-0.1).validate().unwrap_err();
+        let err = ChatRequest::new("x")
+            .temperature(-0.1)
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("0.0 to 2.0"), "{err}");
         let err = ChatRequest::new("x").model(" ").validate().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
-        assert!(ChatRequest::new("x").temperature(f32::NAN).validate().is_err());
+        assert!(ChatRequest::new("x")
+            .temperature(f32::NAN)
+            .validate()
+            .is_err());
         assert!(ChatRequest::new("x").temperature(2.0).validate().is_ok());
     }
 

@@ -417,12 +417,24 @@ mod tests {
             Ok(Chunk::Finish(Finish::new(FinishReason::Stop))),
             Ok(Chunk::Text("late".into())),
         ]);
-        assert_eq!(ChatStream::new(info(), inner).collect::<Vec<_>>().await.len(), 1);
+        assert_eq!(
+            ChatStream::new(info(), inner)
+                .collect::<Vec<_>>()
+                .await
+                .len(),
+            1
+        );
         let inner = futures::stream::iter(vec![
             Err(Error::new(ErrorKind::Server, "x")),
             Ok(Chunk::Text("late".into())),
         ]);
-        assert_eq!(ChatStream::new(info(), inner).collect::<Vec<_>>().await.len(), 1);
+        assert_eq!(
+            ChatStream::new(info(), inner)
+                .collect::<Vec<_>>()
+                .await
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -161,7 +161,12 @@ impl LlmStreamProvider for MockProvider {
         }
 
         let mut items: Vec<crate::Result<Chunk>> = Vec::new();
-        items.extend(self.reasoning.iter().cloned().map(|r| Ok(Chunk::Reasoning(r))));
+        items.extend(
+            self.reasoning
+                .iter()
+                .cloned()
+                .map(|r| Ok(Chunk::Reasoning(r))),
+        );
         let fail_at = self.failure.as_ref().map(|(n, _, _)| *n);
         for (i, t) in text.into_iter().enumerate() {
             if Some(i) == fail_at {
@@ -303,14 +308,20 @@ mod tests {
         let llm = MockProvider::new();
         let a = llm.chat("same".into()).await.unwrap();
         let b = llm.chat("same".into()).await.unwrap();
-        assert_eq!((a.text.clone(), a.usage.tokens_in, a.usage.tokens_out), (b.text, b.usage.tokens_in, b.usage.tokens_out));
+        assert_eq!(
+            (a.text.clone(), a.usage.tokens_in, a.usage.tokens_out),
+            (b.text, b.usage.tokens_in, b.usage.tokens_out)
+        );
         assert!(a.text.contains("same"));
         assert_eq!(a.usage.usd_micros, 0);
     }
 
     #[tokio::test]
     async fn invalid_requests_fail_before_any_chunk() {
-        let err = MockProvider::new().chat(ChatRequest::default()).await.unwrap_err();
+        let err = MockProvider::new()
+            .chat(ChatRequest::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     }
 }

@@ -136,7 +136,10 @@ impl fmt::Debug for OpenAiProvider {
             .field("api_key", &"[REDACTED]")
             .field("base_url", &c.base_url)
             .field("default_model", &c.default_model)
-            .field("extra_headers", &c.headers.keys().map(HeaderName::as_str).collect::<Vec<_>>())
+            .field(
+                "extra_headers",
+                &c.headers.keys().map(HeaderName::as_str).collect::<Vec<_>>(),
+            )
             .field("stream_options", &c.stream_options.load(Ordering::Relaxed))
             .field("settings", &c.settings)
             .finish_non_exhaustive()
@@ -164,7 +167,10 @@ impl fmt::Debug for OpenAiProviderBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
             .field("base_url", &self.base_url)
             .field("default_model", &self.default_model)
-            .field("headers", &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -272,20 +278,31 @@ impl OpenAiProviderBuilder {
                 "openai: the API key is empty. Pass your OpenAI API key (any non-empty value for a server that needs none)",
             ));
         }
-        let source = if self.base_url_from_env { "OPENAI_BASE_URL" } else { "the base URL" };
+        let source = if self.base_url_from_env {
+            "OPENAI_BASE_URL"
+        } else {
+            "the base URL"
+        };
         let base_url = normalize_base_url(
-            self.base_url.as_deref().unwrap_or(OpenAiProvider::DEFAULT_BASE_URL),
+            self.base_url
+                .as_deref()
+                .unwrap_or(OpenAiProvider::DEFAULT_BASE_URL),
             source,
         )?;
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-                Error::new(ErrorKind::InvalidRequest, format!("openai: '{name}' is not a valid HTTP header name"))
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("openai: '{name}' is not a valid HTTP header name"),
+                )
             })?;
             let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
                 Error::new(
                     ErrorKind::InvalidRequest,
-                    format!("openai: the value of header '{name}' is not a valid HTTP header value"),
+                    format!(
+                        "openai: the value of header '{name}' is not a valid HTTP header value"
+                    ),
                 )
             })?;
             value.set_sensitive(true);
@@ -350,7 +367,10 @@ impl LlmStreamProvider for OpenAiProvider {
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let cfg = &self.inner;
-        let model = request.model.clone().unwrap_or_else(|| cfg.default_model.clone());
+        let model = request
+            .model
+            .clone()
+            .unwrap_or_else(|| cfg.default_model.clone());
         let prompt_chars: String = request.full_conversation().map(|(_, t)| t).collect();
         let info = StreamInfo::new(OpenAiProvider::NAME, model.clone())
             .with_pricing(cfg.prices.pricing(&model))
@@ -376,7 +396,10 @@ impl LlmStreamProvider for OpenAiProvider {
                 let limit = provider.inner.settings.max_frame_bytes;
                 read_whole(response, endpoint.clone(), limit).boxed()
             } else {
-                endpoint.sse_frames(response).map_ok(String::into_bytes).boxed()
+                endpoint
+                    .sse_frames(response)
+                    .map_ok(String::into_bytes)
+                    .boxed()
             };
             Ok::<_, Error>(Decoded::new(frames, decoder))
         })
@@ -396,7 +419,9 @@ fn read_whole(
         let mut response = response;
         while let Some(bytes) = response.chunk().await.map_err(|e| endpoint.body_error(e))? {
             if body.len() + bytes.len() > limit {
-                return Err(endpoint.malformed(&format!("the response is larger than {limit} bytes")));
+                return Err(
+                    endpoint.malformed(&format!("the response is larger than {limit} bytes"))
+                );
             }
             body.extend_from_slice(&bytes);
         }
@@ -407,7 +432,11 @@ fn read_whole(
 impl OpenAiProvider {
     /// Sends the request and returns a 2xx response, adapting once to servers that
     /// reject `stream_options` or `max_tokens`.
-    async fn open(&self, mut body: wire::Request, endpoint: &Endpoint) -> Result<reqwest::Response> {
+    async fn open(
+        &self,
+        mut body: wire::Request,
+        endpoint: &Endpoint,
+    ) -> Result<reqwest::Response> {
         let cfg = &self.inner;
         if !cfg.stream_options.load(Ordering::Relaxed) {
             body.stream_options = None;
@@ -419,7 +448,10 @@ impl OpenAiProvider {
         let mut adapted = false;
         loop {
             let bytes = serde_json::to_vec(&body).map_err(|e| {
-                Error::new(ErrorKind::InvalidRequest, format!("openai: the request cannot be encoded as JSON ({e})"))
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("openai: the request cannot be encoded as JSON ({e})"),
+                )
             })?;
             let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.api_key)).map_err(|_| {
                 Error::new(
@@ -448,7 +480,9 @@ impl OpenAiProvider {
             if failure.status == 400 && !adapted {
                 let msg = failure.body.message.as_str();
                 let param = failure.body.param.as_deref().unwrap_or("");
-                if body.stream_options.is_some() && (msg.contains("stream_options") || param == "stream_options") {
+                if body.stream_options.is_some()
+                    && (msg.contains("stream_options") || param == "stream_options")
+                {
                     // Remember: this server will reject it every time.
                     cfg.stream_options.store(false, Ordering::Relaxed);
                     body.stream_options = None;
@@ -562,13 +596,19 @@ impl Decoder for SseDecoder {
             out.push_back(self.finish());
             Ok(())
         } else {
-            Err(self.endpoint.truncated("the reply finished (no finish_reason and no [DONE])"))
+            Err(self
+                .endpoint
+                .truncated("the reply finished (no finish_reason and no [DONE])"))
         }
     }
 }
 
 /// The pure mapping of one event: text, reasoning, finish reason, usage, or an error.
-fn map_event(event: wire::Event<'_>, state: &mut SseDecoder, out: &mut VecDeque<Chunk>) -> Result<()> {
+fn map_event(
+    event: wire::Event<'_>,
+    state: &mut SseDecoder,
+    out: &mut VecDeque<Chunk>,
+) -> Result<()> {
     if let Some(error) = event.error {
         return Err(stream_error(&error));
     }
@@ -583,7 +623,10 @@ fn map_event(event: wire::Event<'_>, state: &mut SseDecoder, out: &mut VecDeque<
             continue;
         }
         if let Some(delta) = choice.delta {
-            for reasoning in [delta.reasoning_content, delta.reasoning].into_iter().flatten() {
+            for reasoning in [delta.reasoning_content, delta.reasoning]
+                .into_iter()
+                .flatten()
+            {
                 if !reasoning.is_empty() {
                     out.push_back(Chunk::Reasoning(reasoning.into_owned()));
                 }
@@ -621,20 +664,35 @@ fn map_event(event: wire::Event<'_>, state: &mut SseDecoder, out: &mut VecDeque<
 
 /// An error event inside the stream (OpenAI and llama.cpp send these after a 200).
 fn stream_error(value: &serde_json::Value) -> Error {
-    let body = http::ErrorBody::from_json(&serde_json::json!({ "error": value })).unwrap_or_default();
+    let body =
+        http::ErrorBody::from_json(&serde_json::json!({ "error": value })).unwrap_or_default();
     let tag = format!(
         "{} {}",
         body.code.as_deref().unwrap_or(""),
         body.kind.as_deref().unwrap_or("")
     );
-    let quota = tag.contains("rate_limit") || tag.contains("insufficient_quota") || tag.contains("429");
+    let quota =
+        tag.contains("rate_limit") || tag.contains("insufficient_quota") || tag.contains("429");
     let (kind, advice) = if quota {
-        (ErrorKind::RateLimited, "Wait and retry, or check your plan's limits")
+        (
+            ErrorKind::RateLimited,
+            "Wait and retry, or check your plan's limits",
+        )
     } else {
-        (ErrorKind::Server, "The reply is incomplete; retry the request")
+        (
+            ErrorKind::Server,
+            "The reply is incomplete; retry the request",
+        )
     };
-    let message = if body.message.is_empty() { value.to_string() } else { body.message };
-    Error::new(kind, format!("openai server error mid-stream: {message}. {advice}"))
+    let message = if body.message.is_empty() {
+        value.to_string()
+    } else {
+        body.message
+    };
+    Error::new(
+        kind,
+        format!("openai server error mid-stream: {message}. {advice}"),
+    )
 }
 
 /// The JSON on the wire. Lenient: every field optional, unknown fields ignored, and
@@ -688,7 +746,9 @@ mod wire {
                     })
                     .collect(),
                 stream: true,
-                stream_options: Some(StreamOptions { include_usage: true }),
+                stream_options: Some(StreamOptions {
+                    include_usage: true,
+                }),
                 temperature: request.temperature,
                 max_tokens: request.max_tokens,
                 max_completion_tokens: None,
@@ -855,7 +915,8 @@ mod tests {
 
     #[test]
     fn eof_after_finish_is_success_and_before_is_an_error() {
-        let (chunks, end) = run(&[r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}"#]);
+        let (chunks, end) =
+            run(&[r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}"#]);
         end.unwrap();
         assert!(matches!(chunks.last(), Some(Chunk::Finish(_))));
         assert_eq!(finish(&chunks).tokens_in, None);
@@ -876,9 +937,14 @@ mod tests {
         assert_eq!(text(&chunks), "partial");
         let err = end.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Server);
-        assert!(err.to_string().contains("Context size has been exceeded."), "{err}");
+        assert!(
+            err.to_string().contains("Context size has been exceeded."),
+            "{err}"
+        );
 
-        let (_, end) = run(&[r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#]);
+        let (_, end) = run(&[
+            r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#,
+        ]);
         assert_eq!(end.unwrap_err().kind(), ErrorKind::RateLimited);
         let (_, end) = run(&[r#"{"error":"plain string error"}"#]);
         assert!(end.unwrap_err().to_string().contains("plain string error"));
@@ -906,7 +972,12 @@ mod tests {
 
     #[test]
     fn request_body_has_exactly_the_options_set() {
-        let req = ChatRequest::new("hi").system("sys").temperature(0.5).max_tokens(7).stop(["x"]).seed(3);
+        let req = ChatRequest::new("hi")
+            .system("sys")
+            .temperature(0.5)
+            .max_tokens(7)
+            .stop(["x"])
+            .seed(3);
         let v = serde_json::to_value(wire::Request::from_chat(&req, "m".into())).unwrap();
         assert_eq!(
             v,
@@ -921,16 +992,32 @@ mod tests {
                 "seed": 3
             })
         );
-        let v = serde_json::to_value(wire::Request::from_chat(&ChatRequest::new("hi"), "m".into())).unwrap();
+        let v = serde_json::to_value(wire::Request::from_chat(
+            &ChatRequest::new("hi"),
+            "m".into(),
+        ))
+        .unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, vec!["messages", "model", "stream", "stream_options"]);
     }
 
     #[test]
     fn base_urls_are_checked_and_normalized() {
-        assert_eq!(normalize_base_url("https://api.openai.com/v1/", "x").unwrap(), "https://api.openai.com/v1");
-        assert_eq!(normalize_base_url(" http://[::1]:8080/v1 ", "x").unwrap(), "http://[::1]:8080/v1");
-        for bad in ["", "api.openai.com/v1", "ftp://host/v1", "http://", "http://h/v1?x=1"] {
+        assert_eq!(
+            normalize_base_url("https://api.openai.com/v1/", "x").unwrap(),
+            "https://api.openai.com/v1"
+        );
+        assert_eq!(
+            normalize_base_url(" http://[::1]:8080/v1 ", "x").unwrap(),
+            "http://[::1]:8080/v1"
+        );
+        for bad in [
+            "",
+            "api.openai.com/v1",
+            "ftp://host/v1",
+            "http://",
+            "http://h/v1?x=1",
+        ] {
             let err = normalize_base_url(bad, "OPENAI_BASE_URL").unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}");
             assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
@@ -940,16 +1027,29 @@ mod tests {
     #[test]
     fn env_config() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         let err = OpenAiProvider::from_lookup(env(&[])).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
         assert!(err.to_string().contains("OPENAI_API_KEY"));
         let p = OpenAiProvider::from_lookup(env(&[("OPENAI_API_KEY", "k")])).unwrap();
         assert_eq!(p.base_url(), "https://api.openai.com/v1");
-        let p = OpenAiProvider::from_lookup(env(&[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1/")])).unwrap();
+        let p = OpenAiProvider::from_lookup(env(&[
+            ("OPENAI_API_KEY", "k"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1/"),
+        ]))
+        .unwrap();
         assert_eq!(p.base_url(), "http://127.0.0.1:1/v1");
-        let err = OpenAiProvider::from_lookup(env(&[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", "localhost:8080")])).unwrap_err();
+        let err = OpenAiProvider::from_lookup(env(&[
+            ("OPENAI_API_KEY", "k"),
+            ("OPENAI_BASE_URL", "localhost:8080"),
+        ]))
+        .unwrap_err();
         assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
     }
 
@@ -961,7 +1061,10 @@ mod tests {
             .build()
             .unwrap();
         let dbg = format!("{p:?}");
-        assert!(!dbg.contains("sk-very-secret") && !dbg.contains("azure-secret"), "{dbg}");
+        assert!(
+            !dbg.contains("sk-very-secret") && !dbg.contains("azure-secret"),
+            "{dbg}"
+        );
         assert!(dbg.contains("api-key"));
         let b = OpenAiProvider::builder().api_key("sk-very-secret");
         assert!(!format!("{b:?}").contains("sk-very-secret"));
@@ -969,8 +1072,15 @@ mod tests {
 
     #[test]
     fn builder_errors() {
-        assert_eq!(OpenAiProvider::new(" ").unwrap_err().kind(), ErrorKind::InvalidRequest);
-        let err = OpenAiProvider::builder().api_key("k").header("bad header", "v").build().unwrap_err();
+        assert_eq!(
+            OpenAiProvider::new(" ").unwrap_err().kind(),
+            ErrorKind::InvalidRequest
+        );
+        let err = OpenAiProvider::builder()
+            .api_key("k")
+            .header("bad header", "v")
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("bad header"));
     }
 }

@@ -28,11 +28,19 @@ fn expected_text(body: &[u8]) -> String {
         .filter_map(|l| l.strip_prefix("data: "))
         .filter(|d| *d != "[DONE]")
         .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect()
 }
 
-async fn replay(body: &[u8], split: Split, request: ChatRequest) -> theory_llm::Result<theory_llm::ChatReply> {
+async fn replay(
+    body: &[u8],
+    split: Split,
+    request: ChatRequest,
+) -> theory_llm::Result<theory_llm::ChatReply> {
     let server = Server::reply(Reply::sse(body.to_vec()).split(split)).await;
     provider(&server).chat(request).await
 }
@@ -43,7 +51,13 @@ async fn llama_cpp_stream_with_usage_in_every_split() {
     let want = expected_text(&body);
     assert!(want.len() > 20);
     for split in all_splits() {
-        let reply = replay(&body, split.clone(), ChatRequest::new("Hello").model("smollm2")).await.unwrap();
+        let reply = replay(
+            &body,
+            split.clone(),
+            ChatRequest::new("Hello").model("smollm2"),
+        )
+        .await
+        .unwrap();
         assert_eq!(reply.text, want, "{split:?}");
         assert_eq!(reply.finish_reason, FinishReason::Stop);
         assert!(!reply.usage.tokens_estimated);
@@ -58,10 +72,17 @@ async fn usage_numbers_come_from_the_usage_chunk() {
     let body = transcript("llama-server/stream_include_usage.body");
     let text = String::from_utf8_lossy(&body);
     let usage_line = text.lines().find(|l| l.contains("\"usage\"")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(usage_line.trim_start_matches("data: ")).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(usage_line.trim_start_matches("data: ")).unwrap();
     let reply = replay(&body, Split::Frames, "Hello".into()).await.unwrap();
-    assert_eq!(reply.usage.tokens_in, v["usage"]["prompt_tokens"].as_u64().unwrap());
-    assert_eq!(reply.usage.tokens_out, v["usage"]["completion_tokens"].as_u64().unwrap());
+    assert_eq!(
+        reply.usage.tokens_in,
+        v["usage"]["prompt_tokens"].as_u64().unwrap()
+    );
+    assert_eq!(
+        reply.usage.tokens_out,
+        v["usage"]["completion_tokens"].as_u64().unwrap()
+    );
     let timings = reply.server_timings.expect("llama.cpp timings");
     assert!(timings.eval_ms.unwrap() > 0.0);
 }
@@ -69,7 +90,9 @@ async fn usage_numbers_come_from_the_usage_chunk() {
 #[tokio::test]
 async fn without_usage_the_counts_are_estimated_and_say_so() {
     let body = transcript("llama-server/stream.body");
-    let reply = replay(&body, Split::Random { seed: 3, max: 50 }, "Hello".into()).await.unwrap();
+    let reply = replay(&body, Split::Random { seed: 3, max: 50 }, "Hello".into())
+        .await
+        .unwrap();
     assert_eq!(reply.text, expected_text(&body));
     assert!(reply.usage.tokens_estimated);
     assert!(reply.usage.tokens_out > 0);
@@ -80,8 +103,13 @@ async fn unicode_replies_survive_byte_splits() {
     for name in ["llama-server/unicode.body", "llama-server/unicode_cjk.body"] {
         let body = transcript(name);
         let want = expected_text(&body);
-        assert!(want.chars().any(|c| !c.is_ascii()), "{name} has non-ASCII text");
-        let reply = replay(&body, Split::EveryByte, "Hello".into()).await.unwrap();
+        assert!(
+            want.chars().any(|c| !c.is_ascii()),
+            "{name} has non-ASCII text"
+        );
+        let reply = replay(&body, Split::EveryByte, "Hello".into())
+            .await
+            .unwrap();
         assert_eq!(reply.text, want, "{name}");
     }
 }
@@ -89,10 +117,14 @@ async fn unicode_replies_survive_byte_splits() {
 #[tokio::test]
 async fn finish_reasons_length_and_stop() {
     let body = transcript("llama-server/max_tokens_1.body");
-    let reply = replay(&body, Split::Frames, ChatRequest::new("Hi").max_tokens(1)).await.unwrap();
+    let reply = replay(&body, Split::Frames, ChatRequest::new("Hi").max_tokens(1))
+        .await
+        .unwrap();
     assert_eq!(reply.finish_reason, FinishReason::Length);
     let body = transcript("llama-server/stop_sequence.body");
-    let reply = replay(&body, Split::Frames, ChatRequest::new("Count").stop(["5"])).await.unwrap();
+    let reply = replay(&body, Split::Frames, ChatRequest::new("Count").stop(["5"]))
+        .await
+        .unwrap();
     assert_eq!(reply.finish_reason, FinishReason::Stop);
     assert!(!reply.text.contains('5'));
 }
@@ -107,7 +139,9 @@ async fn openai_docs_example_is_priced_from_the_table() {
 data: [DONE]"#,
     );
     with_usage.push('\n');
-    let reply = replay(with_usage.as_bytes(), Split::Frames, "Hello".into()).await.unwrap();
+    let reply = replay(with_usage.as_bytes(), Split::Frames, "Hello".into())
+        .await
+        .unwrap();
     assert_eq!(reply.text, "Hello");
     assert_eq!(reply.usage.cost_basis, CostBasis::PriceTable);
     // $0.15 + $0.60 for one million tokens each way.
@@ -123,7 +157,9 @@ async fn keepalives_comments_crlf_and_odd_chunks_are_tolerated() {
         data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"\"}],\"usage\":{}}\r\n\r\n\
         data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2}}\r\n\r\n";
     for split in all_splits() {
-        let reply = replay(body.as_bytes(), split.clone(), "Hello".into()).await.unwrap();
+        let reply = replay(body.as_bytes(), split.clone(), "Hello".into())
+            .await
+            .unwrap();
         assert_eq!(reply.text, "Hi there", "{split:?}");
         assert_eq!((reply.usage.tokens_in, reply.usage.tokens_out), (4, 2));
     }
@@ -131,19 +167,29 @@ async fn keepalives_comments_crlf_and_odd_chunks_are_tolerated() {
 
 #[tokio::test]
 async fn the_request_on_the_wire() {
-    let server = Server::reply(Reply::sse(transcript("llama-server/stream_include_usage.body"))).await;
+    let server = Server::reply(Reply::sse(transcript(
+        "llama-server/stream_include_usage.body",
+    )))
+    .await;
     let llm = OpenAiProvider::builder()
         .api_key(KEY)
         .base_url(format!("{}/v1", server.url()))
         .header("OpenAI-Organization", "org-1")
         .build()
         .unwrap();
-    let request = ChatRequest::new("Hi").system("Be brief").temperature(0.0).max_tokens(5).seed(1);
+    let request = ChatRequest::new("Hi")
+        .system("Be brief")
+        .temperature(0.0)
+        .max_tokens(5)
+        .seed(1);
     llm.chat(request).await.unwrap();
     let sent = &server.requests()[0];
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.path, "/v1/chat/completions");
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
     assert_eq!(sent.header("openai-organization"), Some("org-1"));
     assert_eq!(
         sent.json(),
@@ -175,7 +221,10 @@ async fn a_400_naming_stream_options_is_retried_once_without_it_and_remembered()
     assert_eq!(sent.len(), 3);
     assert!(sent[0].json().get("stream_options").is_some());
     assert!(sent[1].json().get("stream_options").is_none());
-    assert!(sent[2].json().get("stream_options").is_none(), "remembered for later requests");
+    assert!(
+        sent[2].json().get("stream_options").is_none(),
+        "remembered for later requests"
+    );
 }
 
 #[tokio::test]
@@ -229,11 +278,23 @@ async fn http_errors_keep_the_servers_words() {
     ))
     .await;
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
-    assert!(err.to_string().contains("exceeds the available context size"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("exceeds the available context size"),
+        "{err}"
+    );
 
-    let err = error_for(Reply::status(404, "application/json", transcript("llama-server/unknown_path.body"))).await;
+    let err = error_for(Reply::status(
+        404,
+        "application/json",
+        transcript("llama-server/unknown_path.body"),
+    ))
+    .await;
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
-    assert!(err.to_string().contains("File Not Found") && err.to_string().contains("/v1"), "{err}");
+    assert!(
+        err.to_string().contains("File Not Found") && err.to_string().contains("/v1"),
+        "{err}"
+    );
 
     let err = error_for(Reply::json(
         429,
@@ -247,11 +308,20 @@ async fn http_errors_keep_the_servers_words() {
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
 
-    let err = error_for(Reply::json(422, r#"{"detail":[{"loc":["body","messages"],"msg":"field required","type":"missing"}]}"#)).await;
+    let err = error_for(Reply::json(
+        422,
+        r#"{"detail":[{"loc":["body","messages"],"msg":"field required","type":"missing"}]}"#,
+    ))
+    .await;
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(err.to_string().contains("field required"));
 
-    let err = error_for(Reply::status(502, "text/html", "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>")).await;
+    let err = error_for(Reply::status(
+        502,
+        "text/html",
+        "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>",
+    ))
+    .await;
     assert_eq!(err.kind(), ErrorKind::Server);
     assert_eq!(err.status(), Some(502));
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
@@ -264,20 +334,32 @@ async fn http_errors_keep_the_servers_words() {
 async fn a_mid_stream_error_event_ends_the_stream_with_text_kept() {
     let body = transcript("llama-server/midstream_error_kv_pool_exhausted.body");
     let server = Server::reply(Reply::sse(body.clone()).split(Split::Frames)).await;
-    let items: Vec<_> = provider(&server).stream_chat("Hello".into()).collect().await;
+    let items: Vec<_> = provider(&server)
+        .stream_chat("Hello".into())
+        .collect()
+        .await;
     let (last, chunks) = items.split_last().unwrap();
     let err = last.as_ref().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Server);
-    assert!(err.to_string().contains("Context size has been exceeded."), "{err}");
-    let text: String = chunks.iter().filter_map(|c| c.as_ref().ok()?.as_text().map(str::to_owned)).collect();
+    assert!(
+        err.to_string().contains("Context size has been exceeded."),
+        "{err}"
+    );
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c.as_ref().ok()?.as_text().map(str::to_owned))
+        .collect();
     assert_eq!(text, expected_text(&body));
     assert!(!text.is_empty());
 }
 
 #[tokio::test]
 async fn eof_after_finish_without_done_is_a_success() {
-    let body = "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\n";
-    let reply = replay(body.as_bytes(), Split::Whole, "Hello".into()).await.unwrap();
+    let body =
+        "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\n";
+    let reply = replay(body.as_bytes(), Split::Whole, "Hello".into())
+        .await
+        .unwrap();
     assert_eq!(reply.text, "ok");
 }
 
@@ -285,21 +367,36 @@ async fn eof_after_finish_without_done_is_a_success() {
 async fn a_body_cut_before_the_finish_is_an_error_not_a_short_reply() {
     let body = transcript("llama-server/stream_include_usage.body");
     // A clean end of the body before any finish.
-    let cut_at = String::from_utf8_lossy(&body).find("finish_reason\":\"stop").unwrap();
-    let clean = &body[..String::from_utf8_lossy(&body)[..cut_at].rfind("\n\n").unwrap() + 2];
-    let err = replay(clean, Split::Frames, "Hello".into()).await.unwrap_err();
+    let cut_at = String::from_utf8_lossy(&body)
+        .find("finish_reason\":\"stop")
+        .unwrap();
+    let clean = &body[..String::from_utf8_lossy(&body)[..cut_at]
+        .rfind("\n\n")
+        .unwrap()
+        + 2];
+    let err = replay(clean, Split::Frames, "Hello".into())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network);
     assert!(err.to_string().contains("incomplete"), "{err}");
     // The connection dropped mid-body.
     let server = Server::reply(Reply::sse(body).split(Split::Frames).cut_after(5)).await;
     let err = provider(&server).chat("Hello".into()).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Network | ErrorKind::Protocol), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::Network | ErrorKind::Protocol),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
     let body = transcript("llama-server/long_256.body");
-    let server = Server::reply(Reply::sse(body).split(Split::Frames).delay(Duration::from_millis(20))).await;
+    let server = Server::reply(
+        Reply::sse(body)
+            .split(Split::Frames)
+            .delay(Duration::from_millis(20)),
+    )
+    .await;
     let mut stream = provider(&server).stream_chat("Hello".into());
     let mut seen = 0;
     while let Some(item) = stream.next().await {
@@ -311,7 +408,10 @@ async fn dropping_the_stream_closes_the_connection() {
         }
     }
     drop(stream);
-    assert!(server.wait_closed(1).await, "the server saw the connection close");
+    assert!(
+        server.wait_closed(1).await,
+        "the server saw the connection close"
+    );
 }
 
 #[tokio::test]
@@ -335,7 +435,10 @@ async fn connection_refused_is_provider_unavailable_naming_the_url() {
         .unwrap();
     let err = llm.chat("Hello".into()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}/v1")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}/v1")),
+        "{err}"
+    );
     assert!(!err.to_string().contains(KEY));
 }
 
@@ -343,19 +446,29 @@ async fn connection_refused_is_provider_unavailable_naming_the_url() {
 async fn a_stalled_stream_hits_the_idle_timeout() {
     let body = transcript("llama-server/stream_include_usage.body");
     let server = Server::reply(Reply::sse(body).split(Split::Frames).stall_after(3)).await;
-    let request = ChatRequest::new("Hello").timeouts(Timeouts::default().idle(Duration::from_millis(300)));
+    let request =
+        ChatRequest::new("Hello").timeouts(Timeouts::default().idle(Duration::from_millis(300)));
     let items: Vec<_> = provider(&server).stream_chat(request).collect().await;
     let err = items.last().unwrap().as_ref().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert!(err.to_string().contains("idle") && err.to_string().contains("300 ms"), "{err}");
+    assert!(
+        err.to_string().contains("idle") && err.to_string().contains("300 ms"),
+        "{err}"
+    );
     assert!(items.len() > 1, "text before the stall was delivered");
 }
 
 #[tokio::test]
 async fn keepalives_alone_do_not_keep_a_stream_alive() {
     let body = ":\n\n".repeat(100);
-    let server = Server::reply(Reply::sse(body).split(Split::Frames).delay(Duration::from_millis(30))).await;
-    let request = ChatRequest::new("Hello").timeouts(Timeouts::default().first_chunk(Duration::from_millis(400)));
+    let server = Server::reply(
+        Reply::sse(body)
+            .split(Split::Frames)
+            .delay(Duration::from_millis(30)),
+    )
+    .await;
+    let request = ChatRequest::new("Hello")
+        .timeouts(Timeouts::default().first_chunk(Duration::from_millis(400)));
     let err = provider(&server).chat(request).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(err.to_string().contains("first-chunk"), "{err}");
@@ -365,9 +478,16 @@ async fn keepalives_alone_do_not_keep_a_stream_alive() {
 async fn a_server_that_ignores_stream_true_still_works() {
     let server = Server::reply(Reply::json(200, transcript("llama-server/nonstream.body"))).await;
     let reply = provider(&server).chat("Hello".into()).await.unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&transcript("llama-server/nonstream.body")).unwrap();
-    assert_eq!(reply.text, v["choices"][0]["message"]["content"].as_str().unwrap());
-    assert_eq!(reply.usage.tokens_out, v["usage"]["completion_tokens"].as_u64().unwrap());
+    let v: serde_json::Value =
+        serde_json::from_slice(&transcript("llama-server/nonstream.body")).unwrap();
+    assert_eq!(
+        reply.text,
+        v["choices"][0]["message"]["content"].as_str().unwrap()
+    );
+    assert_eq!(
+        reply.usage.tokens_out,
+        v["usage"]["completion_tokens"].as_u64().unwrap()
+    );
 }
 
 #[tokio::test]

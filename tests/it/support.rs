@@ -44,7 +44,11 @@ impl Split {
         match self {
             Split::Whole => vec![body.to_vec()],
             Split::Frames => {
-                let sep: &[u8] = if body.windows(2).any(|w| w == b"\n\n") { b"\n\n" } else { b"\n" };
+                let sep: &[u8] = if body.windows(2).any(|w| w == b"\n\n") {
+                    b"\n\n"
+                } else {
+                    b"\n"
+                };
                 let mut out = Vec::new();
                 let mut start = 0;
                 let mut i = 0;
@@ -76,7 +80,10 @@ impl Split {
                 out
             }
             Split::Random { seed, max } => {
-                let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+                let mut state = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407)
+                    | 1;
                 let mut out = Vec::new();
                 let mut rest = body;
                 while !rest.is_empty() {
@@ -235,8 +242,12 @@ impl Server {
     }
 
     /// Answers with `handler(request_index, request)`.
-    pub async fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    pub async fn start(
+        handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let closed = Arc::new(AtomicUsize::new(0));
@@ -246,8 +257,16 @@ impl Server {
         let (reqs, cl, cn) = (requests.clone(), closed.clone(), closed_notify.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((socket, _)) = listener.accept().await else { return };
-                let (h, r, c, n, k) = (handler.clone(), reqs.clone(), cl.clone(), cn.clone(), counter.clone());
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (h, r, c, n, k) = (
+                    handler.clone(),
+                    reqs.clone(),
+                    cl.clone(),
+                    cn.clone(),
+                    counter.clone(),
+                );
                 tokio::spawn(async move {
                     serve(socket, h, r, k).await;
                     c.fetch_add(1, Ordering::SeqCst);
@@ -255,7 +274,13 @@ impl Server {
                 });
             }
         });
-        Server { addr, requests, closed, closed_notify, task }
+        Server {
+            addr,
+            requests,
+            closed,
+            closed_notify,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -341,12 +366,24 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         }
         body.extend_from_slice(&tmp[..n]);
     }
-    Some(Recorded { method, path, headers, body })
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
-async fn serve(mut socket: TcpStream, handler: Arc<Handler>, requests: Arc<Mutex<Vec<Recorded>>>, counter: Arc<AtomicUsize>) {
+async fn serve(
+    mut socket: TcpStream,
+    handler: Arc<Handler>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    counter: Arc<AtomicUsize>,
+) {
     let _ = socket.set_nodelay(true);
-    let Some(request) = read_request(&mut socket).await else { return };
+    let Some(request) = read_request(&mut socket).await else {
+        return;
+    };
     let index = counter.fetch_add(1, Ordering::SeqCst);
     let reply = handler(index, &request);
     requests.lock().unwrap().push(request);
@@ -385,7 +422,10 @@ async fn serve(mut socket: TcpStream, handler: Arc<Handler>, requests: Arc<Mutex
             tokio::time::sleep(reply.delay).await;
         }
     }
-    if reply.stall_after.is_some_and(|n| n >= reply.split.pieces(&reply.body).len()) {
+    if reply
+        .stall_after
+        .is_some_and(|n| n >= reply.split.pieces(&reply.body).len())
+    {
         let mut sink = [0u8; 64];
         while let Ok(n) = socket.read(&mut sink).await {
             if n == 0 {
