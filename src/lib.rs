@@ -54,6 +54,7 @@ mod pricing;
 mod provider;
 mod providers;
 mod request;
+mod retry;
 mod stream;
 
 pub use chunk::{Chunk, Finish, FinishReason, ServerTimings};
@@ -62,8 +63,12 @@ pub use error::{Error, ErrorKind, Result};
 pub use pricing::{CostBasis, Price, PriceTable, Pricing};
 pub use provider::{get_llm_provider, LlmStreamProvider, ProviderFactory, Registry};
 pub use providers::mock::{MockProvider, MockProviderBuilder};
+pub use providers::ollama::{
+    KeepAlive, LocalModel, LocalModelDetails, OllamaProvider, OllamaProviderBuilder,
+};
 pub use providers::openai::{OpenAiProvider, OpenAiProviderBuilder};
 pub use request::{ChatRequest, Message, Role, Timeouts};
+pub use retry::RetryPolicy;
 pub use stream::{estimate_tokens, ChatStream, StreamInfo, TextStream};
 
 /// The README's examples, compiled and run as doc tests.
