@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench collector`
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{black_box, criterion_main, BatchSize, Criterion, Throughput};
 use futures::StreamExt;
 use theory_llm::{
     Chunk, Collector, Finish, FinishReason, LlmStreamProvider, MockProvider, StreamInfo,
@@ -72,5 +72,9 @@ fn collector(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, collector);
-criterion_main!(benches);
+// criterion_group! generates an undocumented function.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::collector);
+}
+criterion_main!(group::benches);

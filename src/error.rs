@@ -92,6 +92,7 @@ struct Inner {
     message: String,
     status: Option<u16>,
     retry_after: Option<Duration>,
+    retryable: bool,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -106,6 +107,7 @@ impl Error {
                 message: message.into(),
                 status: None,
                 retry_after: None,
+                retryable: false,
                 source: None,
             }),
         }
@@ -130,6 +132,22 @@ impl Error {
     pub fn with_retry_after(mut self, delay: Duration) -> Error {
         self.inner.retry_after = Some(delay);
         self
+    }
+
+    /// Marks whether retrying the same request may succeed (a dropped connection, a busy
+    /// server). The providers' retry layer only retries errors marked so, and only
+    /// before any content was delivered.
+    #[must_use]
+    pub fn with_retryable(mut self, retryable: bool) -> Error {
+        self.inner.retryable = retryable;
+        self
+    }
+
+    /// Whether retrying the same request may succeed: connection failures, HTTP 408,
+    /// 429 (but not a used-up quota), 500, 502, 503, 504, and error events inside a
+    /// stream. Providers retry these by themselves before any content was delivered.
+    pub fn is_retryable(&self) -> bool {
+        self.inner.retryable
     }
 
     /// What kind of failure this is.
@@ -161,6 +179,13 @@ impl Error {
         self
     }
 
+    /// Appends to the message, keeping kind, status and source.
+    #[must_use]
+    pub(crate) fn suffix(mut self, suffix: &str) -> Error {
+        self.inner.message.push_str(suffix);
+        self
+    }
+
     /// Prefixes the message with context, keeping kind, status and source.
     #[must_use]
     pub(crate) fn context(mut self, prefix: &str) -> Error {
@@ -185,6 +210,9 @@ impl fmt::Debug for Error {
         }
         if let Some(delay) = self.inner.retry_after {
             d.field("retry_after", &delay);
+        }
+        if self.inner.retryable {
+            d.field("retryable", &true);
         }
         if let Some(source) = &self.inner.source {
             d.field("source", &source.to_string());

@@ -16,6 +16,7 @@ use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::framing::ndjson::{NdjsonError, NdjsonLines};
 use crate::framing::sse::{SseData, SseError};
 use crate::request::Timeouts;
+use crate::retry::RetryPolicy;
 use crate::stream::fmt_duration;
 
 /// Default time to establish a TCP (and TLS) connection.
@@ -39,6 +40,18 @@ pub(crate) struct HttpSettings {
     pub(crate) timeouts: Timeouts,
     /// The longest SSE event or NDJSON line accepted.
     pub(crate) max_frame_bytes: usize,
+    /// Retries before the first content.
+    pub(crate) retry: RetryPolicy,
+}
+
+impl HttpSettings {
+    /// The provider's retry policy, with a request's own retry count if it set one.
+    pub(crate) fn retry_policy(&self, request_max_retries: Option<u32>) -> RetryPolicy {
+        match request_max_retries {
+            Some(n) => self.retry.max_retries(n),
+            None => self.retry,
+        }
+    }
 }
 
 impl Default for HttpSettings {
@@ -49,14 +62,22 @@ impl Default for HttpSettings {
                 .first_chunk(DEFAULT_FIRST_CHUNK_TIMEOUT)
                 .idle(DEFAULT_IDLE_TIMEOUT),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            retry: RetryPolicy::default(),
         }
     }
 }
 
 /// A client for streaming: a connect timeout, but no total request timeout (which
 /// would cut long replies); stream timeouts are applied per chunk instead.
-pub(crate) fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+///
+/// For a loopback base URL, proxies from the environment are not used: a local server
+/// is never reached through `HTTP_PROXY`.
+pub(crate) fn build_client(connect_timeout: Duration, base_url: &str) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    if is_loopback(base_url) {
+        builder = builder.no_proxy();
+    }
+    builder
         .connect_timeout(connect_timeout)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -69,6 +90,24 @@ pub(crate) fn build_client(connect_timeout: Duration) -> Result<reqwest::Client>
             )
             .with_source(e)
         })
+}
+
+/// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `::1`).
+fn is_loopback(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    }
 }
 
 /// Where requests go, for messages: `openai at https://api.openai.com/v1`.
@@ -92,6 +131,7 @@ impl Endpoint {
                 ErrorKind::Timeout,
                 format!("{provider} timed out: could not connect to {base} ({cause}). Check that the server is reachable, or raise the connect timeout"),
             )
+            .with_retryable(true)
             .with_source(e)
         } else if e.is_connect() {
             Error::new(
@@ -113,6 +153,7 @@ impl Endpoint {
                 ErrorKind::Network,
                 format!("{provider}: the request to {base} failed ({cause}). Check the network and retry"),
             )
+            .with_retryable(true)
             .with_source(e)
         }
     }
@@ -127,6 +168,7 @@ impl Endpoint {
                 self.provider, self.base
             ),
         )
+        .with_retryable(true)
         .with_source(e)
     }
 
@@ -139,6 +181,7 @@ impl Endpoint {
                 self.provider, self.base
             ),
         )
+        .with_retryable(true)
     }
 
     /// The error for a frame that is not what the protocol says.
@@ -152,16 +195,21 @@ impl Endpoint {
         )
     }
 
-    /// The SSE data frames of a streaming response.
+    /// The SSE data frames of a streaming response; an event longer than `max_event`
+    /// bytes is a `protocol` error.
     pub(crate) fn sse_frames(
         &self,
         response: reqwest::Response,
+        max_event: usize,
     ) -> impl Stream<Item = Result<String>> + Send + 'static {
         let endpoint = self.clone();
-        SseData::new(response.bytes_stream()).map(move |item| {
+        SseData::new(response.bytes_stream(), max_event).map(move |item| {
             item.map_err(|e| match e {
                 SseError::Transport(e) => endpoint.body_error(e),
                 SseError::Malformed(m) => endpoint.malformed(&m),
+                SseError::EventTooLong { max } => {
+                    endpoint.malformed(&format!("an event is longer than {max} bytes"))
+                }
             })
         })
     }
@@ -366,10 +414,8 @@ impl ErrorResponse {
             ErrorKind::ProviderUnavailable => "is unavailable",
             _ => "failed",
         };
-        let mut message = format!(
-            "{provider} {what} (HTTP {}): {}",
-            self.status, self.body.message
-        );
+        let server_words = self.body.message.trim_end_matches('.');
+        let mut message = format!("{provider} {what} (HTTP {}): {server_words}", self.status);
         if let Some(delay) = self.retry_after {
             message.push_str(&format!(
                 " (the server asks to retry after {})",
@@ -380,7 +426,14 @@ impl ErrorResponse {
             message.push_str(". ");
             message.push_str(advice);
         }
-        let mut err = Error::new(kind, message).with_status(self.status);
+        let retryable = matches!(self.status, 408 | 429 | 500 | 502 | 503 | 504)
+            && matches!(
+                kind,
+                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout
+            );
+        let mut err = Error::new(kind, message)
+            .with_status(self.status)
+            .with_retryable(retryable);
         if let Some(delay) = self.retry_after {
             err = err.with_retry_after(delay);
         }
@@ -554,6 +607,26 @@ mod tests {
             r#"{"unrelated":1}"#
         );
         assert_eq!(ErrorBody::parse(&[0xff, 0xfe]).message, "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://localhost:11434",
+            "http://127.0.0.1:8080/v1",
+            "http://[::1]:1/",
+            "http://a.localhost",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://api.openai.com/v1",
+            "http://10.0.0.1",
+            "not a url",
+            "http://[::2]",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
     }
 
     #[test]

@@ -111,6 +111,9 @@ pub struct ChatRequest {
     /// Time limits for this request; unset limits use the provider's.
     #[serde(skip)]
     pub timeouts: Timeouts,
+    /// Retries before the first content for this request; `None` uses the provider's.
+    #[serde(skip)]
+    pub max_retries: Option<u32>,
 }
 
 impl ChatRequest {
@@ -182,6 +185,14 @@ impl ChatRequest {
     #[must_use]
     pub fn timeouts(mut self, timeouts: Timeouts) -> ChatRequest {
         self.timeouts = timeouts;
+        self
+    }
+
+    /// Sets how often this request is retried if it fails before any content
+    /// (`0` turns retries off).
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> ChatRequest {
+        self.max_retries = Some(retries);
         self
     }
 

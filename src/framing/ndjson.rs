@@ -83,6 +83,15 @@ where
         let mut this = self.project();
         loop {
             if let Some(line) = next_line(this.buf, this.scanned) {
+                if line.len() > *this.max_line {
+                    // A complete line that arrived in one read is held to the cap too.
+                    *this.done = true;
+                    this.buf.clear();
+                    *this.scanned = 0;
+                    return Poll::Ready(Some(Err(NdjsonError::LineTooLong {
+                        max: *this.max_line,
+                    })));
+                }
                 return Poll::Ready(Some(Ok(line)));
             }
             *this.scanned = this.buf.len();
@@ -191,6 +200,11 @@ mod tests {
         );
         // A line exactly at the cap is fine.
         assert_eq!(frame(vec![vec![b'x'; 15]], 15), vec![Ok(vec![b'x'; 15])]);
+        // Regression: a complete line longer than the cap that arrives in one read
+        // used to pass through unchecked.
+        let mut long = vec![b'y'; 40];
+        long.push(b'\n');
+        assert_eq!(frame(vec![long], 15), vec![Err("too long 15".to_string())]);
     }
 
     #[test]

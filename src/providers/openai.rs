@@ -21,6 +21,7 @@ use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSet
 use crate::pricing::{Price, PriceTable};
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
+use crate::retry::{RetryPolicy, Retrying};
 use crate::stream::{estimate_tokens, ChatStream, StreamInfo};
 
 /// The OpenAI Chat Completions provider.
@@ -265,6 +266,28 @@ impl OpenAiProviderBuilder {
         self
     }
 
+    /// How requests that fail before their first content are retried (default: 2
+    /// retries, backoff from 0.5 s doubling to 8 s, `Retry-After` up to 60 s).
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// The number of retries (default 2); shorthand for a [`RetryPolicy`] change.
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.settings.retry = self.settings.retry.max_retries(retries);
+        self
+    }
+
+    /// The largest SSE event accepted (default 16 MiB); a larger one is a `protocol` error.
+    #[must_use]
+    pub fn max_event_bytes(mut self, limit: usize) -> Self {
+        self.settings.max_frame_bytes = limit;
+        self
+    }
+
     /// The provider.
     ///
     /// # Errors
@@ -310,7 +333,7 @@ impl OpenAiProviderBuilder {
         }
         let client = match self.client {
             Some(c) => c,
-            None => http::build_client(self.settings.connect_timeout)?,
+            None => http::build_client(self.settings.connect_timeout, &base_url)?,
         };
         let mut prices = self.prices.unwrap_or_else(PriceTable::openai);
         for (model, price) in self.extra_prices {
@@ -379,10 +402,24 @@ impl LlmStreamProvider for OpenAiProvider {
             return ChatStream::from_error(info, e);
         }
         let timeouts = request.timeouts.or(cfg.settings.timeouts);
+        let policy = cfg.settings.retry_policy(request.max_retries);
         let body = wire::Request::from_chat(&request, model.clone());
         let provider = self.clone();
+        let make_attempt = move || provider.attempt(body.clone()).boxed();
+        let stream = Retrying::new(OpenAiProvider::NAME, policy, make_attempt);
+        ChatStream::new(info, stream).with_timeouts(timeouts)
+    }
+}
+
+impl OpenAiProvider {
+    /// One attempt: send, check the status, then decode the body as it arrives.
+    fn attempt(
+        &self,
+        body: wire::Request,
+    ) -> impl futures::Stream<Item = Result<Chunk>> + Send + 'static {
+        let provider = self.clone();
         let endpoint = self.endpoint();
-        let stream = futures::stream::once(async move {
+        futures::stream::once(async move {
             let response = provider.open(body, &endpoint).await?;
             let decoder = SseDecoder::new(endpoint.clone(), provider.inner.api_key.clone());
             let is_json = response
@@ -397,14 +434,13 @@ impl LlmStreamProvider for OpenAiProvider {
                 read_whole(response, endpoint.clone(), limit).boxed()
             } else {
                 endpoint
-                    .sse_frames(response)
+                    .sse_frames(response, provider.inner.settings.max_frame_bytes)
                     .map_ok(String::into_bytes)
                     .boxed()
             };
             Ok::<_, Error>(Decoded::new(frames, decoder))
         })
-        .try_flatten();
-        ChatStream::new(info, stream).with_timeouts(timeouts)
+        .try_flatten()
     }
 }
 
@@ -521,10 +557,13 @@ fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> Error {
             ErrorKind::InvalidRequest,
             format!("{base_url}/chat/completions does not exist on this server: check the base URL (it usually ends in /v1)"),
         ),
-        429 if code == "insufficient_quota" || kind_name == "insufficient_quota" => (
-            ErrorKind::RateLimited,
-            "The account's quota is used up: check the plan and billing (retrying will not help)".to_owned(),
-        ),
+        429 if code == "insufficient_quota" || kind_name == "insufficient_quota" => {
+            let advice = "The account's quota is used up: check the plan and billing (retrying will not help)";
+            // Not retryable, unlike other 429s.
+            return failure
+                .into_error(OpenAiProvider::NAME, ErrorKind::RateLimited, advice)
+                .with_retryable(false);
+        }
         status => {
             let kind = http::kind_for_status(status);
             (kind, http::advice_for(kind).to_owned())
@@ -671,9 +710,14 @@ fn stream_error(value: &serde_json::Value) -> Error {
         body.code.as_deref().unwrap_or(""),
         body.kind.as_deref().unwrap_or("")
     );
-    let quota =
-        tag.contains("rate_limit") || tag.contains("insufficient_quota") || tag.contains("429");
-    let (kind, advice) = if quota {
+    let quota_gone = tag.contains("insufficient_quota");
+    let limited = quota_gone || tag.contains("rate_limit") || tag.contains("429");
+    let (kind, advice) = if quota_gone {
+        (
+            ErrorKind::RateLimited,
+            "The account's quota is used up: check the plan and billing",
+        )
+    } else if limited {
         (
             ErrorKind::RateLimited,
             "Wait and retry, or check your plan's limits",
@@ -689,10 +733,13 @@ fn stream_error(value: &serde_json::Value) -> Error {
     } else {
         body.message
     };
+    // Retried by the provider only while no content has been delivered.
+    let message = message.trim_end_matches('.');
     Error::new(
         kind,
         format!("openai server error mid-stream: {message}. {advice}"),
     )
+    .with_retryable(!quota_gone)
 }
 
 /// The JSON on the wire. Lenient: every field optional, unknown fields ignored, and
@@ -704,7 +751,7 @@ mod wire {
 
     use crate::request::ChatRequest;
 
-    #[derive(Debug, Serialize)]
+    #[derive(Debug, Clone, Serialize)]
     pub(super) struct Request {
         pub(super) model: String,
         pub(super) messages: Vec<Message>,
@@ -723,13 +770,13 @@ mod wire {
         pub(super) seed: Option<u64>,
     }
 
-    #[derive(Debug, Serialize)]
+    #[derive(Debug, Clone, Serialize)]
     pub(super) struct Message {
         pub(super) role: &'static str,
         pub(super) content: String,
     }
 
-    #[derive(Debug, Serialize)]
+    #[derive(Debug, Clone, Serialize)]
     pub(super) struct StreamOptions {
         pub(super) include_usage: bool,
     }

@@ -6,17 +6,21 @@ use std::time::Duration;
 use futures::StreamExt;
 use theory_llm::{
     ChatRequest, Chunk, CostBasis, ErrorKind, FinishReason, LlmStreamProvider, OpenAiProvider,
-    Timeouts,
+    RetryPolicy, Timeouts,
 };
 
 use crate::support::{all_splits, transcript, Reply, Server, Split};
 
 const KEY: &str = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz";
 
-fn provider(server: &Server) -> OpenAiProvider {
+/// A provider for `server`, retrying with short backoffs so tests stay fast.
+pub(crate) fn provider(server: &Server) -> OpenAiProvider {
     OpenAiProvider::builder()
         .api_key(KEY)
         .base_url(format!("{}/v1/", server.url()))
+        .retry_policy(
+            RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(40)),
+        )
         .build()
         .unwrap()
 }
@@ -104,7 +108,7 @@ async fn unicode_replies_survive_byte_splits() {
         let body = transcript(name);
         let want = expected_text(&body);
         assert!(
-            want.chars().any(|c| !c.is_ascii()),
+            !want.is_ascii(),
             "{name} has non-ASCII text"
         );
         let reply = replay(&body, Split::EveryByte, "Hello".into())
@@ -242,8 +246,11 @@ async fn stream_options_can_be_switched_off() {
 
 async fn error_for(reply: Reply) -> theory_llm::Error {
     let server = Server::reply(reply).await;
-    let err = provider(&server).chat("Hello".into()).await.unwrap_err();
-    assert_eq!(server.requests().len(), 1, "no retry for {err}");
+    let err = provider(&server)
+        .chat(ChatRequest::new("Hello").max_retries(0))
+        .await
+        .unwrap_err();
+    assert_eq!(server.requests().len(), 1);
     err
 }
 
@@ -303,6 +310,7 @@ async fn http_errors_keep_the_servers_words() {
     .await;
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert!(err.to_string().contains("retrying will not help"), "{err}");
+    assert!(!err.is_retryable());
 
     let err = error_for(Reply::json(429, r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#).header("Retry-After", "7")).await;
     assert_eq!(err.kind(), ErrorKind::RateLimited);

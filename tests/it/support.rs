@@ -220,6 +220,7 @@ pub struct Server {
     pub addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
     closed: Arc<AtomicUsize>,
+    aborted: Arc<AtomicUsize>,
     closed_notify: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -251,24 +252,27 @@ impl Server {
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let closed = Arc::new(AtomicUsize::new(0));
+        let aborted = Arc::new(AtomicUsize::new(0));
         let closed_notify = Arc::new(Notify::new());
         let handler: Arc<Handler> = Arc::new(handler);
         let counter = Arc::new(AtomicUsize::new(0));
-        let (reqs, cl, cn) = (requests.clone(), closed.clone(), closed_notify.clone());
+        let shared = (
+            requests.clone(),
+            closed.clone(),
+            aborted.clone(),
+            closed_notify.clone(),
+        );
         let task = tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (h, r, c, n, k) = (
-                    handler.clone(),
-                    reqs.clone(),
-                    cl.clone(),
-                    cn.clone(),
-                    counter.clone(),
-                );
+                let (h, k) = (handler.clone(), counter.clone());
+                let (r, c, a, n) = shared.clone();
                 tokio::spawn(async move {
-                    serve(socket, h, r, k).await;
+                    if serve(socket, h, r, k).await == Outcome::ClientLeft {
+                        a.fetch_add(1, Ordering::SeqCst);
+                    }
                     c.fetch_add(1, Ordering::SeqCst);
                     n.notify_waiters();
                 });
@@ -278,6 +282,7 @@ impl Server {
             addr,
             requests,
             closed,
+            aborted,
             closed_notify,
             task,
         }
@@ -298,16 +303,30 @@ impl Server {
         self.closed.load(Ordering::SeqCst)
     }
 
+    /// How many connections the client closed before the server finished its reply.
+    pub fn aborted(&self) -> usize {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
     /// Waits until at least `n` connections have closed, for at most 5 s.
     pub async fn wait_closed(&self, n: usize) -> bool {
+        self.wait_for(|s| s.closed() >= n).await
+    }
+
+    /// Waits until the client has closed at least `n` connections early, for at most 5 s.
+    pub async fn wait_aborted(&self, n: usize) -> bool {
+        self.wait_for(|s| s.aborted() >= n).await
+    }
+
+    async fn wait_for(&self, done: impl Fn(&Server) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             let notified = self.closed_notify.notified();
-            if self.closed() >= n {
+            if done(self) {
                 return true;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return self.closed() >= n;
+                return done(self);
             }
         }
     }
@@ -374,21 +393,55 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
     })
 }
 
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The reply was sent (or cut on purpose).
+    Served,
+    /// The client closed the connection before the reply was complete.
+    ClientLeft,
+}
+
+/// Waits `dur`, watching the socket: `false` if the client closed it meanwhile.
+async fn pause(socket: &mut TcpStream, dur: Duration) -> bool {
+    let mut sink = [0u8; 64];
+    let sleep = tokio::time::sleep(dur);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            _ = &mut sleep => return true,
+            read = socket.read(&mut sink) => match read {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => continue,
+            },
+        }
+    }
+}
+
+/// Holds the connection until the client closes it.
+async fn hold(socket: &mut TcpStream) {
+    let mut sink = [0u8; 64];
+    while let Ok(n) = socket.read(&mut sink).await {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
 async fn serve(
     mut socket: TcpStream,
     handler: Arc<Handler>,
     requests: Arc<Mutex<Vec<Recorded>>>,
     counter: Arc<AtomicUsize>,
-) {
+) -> Outcome {
     let _ = socket.set_nodelay(true);
     let Some(request) = read_request(&mut socket).await else {
-        return;
+        return Outcome::ClientLeft;
     };
     let index = counter.fetch_add(1, Ordering::SeqCst);
     let reply = handler(index, &request);
     requests.lock().unwrap().push(request);
-    if !reply.head_delay.is_zero() {
-        tokio::time::sleep(reply.head_delay).await;
+    if !reply.head_delay.is_zero() && !pause(&mut socket, reply.head_delay).await {
+        return Outcome::ClientLeft;
     }
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (n, v) in &reply.headers {
@@ -396,49 +449,38 @@ async fn serve(
     }
     head.push_str("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
     if socket.write_all(head.as_bytes()).await.is_err() {
-        return;
+        return Outcome::ClientLeft;
     }
-    for (i, piece) in reply.split.pieces(&reply.body).into_iter().enumerate() {
+    let pieces = reply.split.pieces(&reply.body);
+    let n_pieces = pieces.len();
+    for (i, piece) in pieces.into_iter().enumerate() {
         if reply.cut_after == Some(i) {
-            return; // dropped socket: the body ends without its last chunk
+            return Outcome::Served; // dropped socket: the body ends without its last chunk
         }
         if reply.stall_after == Some(i) {
-            // Hold the connection until the client goes away.
-            let mut sink = [0u8; 64];
-            while let Ok(n) = socket.read(&mut sink).await {
-                if n == 0 {
-                    break;
-                }
-            }
-            return;
+            hold(&mut socket).await;
+            return Outcome::ClientLeft;
         }
         let mut frame = format!("{:x}\r\n", piece.len()).into_bytes();
         frame.extend_from_slice(&piece);
         frame.extend_from_slice(b"\r\n");
         if socket.write_all(&frame).await.is_err() || socket.flush().await.is_err() {
-            return;
+            return Outcome::ClientLeft;
         }
-        if !reply.delay.is_zero() {
-            tokio::time::sleep(reply.delay).await;
+        if !reply.delay.is_zero() && !pause(&mut socket, reply.delay).await {
+            return Outcome::ClientLeft;
         }
     }
-    if reply
-        .stall_after
-        .is_some_and(|n| n >= reply.split.pieces(&reply.body).len())
-    {
-        let mut sink = [0u8; 64];
-        while let Ok(n) = socket.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-        return;
+    if reply.stall_after.is_some_and(|n| n >= n_pieces) {
+        hold(&mut socket).await;
+        return Outcome::ClientLeft;
     }
     let _ = socket.write_all(b"0\r\n\r\n").await;
     let _ = socket.shutdown().await;
     // Wait for the client to close its side, so `closed()` counts finished exchanges.
     let mut sink = [0u8; 64];
     let _ = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut sink)).await;
+    Outcome::Served
 }
 
 /// Every way to split a body that the transcript tests use.
@@ -451,4 +493,19 @@ pub fn all_splits() -> Vec<Split> {
         Split::Random { seed: 1, max: 64 },
         Split::Random { seed: 42, max: 9 },
     ]
+}
+
+/// The reply text of an SSE body (`choices[0].delta.content` joined), computed without the crate.
+pub fn sse_text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
 }
