@@ -107,10 +107,7 @@ async fn unicode_replies_survive_byte_splits() {
     for name in ["llama-server/unicode.body", "llama-server/unicode_cjk.body"] {
         let body = transcript(name);
         let want = expected_text(&body);
-        assert!(
-            !want.is_ascii(),
-            "{name} has non-ASCII text"
-        );
+        assert!(!want.is_ascii(), "{name} has non-ASCII text");
         let reply = replay(&body, Split::EveryByte, "Hello".into())
             .await
             .unwrap();
