@@ -20,7 +20,7 @@ use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSet
 use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
-use crate::retry::Retrying;
+use crate::retry::{RetryPolicy, Retrying};
 use crate::stream::{estimate_tokens, fmt_duration, ChatStream, StreamInfo};
 
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native
@@ -113,14 +113,25 @@ impl OllamaProvider {
         OllamaProvider::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// A builder preset from the environment (`OLLAMA_HOST`), to adjust before
+    /// `build()`: e.g. the CLI's `--connect-timeout`. Errors are reported by `build()`.
+    pub fn builder_from_env() -> OllamaProviderBuilder {
+        OllamaProvider::builder_from_lookup(|name| std::env::var(name).ok())
+    }
+
     /// [`from_env`](Self::from_env) with a custom variable lookup.
     pub(crate) fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<OllamaProvider> {
+        OllamaProvider::builder_from_lookup(var).build()
+    }
+
+    /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
+    fn builder_from_lookup(var: impl Fn(&str) -> Option<String>) -> OllamaProviderBuilder {
         let mut builder = OllamaProvider::builder();
         if let Some(host) = var("OLLAMA_HOST").filter(|h| !h.trim().is_empty()) {
             builder = builder.host(host);
             builder.host_from_env = true;
         }
-        builder.build()
+        builder
     }
 
     /// The server's URL, normalized: scheme, host, port and path prefix, no trailing
@@ -329,6 +340,22 @@ impl OllamaProviderBuilder {
     #[must_use]
     pub fn deadline(mut self, limit: Duration) -> Self {
         self.settings.timeouts.deadline = Some(limit);
+        self
+    }
+
+    /// How requests that fail before their first content are retried (default: 2
+    /// retries, backoff from 0.5 s doubling to 8 s, `Retry-After` up to 60 s). A busy
+    /// Ollama (HTTP 503) and a daemon that is not up yet are retried.
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// The number of retries (default 2); shorthand for a [`RetryPolicy`] change.
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.settings.retry = self.settings.retry.max_retries(retries);
         self
     }
 

@@ -99,8 +99,22 @@ impl OpenAiProvider {
         OpenAiProvider::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// A builder preset from the environment (as [`from_env`](Self::from_env) reads it),
+    /// to adjust before `build()`: e.g. the CLI's `--connect-timeout`.
+    ///
+    /// # Errors
+    /// `provider_unavailable` naming `OPENAI_API_KEY` when it is not set.
+    pub fn builder_from_env() -> Result<OpenAiProviderBuilder> {
+        OpenAiProvider::builder_from_lookup(|name| std::env::var(name).ok())
+    }
+
     /// [`from_env`](Self::from_env) with a custom variable lookup.
     pub(crate) fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<OpenAiProvider> {
+        OpenAiProvider::builder_from_lookup(var)?.build()
+    }
+
+    /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
+    fn builder_from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<OpenAiProviderBuilder> {
         let key = var("OPENAI_API_KEY").filter(|k| !k.trim().is_empty()).ok_or_else(|| {
             Error::new(
                 ErrorKind::ProviderUnavailable,
@@ -113,7 +127,7 @@ impl OpenAiProvider {
             builder = builder.base_url(base);
             builder.base_url_from_env = true;
         }
-        builder.build()
+        Ok(builder)
     }
 
     /// The base URL requests go to (no trailing slash).
