@@ -505,3 +505,28 @@ async fn the_factory_reads_the_environment() {
         assert!(err.to_string().contains("OPENAI_API_KEY"));
     }
 }
+
+#[tokio::test]
+async fn live_recordings_emoji_first_and_max_tokens_1() {
+    // No role chunk (the first token was an incomplete UTF-8 sequence), finish
+    // `length`, then the usage chunk: recorded from llama.cpp by scripts/realservers.sh.
+    let body = transcript("live/chat_unicode_emoji_cjk_include_usage.body");
+    let want = expected_text(&body);
+    assert!(want.contains('🍵'), "{want}");
+    for split in all_splits() {
+        let reply = replay(&body, split.clone(), "Hello".into()).await.unwrap();
+        assert_eq!(reply.text, want, "{split:?}");
+        assert_eq!(reply.finish_reason, FinishReason::Length);
+        assert!(!reply.usage.tokens_estimated);
+    }
+    let body = transcript("live/chat_max_tokens_1_include_usage.body");
+    let reply = replay(
+        &body,
+        Split::EveryByte,
+        ChatRequest::new("Hi").max_tokens(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.finish_reason, FinishReason::Length);
+    assert_eq!(reply.usage.tokens_out, 1);
+}

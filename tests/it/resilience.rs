@@ -228,3 +228,34 @@ async fn a_thousand_concurrent_streams_on_one_runtime() {
     }
     assert_eq!(seen.len(), 1000);
 }
+
+#[tokio::test]
+async fn a_slow_consumer_makes_the_server_wait_instead_of_memory_grow() {
+    // 40 MB of events, written as fast as the socket takes them.
+    let event = "data: {\"choices\":[{\"delta\":{\"content\":\"0123456789012345678901234567890123456789\"}}]}\n\n";
+    let count = 40_000_000 / event.len();
+    let mut body = event.repeat(count);
+    body.push_str(
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+    );
+    let server = Server::reply(Reply::sse(body).split(Split::Sizes(vec![16 * 1024]))).await;
+    let mut stream = provider(&server).stream_chat("Hello".into());
+    // Take one chunk, then stop reading for a while.
+    assert!(stream.next().await.unwrap().is_ok());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let written = server.written();
+    // Only socket buffers and the client's small read buffer hold unread data: the
+    // stream is pulled, so nothing reads ahead into memory.
+    assert!(
+        written < 8_000_000,
+        "the server wrote {written} bytes to a client that stopped reading"
+    );
+    // Reading on drains everything, in order.
+    let mut texts = 1usize;
+    while let Some(item) = stream.next().await {
+        if let Chunk::Text(_) = item.unwrap() {
+            texts += 1;
+        }
+    }
+    assert_eq!(texts, count);
+}

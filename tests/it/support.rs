@@ -221,6 +221,7 @@ pub struct Server {
     requests: Arc<Mutex<Vec<Recorded>>>,
     closed: Arc<AtomicUsize>,
     aborted: Arc<AtomicUsize>,
+    written: Arc<AtomicUsize>,
     closed_notify: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -256,6 +257,8 @@ impl Server {
         let closed_notify = Arc::new(Notify::new());
         let handler: Arc<Handler> = Arc::new(handler);
         let counter = Arc::new(AtomicUsize::new(0));
+        let written = Arc::new(AtomicUsize::new(0));
+        let written_total = written.clone();
         let shared = (
             requests.clone(),
             closed.clone(),
@@ -267,10 +270,10 @@ impl Server {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (h, k) = (handler.clone(), counter.clone());
+                let (h, k, w) = (handler.clone(), counter.clone(), written.clone());
                 let (r, c, a, n) = shared.clone();
                 tokio::spawn(async move {
-                    if serve(socket, h, r, k).await == Outcome::ClientLeft {
+                    if serve(socket, h, r, k, w).await == Outcome::ClientLeft {
                         a.fetch_add(1, Ordering::SeqCst);
                     }
                     c.fetch_add(1, Ordering::SeqCst);
@@ -283,6 +286,7 @@ impl Server {
             requests,
             closed,
             aborted,
+            written: written_total,
             closed_notify,
             task,
         }
@@ -301,6 +305,11 @@ impl Server {
     /// How many connections have been closed (by either side) after being served.
     pub fn closed(&self) -> usize {
         self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes the server has managed to write so far (over all connections).
+    pub fn written(&self) -> usize {
+        self.written.load(Ordering::SeqCst)
     }
 
     /// How many connections the client closed before the server finished its reply.
@@ -432,6 +441,7 @@ async fn serve(
     handler: Arc<Handler>,
     requests: Arc<Mutex<Vec<Recorded>>>,
     counter: Arc<AtomicUsize>,
+    written: Arc<AtomicUsize>,
 ) -> Outcome {
     let _ = socket.set_nodelay(true);
     let Some(request) = read_request(&mut socket).await else {
@@ -467,6 +477,7 @@ async fn serve(
         if socket.write_all(&frame).await.is_err() || socket.flush().await.is_err() {
             return Outcome::ClientLeft;
         }
+        written.fetch_add(piece.len(), Ordering::SeqCst);
         if !reply.delay.is_zero() && !pause(&mut socket, reply.delay).await {
             return Outcome::ClientLeft;
         }
