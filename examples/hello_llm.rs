@@ -53,7 +53,8 @@ OPTIONS:
     -h, --help                print this help
 
 ENVIRONMENT:
-    openai   OPENAI_API_KEY (required), OPENAI_BASE_URL (default https://api.openai.com/v1)
+    openai   OPENAI_API_KEY (required unless OPENAI_BASE_URL is on this machine),
+             OPENAI_BASE_URL (default https://api.openai.com/v1)
     ollama   OLLAMA_HOST (default http://localhost:11434)
 
 Without --json the reply goes to stdout and a usage line to stderr.

@@ -93,7 +93,7 @@ pub(crate) fn build_client(connect_timeout: Duration, base_url: &str) -> Result<
 }
 
 /// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `::1`).
-fn is_loopback(url: &str) -> bool {
+pub(crate) fn is_loopback(url: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(url) else {
         return false;
     };
@@ -202,8 +202,20 @@ impl Endpoint {
         response: reqwest::Response,
         max_event: usize,
     ) -> impl Stream<Item = Result<String>> + Send + 'static {
+        self.sse_frames_of(response.bytes_stream(), max_event)
+    }
+
+    /// [`sse_frames`](Self::sse_frames) over any byte stream (benches feed it from memory).
+    pub(crate) fn sse_frames_of<S>(
+        &self,
+        bytes: S,
+        max_event: usize,
+    ) -> impl Stream<Item = Result<String>> + Send + 'static
+    where
+        S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    {
         let endpoint = self.clone();
-        SseData::new(response.bytes_stream(), max_event).map(move |item| {
+        SseData::new(bytes, max_event).map(move |item| {
             item.map_err(|e| match e {
                 SseError::Transport(e) => endpoint.body_error(e),
                 SseError::Malformed(m) => endpoint.malformed(&m),
@@ -220,8 +232,21 @@ impl Endpoint {
         response: reqwest::Response,
         max_line: usize,
     ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        self.ndjson_frames_of(response.bytes_stream(), max_line)
+    }
+
+    /// [`ndjson_frames`](Self::ndjson_frames) over any byte stream (benches feed it from
+    /// memory).
+    pub(crate) fn ndjson_frames_of<S>(
+        &self,
+        bytes: S,
+        max_line: usize,
+    ) -> impl Stream<Item = Result<Bytes>> + Send + 'static
+    where
+        S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    {
         let endpoint = self.clone();
-        NdjsonLines::new(response.bytes_stream(), max_line).map(move |item| {
+        NdjsonLines::new(bytes, max_line).map(move |item| {
             item.map_err(|e| match e {
                 NdjsonError::Transport(e) => endpoint.body_error(e),
                 NdjsonError::LineTooLong { max } => endpoint.malformed(&format!(

@@ -93,7 +93,8 @@ impl OpenAiProvider {
     /// `OPENAI_BASE_URL` (default `https://api.openai.com/v1`).
     ///
     /// # Errors
-    /// `provider_unavailable` naming `OPENAI_API_KEY` when it is not set;
+    /// `provider_unavailable` naming `OPENAI_API_KEY` when it is not set (unless
+    /// `OPENAI_BASE_URL` points at this machine: local servers usually need no key);
     /// `invalid_request` when `OPENAI_BASE_URL` is not a valid http(s) URL.
     pub fn from_env() -> Result<OpenAiProvider> {
         OpenAiProvider::from_lookup(|name| std::env::var(name).ok())
@@ -115,15 +116,21 @@ impl OpenAiProvider {
 
     /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
     fn builder_from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<OpenAiProviderBuilder> {
-        let key = var("OPENAI_API_KEY").filter(|k| !k.trim().is_empty()).ok_or_else(|| {
-            Error::new(
+        let key = var("OPENAI_API_KEY").filter(|k| !k.trim().is_empty());
+        let base = var("OPENAI_BASE_URL").filter(|b| !b.trim().is_empty());
+        // A server on this machine (llama.cpp, LM Studio, vLLM, Ollama's /v1) usually
+        // needs no key; anything else does.
+        let local = base.as_deref().is_some_and(http::is_loopback);
+        if key.is_none() && !local {
+            return Err(Error::new(
                 ErrorKind::ProviderUnavailable,
                 "openai is not configured: OPENAI_API_KEY is not set. Set it to your OpenAI API key \
-                 (for a local OpenAI-compatible server that needs no key, any value works, e.g. OPENAI_API_KEY=none)",
-            )
-        })?;
-        let mut builder = OpenAiProvider::builder().api_key(key);
-        if let Some(base) = var("OPENAI_BASE_URL").filter(|b| !b.trim().is_empty()) {
+                 (or point OPENAI_BASE_URL at a local OpenAI-compatible server, which needs none)",
+            ));
+        }
+        let mut builder = OpenAiProvider::builder();
+        builder.api_key = key;
+        if let Some(base) = base {
             builder = builder.base_url(base);
             builder.base_url_from_env = true;
         }
@@ -191,7 +198,7 @@ impl fmt::Debug for OpenAiProviderBuilder {
 }
 
 impl OpenAiProviderBuilder {
-    /// The API key (required).
+    /// The API key (required, except for a server on this machine, which usually needs none).
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -305,16 +312,11 @@ impl OpenAiProviderBuilder {
     /// The provider.
     ///
     /// # Errors
-    /// `invalid_request` for a missing or empty key, a base URL that is not http(s), or
+    /// `invalid_request` for a missing key (unless the base URL is on this machine), a
+    /// base URL that is not http(s), or
     /// an invalid header; `provider_unavailable` if the HTTP client cannot be built.
     pub fn build(self) -> Result<OpenAiProvider> {
         let api_key = self.api_key.unwrap_or_default().trim().to_owned();
-        if api_key.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidRequest,
-                "openai: the API key is empty. Pass your OpenAI API key (any non-empty value for a server that needs none)",
-            ));
-        }
         let source = if self.base_url_from_env {
             "OPENAI_BASE_URL"
         } else {
@@ -326,6 +328,12 @@ impl OpenAiProviderBuilder {
                 .unwrap_or(OpenAiProvider::DEFAULT_BASE_URL),
             source,
         )?;
+        if api_key.is_empty() && !http::is_loopback(&base_url) {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                format!("openai: no API key for {base_url}. Pass your API key (only servers on this machine may go without one)"),
+            ));
+        }
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
@@ -503,18 +511,18 @@ impl OpenAiProvider {
                     format!("openai: the request cannot be encoded as JSON ({e})"),
                 )
             })?;
-            let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.api_key)).map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidRequest,
-                    "openai: the API key contains characters not allowed in an HTTP header; check OPENAI_API_KEY",
-                )
-            })?;
-            auth.set_sensitive(true);
-            let response = cfg
-                .client
-                .post(&url)
-                .headers(cfg.headers.clone())
-                .header(AUTHORIZATION, auth)
+            let mut post = cfg.client.post(&url).headers(cfg.headers.clone());
+            if !cfg.api_key.is_empty() {
+                let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.api_key)).map_err(|_| {
+                    Error::new(
+                        ErrorKind::InvalidRequest,
+                        "openai: the API key contains characters not allowed in an HTTP header; check OPENAI_API_KEY",
+                    )
+                })?;
+                auth.set_sensitive(true);
+                post = post.header(AUTHORIZATION, auth);
+            }
+            let response = post
                 .header(CONTENT_TYPE, "application/json")
                 .header(reqwest::header::ACCEPT, "text/event-stream")
                 .body(bytes)
@@ -590,7 +598,7 @@ fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> Error {
 ///
 /// The finish is held back until `[DONE]` or the end of the body, because with
 /// `include_usage` the token counts come in a chunk after the one with `finish_reason`.
-struct SseDecoder {
+pub(crate) struct SseDecoder {
     endpoint: Endpoint,
     secret: String,
     finish_reason: Option<FinishReason>,
@@ -600,7 +608,7 @@ struct SseDecoder {
 }
 
 impl SseDecoder {
-    fn new(endpoint: Endpoint, secret: String) -> SseDecoder {
+    pub(crate) fn new(endpoint: Endpoint, secret: String) -> SseDecoder {
         SseDecoder {
             endpoint,
             secret,
@@ -1112,6 +1120,16 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
+        // A server on this machine needs no key; a remote one does.
+        let p =
+            OpenAiProvider::from_lookup(env(&[("OPENAI_BASE_URL", "http://127.0.0.1:18080/v1")]))
+                .unwrap();
+        assert_eq!(p.base_url(), "http://127.0.0.1:18080/v1");
+        let err =
+            OpenAiProvider::from_lookup(env(&[("OPENAI_BASE_URL", "https://gateway.example/v1")]))
+                .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert!(err.to_string().contains("OPENAI_API_KEY"), "{err}");
     }
 
     #[test]

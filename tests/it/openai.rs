@@ -496,17 +496,6 @@ async fn a_server_that_ignores_stream_true_still_works() {
 }
 
 #[tokio::test]
-async fn the_factory_reads_the_environment() {
-    // Only the error path: the success path needs process-wide env changes, which
-    // the unit tests cover through a lookup function instead.
-    if std::env::var_os("OPENAI_API_KEY").is_none() {
-        let err = theory_llm::get_llm_provider("openai").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
-        assert!(err.to_string().contains("OPENAI_API_KEY"));
-    }
-}
-
-#[tokio::test]
 async fn live_recordings_emoji_first_and_max_tokens_1() {
     // No role chunk (the first token was an incomplete UTF-8 sequence), finish
     // `length`, then the usage chunk: recorded from llama.cpp by scripts/realservers.sh.
@@ -529,4 +518,21 @@ async fn live_recordings_emoji_first_and_max_tokens_1() {
     .unwrap();
     assert_eq!(reply.finish_reason, FinishReason::Length);
     assert_eq!(reply.usage.tokens_out, 1);
+}
+
+#[tokio::test]
+async fn a_local_server_needs_no_key_and_gets_no_authorization_header() {
+    let server = Server::reply(Reply::sse(transcript("llama-server/stream.body"))).await;
+    let llm = OpenAiProvider::builder()
+        .base_url(format!("{}/v1", server.url()))
+        .build()
+        .unwrap();
+    llm.chat("Hello".into()).await.unwrap();
+    assert_eq!(server.requests()[0].header("authorization"), None);
+    // A remote server without a key is refused before anything is sent.
+    let err = OpenAiProvider::builder()
+        .base_url("https://api.openai.com/v1")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
 }
