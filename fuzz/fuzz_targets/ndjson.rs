@@ -1,0 +1,9 @@
+//! An Ollama reply body through NDJSON framing and the `/api/chat` decoder: the first
+//! byte says how many of the next bytes (0 to 7) choose the read sizes, the rest is
+//! the body. Checked whole, in those reads, one byte at a time, and with a small line
+//! cap: the invariants every time, and the same items for every split.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| theory_llm::fuzzing::fuzz_ollama_ndjson(data));
