@@ -14,7 +14,7 @@ use pin_project::pin_project;
 use crate::chunk::Chunk;
 use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::framing::ndjson::{NdjsonError, NdjsonLines};
-use crate::framing::sse::{SseData, SseError};
+use crate::framing::sse_native::{self, SseFrames};
 use crate::request::Timeouts;
 use crate::retry::RetryPolicy;
 use crate::stream::fmt_duration;
@@ -201,28 +201,72 @@ impl Endpoint {
         &self,
         response: reqwest::Response,
         max_event: usize,
-    ) -> impl Stream<Item = Result<String>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
         self.sse_frames_of(response.bytes_stream(), max_event)
     }
 
-    /// [`sse_frames`](Self::sse_frames) over any byte stream (benches feed it from memory).
+    /// [`sse_frames`](Self::sse_frames) over any byte stream (benches and fuzzing feed it
+    /// from memory), with the built-in framer, or with eventsource-stream's when the
+    /// `eventsource-stream` feature is on.
     pub(crate) fn sse_frames_of<S>(
         &self,
         bytes: S,
         max_event: usize,
-    ) -> impl Stream<Item = Result<String>> + Send + 'static
+    ) -> impl Stream<Item = Result<Bytes>> + Send + 'static
+    where
+        S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    {
+        #[cfg(not(feature = "eventsource-stream"))]
+        return self.sse_frames_builtin(bytes, max_event);
+        #[cfg(feature = "eventsource-stream")]
+        return self.sse_frames_eventsource(bytes, max_event);
+    }
+
+    /// SSE framing with the built-in framer ([`SseFrames`]): events that arrive within
+    /// one read are passed on without a copy.
+    #[cfg_attr(feature = "eventsource-stream", allow(dead_code))]
+    pub(crate) fn sse_frames_builtin<S>(
+        &self,
+        bytes: S,
+        max_event: usize,
+    ) -> impl Stream<Item = Result<Bytes>> + Send + 'static
     where
         S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
     {
         let endpoint = self.clone();
-        SseData::new(bytes, max_event).map(move |item| {
+        SseFrames::new(bytes, max_event).map(move |item| {
             item.map_err(|e| match e {
+                sse_native::SseError::Transport(e) => endpoint.body_error(e),
+                sse_native::SseError::Malformed(m) => endpoint.malformed(&m),
+                sse_native::SseError::EventTooLong { max } => {
+                    endpoint.malformed(&format!("an event is longer than {max} bytes"))
+                }
+            })
+        })
+    }
+
+    /// SSE framing with eventsource-stream (the reference the built-in framer is tested
+    /// against; slower, see README "Performance").
+    #[cfg(any(test, feature = "eventsource-stream", feature = "bench"))]
+    pub(crate) fn sse_frames_eventsource<S>(
+        &self,
+        bytes: S,
+        max_event: usize,
+    ) -> impl Stream<Item = Result<Bytes>> + Send + 'static
+    where
+        S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    {
+        use crate::framing::sse::{SseData, SseError};
+        let endpoint = self.clone();
+        SseData::new(bytes, max_event).map(move |item| match item {
+            Ok(data) => Ok(Bytes::from(data)),
+            Err(e) => Err(match e {
                 SseError::Transport(e) => endpoint.body_error(e),
                 SseError::Malformed(m) => endpoint.malformed(&m),
                 SseError::EventTooLong { max } => {
                     endpoint.malformed(&format!("an event is longer than {max} bytes"))
                 }
-            })
+            }),
         })
     }
 
@@ -583,6 +627,62 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every recorded SSE body, in one read, one byte per read and in 7-byte reads,
+    /// decodes to the same frames with the built-in framer as with eventsource-stream.
+    #[test]
+    fn both_sse_framers_agree_on_every_recorded_body() {
+        let endpoint = Endpoint {
+            provider: "openai",
+            base: "http://test".into(),
+            unreachable_hint: "",
+        };
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/transcripts");
+        let mut checked = 0;
+        for sub in ["llama-server", "live", "openai-docs", "ollama-compat"] {
+            for entry in std::fs::read_dir(format!("{dir}/{sub}")).unwrap() {
+                let path = entry.unwrap().path();
+                let body = std::fs::read(&path).unwrap();
+                if !body.starts_with(b"data:") {
+                    continue;
+                }
+                for size in [body.len(), 1, 7] {
+                    let pieces = || {
+                        let pieces: Vec<reqwest::Result<Bytes>> = body
+                            .chunks(size)
+                            .map(|p| Ok(Bytes::copy_from_slice(p)))
+                            .collect();
+                        futures::stream::iter(pieces)
+                    };
+                    let run = |frames: Vec<Result<Bytes>>| -> Vec<String> {
+                        frames
+                            .into_iter()
+                            .map(|f| match f {
+                                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                                Err(e) => format!("error: {e}"),
+                            })
+                            .collect()
+                    };
+                    use futures::executor::block_on;
+                    let builtin = run(block_on(
+                        endpoint.sse_frames_builtin(pieces(), 1 << 24).collect(),
+                    ));
+                    let reference = run(block_on(
+                        endpoint.sse_frames_eventsource(pieces(), 1 << 24).collect(),
+                    ));
+                    assert!(!builtin.is_empty(), "{}", path.display());
+                    assert_eq!(
+                        builtin,
+                        reference,
+                        "{} in {size}-byte reads",
+                        path.display()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} SSE transcripts found");
+    }
 
     #[test]
     fn error_bodies_of_every_shape() {

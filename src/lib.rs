@@ -45,10 +45,16 @@
     )
 )]
 
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench_support;
 mod chunk;
 mod collect;
 mod error;
 mod framing;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod pricing;
 mod provider;

@@ -277,7 +277,8 @@ impl From<&String> for ChatRequest {
 pub struct Timeouts {
     /// From sending the request to the first content (text, reasoning or finish).
     pub first_chunk: Option<Duration>,
-    /// The longest gap between two content events; keep-alives do not count as content.
+    /// The longest wait for a next content event (from when the stream is polled for it
+    /// with none at hand); keep-alives do not count as content.
     pub idle: Option<Duration>,
     /// The whole request, from the call to the end of the stream.
     pub deadline: Option<Duration>,

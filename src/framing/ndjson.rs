@@ -25,15 +25,18 @@ pub(crate) enum NdjsonError<E> {
 }
 
 /// Splits a byte stream into lines (without their `\n` or `\r\n`).
+///
+/// A line that arrives within one read is sliced out of it (a reference count, no
+/// copy); only a line split across reads is copied, once.
 #[pin_project]
 #[derive(Debug)]
 pub(crate) struct NdjsonLines<S> {
     #[pin]
     inner: S,
-    /// Bytes received but not yet framed: at most one partial line once drained.
-    buf: BytesMut,
-    /// How far `buf` has been searched for `\n` (so each byte is scanned once).
-    scanned: usize,
+    /// The unscanned rest of the current read.
+    read: Bytes,
+    /// The start of a line that continues in a later read.
+    partial: BytesMut,
     max_line: usize,
     done: bool,
 }
@@ -43,31 +46,35 @@ impl<S> NdjsonLines<S> {
     pub(crate) fn new(inner: S, max_line: usize) -> NdjsonLines<S> {
         NdjsonLines {
             inner,
-            buf: BytesMut::new(),
-            scanned: 0,
+            read: Bytes::new(),
+            partial: BytesMut::new(),
             max_line,
             done: false,
         }
     }
 }
 
-/// The next complete, non-blank line in `buf`, removed from it.
-fn next_line(buf: &mut BytesMut, scanned: &mut usize) -> Option<Bytes> {
-    loop {
-        let from = (*scanned).min(buf.len());
-        let pos = buf[from..].iter().position(|&b| b == b'\n')? + from;
-        let mut line = buf.split_to(pos + 1).freeze();
-        *scanned = 0;
-        line.truncate(pos);
-        if line.last() == Some(&b'\r') {
-            line.truncate(pos - 1);
-        }
-        if !is_blank(&line) {
-            return Some(line);
-        }
+/// Where the first `\n` in `bytes` is. memchr is fast on long reads; a plain loop is
+/// faster on reads of a few bytes (measured on one-byte reads: half the cost).
+#[inline]
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 16 {
+        bytes.iter().position(|&b| b == b'\n')
+    } else {
+        memchr::memchr(b'\n', bytes)
     }
 }
 
+/// `line` without a trailing `\r`.
+#[inline]
+fn strip_cr(mut line: Bytes) -> Bytes {
+    if line.last() == Some(&b'\r') {
+        line.truncate(line.len() - 1);
+    }
+    line
+}
+
+#[inline]
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|b| b.is_ascii_whitespace())
 }
@@ -75,73 +82,105 @@ fn is_blank(line: &[u8]) -> bool {
 impl<S, B, E> Stream for NdjsonLines<S>
 where
     S: Stream<Item = Result<B, E>>,
-    B: Buf,
+    B: Into<Bytes>,
 {
     type Item = Result<Bytes, NdjsonError<E>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
-            if let Some(line) = next_line(this.buf, this.scanned) {
+            if let Some(end) = find_newline(this.read) {
+                let part = if end + 1 == this.read.len() {
+                    // The usual read: one whole line. Taking it costs no reference count.
+                    let mut part = std::mem::take(this.read);
+                    part.truncate(end);
+                    part
+                } else {
+                    let part = this.read.split_to(end);
+                    this.read.advance(1);
+                    part
+                };
+                let line = if this.partial.is_empty() {
+                    part
+                } else {
+                    this.partial.extend_from_slice(&part);
+                    this.partial.split().freeze()
+                };
+                let line = strip_cr(line);
+                if is_blank(&line) {
+                    continue;
+                }
                 if line.len() > *this.max_line {
                     // A complete line that arrived in one read is held to the cap too.
-                    *this.done = true;
-                    this.buf.clear();
-                    *this.scanned = 0;
-                    return Poll::Ready(Some(Err(NdjsonError::LineTooLong {
-                        max: *this.max_line,
-                    })));
+                    return Poll::Ready(Some(Err(fail(
+                        this.done,
+                        this.read,
+                        this.partial,
+                        *this.max_line,
+                    ))));
                 }
                 return Poll::Ready(Some(Ok(line)));
             }
-            *this.scanned = this.buf.len();
+            if !this.read.is_empty() {
+                this.partial.extend_from_slice(this.read);
+                this.read.clear();
+            }
             if *this.done {
                 return Poll::Ready(None);
             }
-            if this.buf.len() > *this.max_line {
-                *this.done = true;
-                this.buf.clear();
-                *this.scanned = 0;
-                return Poll::Ready(Some(Err(NdjsonError::LineTooLong {
-                    max: *this.max_line,
-                })));
+            if this.partial.len() > *this.max_line {
+                return Poll::Ready(Some(Err(fail(
+                    this.done,
+                    this.read,
+                    this.partial,
+                    *this.max_line,
+                ))));
             }
             match ready!(this.inner.as_mut().poll_next(cx)) {
-                Some(Ok(mut bytes)) => {
-                    while bytes.has_remaining() {
-                        let chunk = bytes.chunk();
-                        this.buf.extend_from_slice(chunk);
-                        let n = chunk.len();
-                        bytes.advance(n);
+                Some(Ok(bytes)) => {
+                    let bytes: Bytes = bytes.into();
+                    if find_newline(&bytes).is_some() {
+                        *this.read = bytes;
+                    } else {
+                        // No line ends in this read: only its bytes are kept.
+                        this.partial.extend_from_slice(&bytes);
                     }
                 }
                 Some(Err(e)) => {
                     *this.done = true;
-                    this.buf.clear();
-                    *this.scanned = 0;
+                    *this.partial = BytesMut::new();
                     return Poll::Ready(Some(Err(NdjsonError::Transport(e))));
                 }
                 None => {
                     *this.done = true;
                     // Flush a last line that has no trailing newline.
-                    let mut tail = std::mem::take(this.buf).freeze();
-                    *this.scanned = 0;
-                    if tail.last() == Some(&b'\r') {
-                        tail.truncate(tail.len() - 1);
+                    let tail = strip_cr(std::mem::take(this.partial).freeze());
+                    if is_blank(&tail) {
+                        return Poll::Ready(None);
                     }
-                    if !is_blank(&tail) {
-                        if tail.len() > *this.max_line {
-                            return Poll::Ready(Some(Err(NdjsonError::LineTooLong {
-                                max: *this.max_line,
-                            })));
-                        }
-                        return Poll::Ready(Some(Ok(tail)));
+                    if tail.len() > *this.max_line {
+                        return Poll::Ready(Some(Err(NdjsonError::LineTooLong {
+                            max: *this.max_line,
+                        })));
                     }
-                    return Poll::Ready(None);
+                    return Poll::Ready(Some(Ok(tail)));
                 }
             }
         }
     }
+}
+
+/// Ends the stream with the over-long-line error.
+fn fail<E>(
+    done: &mut bool,
+    read: &mut Bytes,
+    partial: &mut BytesMut,
+    max: usize,
+) -> NdjsonError<E> {
+    *done = true;
+    *read = Bytes::new();
+    *partial = BytesMut::new();
+    NdjsonError::LineTooLong { max }
 }
 
 #[cfg(test)]
@@ -205,6 +244,17 @@ mod tests {
         let mut long = vec![b'y'; 40];
         long.push(b'\n');
         assert_eq!(frame(vec![long], 15), vec![Err("too long 15".to_string())]);
+    }
+
+    #[test]
+    fn a_line_within_one_read_is_not_copied() {
+        let read = Bytes::from_static(b"{\"a\":1}\r\n{\"b\":2}\n");
+        let input = futures::stream::iter(vec![Ok::<_, ()>(read.clone())]);
+        let got: Vec<_> = futures::executor::block_on(NdjsonLines::new(input, 100).collect());
+        let lines: Vec<&[u8]> = got.iter().map(|l| l.as_ref().unwrap().as_ref()).collect();
+        assert_eq!(lines, vec![&b"{\"a\":1}"[..], b"{\"b\":2}"]);
+        assert_eq!(lines[0].as_ptr(), read.as_ptr());
+        assert_eq!(lines[1].as_ptr(), read[9..].as_ptr());
     }
 
     #[test]

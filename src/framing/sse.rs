@@ -7,7 +7,9 @@
 //! event). So comments (`: ping`) and data-less events (`event: keepalive`) never
 //! reach the provider's mapping, and never count as activity for the idle timer.
 //! Its UTF-8 decoding keeps incomplete multi-byte sequences until their last byte.
+//! It gets the two ends of the body wrong, which [`Edges`] fixes before it sees them.
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -19,7 +21,7 @@ use pin_project::pin_project;
 #[pin_project]
 pub(crate) struct SseData<S> {
     #[pin]
-    inner: EventStream<EventCap<S>>,
+    inner: EventStream<Edges<EventCap<S>>>,
 }
 
 impl<S> std::fmt::Debug for SseData<S> {
@@ -32,7 +34,7 @@ impl<S> SseData<S> {
     /// Frames the byte stream `inner`; an event longer than `max_event` bytes is an error.
     pub(crate) fn new(inner: S, max_event: usize) -> SseData<S> {
         SseData {
-            inner: EventStream::new(EventCap::new(inner, max_event)),
+            inner: EventStream::new(Edges::new(EventCap::new(inner, max_event))),
         }
     }
 }
@@ -132,6 +134,111 @@ where
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
+        }
+    }
+}
+
+/// A leading byte order mark, which the SSE rules skip: "One leading U+FEFF BYTE ORDER
+/// MARK character must be ignored if any are present."
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Fixes up the two ends of the body for eventsource-stream's parser, which gets both
+/// wrong:
+///
+/// - The start: it skips a leading BOM by slicing one byte off it, but the BOM is three
+///   bytes in UTF-8, so any body starting with one panicked (upstream:
+///   jpopesculian/eventsource-stream pull request #10). Here the BOM is skipped, and the
+///   parser is first given a comment line (`:\n`, which changes nothing), so that it
+///   never sees a BOM first, not even in a body that starts with two of them.
+/// - The end: "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE
+///   FEED (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a single
+///   U+000D CARRIAGE RETURN (CR) character", but after a CR the parser waits for an LF
+///   that may follow, even at the end of the body: an event ended by `\r\r` as the
+///   last bytes of a body was lost. So a body that ends with a CR gets an LF, which
+///   makes the same line end.
+#[pin_project]
+pub(crate) struct Edges<S> {
+    #[pin]
+    inner: S,
+    /// The first bytes of the body while they may still be a BOM; `None` once past.
+    head: Option<Vec<u8>>,
+    /// The last byte passed on.
+    last: u8,
+    ended: bool,
+}
+
+impl<S> Edges<S> {
+    fn new(inner: S) -> Edges<S> {
+        Edges {
+            inner,
+            head: Some(Vec::new()),
+            last: 0,
+            ended: false,
+        }
+    }
+}
+
+/// What [`Edges`] passes on: a read as it came, or bytes of its own.
+pub(crate) enum Piece<B> {
+    Read(B),
+    Own(Cow<'static, [u8]>),
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for Piece<B> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Piece::Read(b) => b.as_ref(),
+            Piece::Own(b) => b,
+        }
+    }
+}
+
+/// The start of the body for the parser: a comment line, then `head` without its BOM.
+fn start(head: Vec<u8>) -> Vec<u8> {
+    let rest = head.strip_prefix(BOM).unwrap_or(&head);
+    [b":\n", rest].concat()
+}
+
+impl<S, B, E> Stream for Edges<S>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+{
+    type Item = Result<Piece<B>, E>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        loop {
+            if *this.ended {
+                return Poll::Ready(None);
+            }
+            let piece = match ready!(this.inner.as_mut().poll_next(cx)) {
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                Some(Ok(chunk)) => match this.head {
+                    None => Piece::Read(chunk),
+                    Some(head) => {
+                        head.extend_from_slice(chunk.as_ref());
+                        if head.len() < BOM.len() && BOM.starts_with(head) {
+                            continue; // not yet known whether it is a BOM
+                        }
+                        Piece::Own(Cow::Owned(start(std::mem::take(head))))
+                    }
+                },
+                None => {
+                    *this.ended = true;
+                    match this.head.take() {
+                        // A body shorter than a BOM.
+                        Some(head) => Piece::Own(Cow::Owned(start(head))),
+                        None if *this.last == b'\r' => Piece::Own(Cow::Borrowed(b"\n")),
+                        None => return Poll::Ready(None),
+                    }
+                }
+            };
+            *this.head = None;
+            if let Some(&b) = piece.as_ref().last() {
+                *this.last = b;
+            }
+            return Poll::Ready(Some(Ok(piece)));
         }
     }
 }
@@ -238,6 +345,56 @@ mod tests {
         let body = "data: {\"t\":\"héllo 🦀\"}\n\n".as_bytes();
         let pieces = body.iter().map(|b| vec![*b]).collect();
         assert_eq!(frame(pieces), vec!["{\"t\":\"héllo 🦀\"}"]);
+    }
+
+    /// Every way to cut `body` into two or three pieces, and one byte at a time.
+    fn splits(body: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut all = vec![body.iter().map(|b| vec![*b]).collect()];
+        for i in 0..=body.len() {
+            for j in i..=body.len() {
+                all.push(vec![
+                    body[..i].to_vec(),
+                    body[i..j].to_vec(),
+                    body[j..].to_vec(),
+                ]);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn a_leading_bom_is_skipped_instead_of_panicking() {
+        // Regression: eventsource-stream skips a leading BOM by slicing one byte off
+        // the three-byte character, which panicked on any body that started with one.
+        let cases: [(&[u8], &[&str]); 5] = [
+            (b"\xef\xbb\xbfdata: a\n\ndata: b\n\n", &["a", "b"]),
+            // Only one BOM is skipped; a second one is part of the first line's field
+            // name, so that line is ignored.
+            (b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\ndata: b\n\n", &["b"]),
+            // A BOM anywhere else is data.
+            (b"data: \xef\xbb\xbfa\n\n", &["\u{feff}a"]),
+            (b"\xef\xbb\xbf", &[]),
+            (b"\xef\xbb", &["ERR invalid UTF-8 in the event stream: incomplete utf-8 byte sequence from index 0"]),
+        ];
+        for (body, want) in cases {
+            for pieces in splits(body) {
+                assert_eq!(frame(pieces.clone()), want, "{pieces:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_ended_by_cr_at_the_end_of_the_body_is_delivered() {
+        // Regression: after a CR the parser waited for a possible LF even at the end of
+        // the body, so a last event ended by `\r\r` (or `\n\r`) was lost.
+        for body in [&b"data: a\r\r"[..], b"data: a\n\r", b"data: a\r\n\r"] {
+            for pieces in splits(body) {
+                assert_eq!(frame(pieces.clone()), vec!["a"], "{pieces:?}");
+            }
+        }
+        // A line cut off by the end of the body is still not an event.
+        assert!(frame(vec![b"data: a\r".to_vec()]).is_empty());
+        assert!(frame(vec![b"data: a".to_vec()]).is_empty());
     }
 
     proptest! {
