@@ -915,8 +915,8 @@ mod wire {
 
     #[derive(Debug, Deserialize)]
     pub(super) struct Choice<'a> {
-        #[serde(default)]
-        pub(super) index: Option<u32>,
+        #[serde(default, deserialize_with = "count")]
+        pub(super) index: Option<u64>,
         #[serde(default, borrow, alias = "message")]
         pub(super) delta: Option<Delta<'a>>,
         #[serde(default, borrow, deserialize_with = "text")]
@@ -970,18 +970,79 @@ mod wire {
 
     #[derive(Debug, Deserialize)]
     pub(super) struct Usage {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "count")]
         pub(super) prompt_tokens: Option<u64>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "count")]
         pub(super) completion_tokens: Option<u64>,
     }
 
     #[derive(Debug, Deserialize)]
     pub(super) struct Timings {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "millis")]
         pub(super) prompt_ms: Option<f64>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "millis")]
         pub(super) predicted_ms: Option<f64>,
+    }
+
+    /// A number read leniently: an integer, a float (`12.0`, rounded), or a numeric
+    /// string; anything else (a negative number, `true`, an object) is `None` rather
+    /// than a failed reply, since a count is never worth losing the text over.
+    fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        struct Number;
+        impl<'de> Visitor<'de> for Number {
+            type Value = Option<f64>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(v.trim().parse().ok())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(None)
+            }
+        }
+        d.deserialize_option(Number)
+    }
+
+    /// A token count or index, leniently (see [`number`]).
+    fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Ok(number(d)?
+            .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e18)
+            .map(|n| n.round() as u64))
+    }
+
+    /// A duration in milliseconds, leniently (see [`number`]).
+    fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(number(d)?.filter(|n| n.is_finite() && *n >= 0.0))
     }
 }
 
@@ -1088,6 +1149,27 @@ mod tests {
         let event: wire::Event<'_> =
             serde_json::from_str(r#"{"choices":null,"model":null}"#).unwrap();
         assert!(event.model.is_none() && event.choices.into_iter().next().is_none());
+    }
+
+    #[test]
+    fn odd_number_types_in_counts_do_not_lose_the_reply() {
+        // Regression (found by the bad-input property tests): a float or string count,
+        // or a wrongly typed index, failed the whole reply.
+        let (chunks, end) = run(&[
+            r#"{"choices":[{"index":false,"delta":{"content":"a"}}]}"#,
+            r#"{"choices":[{"index":0.0,"delta":{"content":"b"}}]}"#,
+            r#"{"choices":[{"index":"1","delta":{"content":"other choice"}}]}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":"7","completion_tokens":12.0},"timings":{"prompt_ms":"x","predicted_ms":{"a":[1]}}}"#,
+            "[DONE]",
+        ]);
+        end.unwrap();
+        assert_eq!(text(&chunks), "ab");
+        let f = finish(&chunks);
+        assert_eq!((f.tokens_in, f.tokens_out), (Some(7), Some(12)));
+        let (_, end) = run(&[
+            r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":-3,"completion_tokens":true}}"#,
+        ]);
+        end.unwrap();
     }
 
     #[test]
