@@ -14,7 +14,7 @@ fn chunks() -> Vec<Chunk> {
     let mut v: Vec<Chunk> = (0..CHUNKS)
         .map(|i| Chunk::Text(format!(" token{}", i % 100)))
         .collect();
-    v.push(Chunk::Finish(
+    v.push(Chunk::from(
         Finish::new(FinishReason::Stop).with_tokens(Some(10), Some(CHUNKS as u64)),
     ));
     v

@@ -59,7 +59,7 @@ impl LlmStreamProvider for FaqProvider {
         let items = words
             .into_iter()
             .map(|w| Ok(Chunk::Text(w)))
-            .chain([Ok(Chunk::Finish(
+            .chain([Ok(Chunk::from(
                 Finish::new(FinishReason::Stop)
                     .with_tokens(Some(question.len() as u64 / 4), Some(tokens_out)),
             ))]);

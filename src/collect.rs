@@ -133,7 +133,7 @@ impl Collector {
             }
             Chunk::Finish(finish) => {
                 if self.finished.is_none() {
-                    self.finished = Some((finish.clone(), Instant::now()));
+                    self.finished = Some(((**finish).clone(), Instant::now()));
                 }
             }
         }
@@ -214,7 +214,7 @@ mod tests {
         c.push(&Chunk::Text("Hel".into()));
         c.push(&Chunk::Text("".into()));
         c.push(&Chunk::Text("lo".into()));
-        c.push(&Chunk::Finish(
+        c.push(&Chunk::from(
             Finish::new(FinishReason::Length)
                 .with_tokens(Some(10), Some(2))
                 .with_model("m-2024-01-01"),
@@ -234,7 +234,7 @@ mod tests {
         let mut c = Collector::new(info(Pricing::Unknown));
         c.push(&Chunk::Reasoning("think".into()));
         c.push(&Chunk::Text("abcdefgh".into()));
-        c.push(&Chunk::Finish(Finish::new(FinishReason::Stop)));
+        c.push(&Chunk::from(Finish::new(FinishReason::Stop)));
         let r = c.finish().unwrap();
         assert!(r.usage.tokens_estimated);
         assert_eq!(r.usage.tokens_in, 7);
@@ -251,7 +251,7 @@ mod tests {
         tokio::time::advance(Duration::from_millis(70)).await;
         c.push(&Chunk::Text("a".into()));
         tokio::time::advance(Duration::from_millis(400)).await;
-        c.push(&Chunk::Finish(Finish::new(FinishReason::Stop)));
+        c.push(&Chunk::from(Finish::new(FinishReason::Stop)));
         let r = c.finish().unwrap();
         assert_eq!(r.usage.ttft_ms, Some(100.0));
         assert_eq!(r.usage.latency_ms, 500.0);
@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn json_has_the_documented_field_names() {
         let mut c = Collector::new(info(Pricing::Free));
-        c.push(&Chunk::Finish(
+        c.push(&Chunk::from(
             Finish::new(FinishReason::Stop).with_tokens(Some(1), Some(0)),
         ));
         let v = serde_json::to_value(c.finish().unwrap()).unwrap();

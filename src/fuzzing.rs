@@ -909,7 +909,7 @@ mod tests {
     fn check_catches_each_broken_invariant() {
         use crate::chunk::Finish;
         use crate::error::Error;
-        let finish = || Ok(Chunk::Finish(Finish::default()));
+        let finish = || Ok(Chunk::from(Finish::default()));
         let text = |t: &str| Ok(Chunk::Text(t.to_owned()));
         let err = |kind, m: &str| Err(Error::new(kind, m));
         assert_eq!(check(&[text("a"), finish()], SECRET), Ok(()));

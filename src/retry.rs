@@ -277,7 +277,7 @@ mod tests {
             } else {
                 futures::stream::iter(vec![
                     Ok(Chunk::Text("ok".into())),
-                    Ok(Chunk::Finish(crate::Finish::default())),
+                    Ok(Chunk::from(crate::Finish::default())),
                 ])
                 .boxed()
             }

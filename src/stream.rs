@@ -457,7 +457,7 @@ mod tests {
     #[tokio::test]
     async fn nothing_is_yielded_after_finish_or_error() {
         let inner = futures::stream::iter(vec![
-            Ok(Chunk::Finish(Finish::new(FinishReason::Stop))),
+            Ok(Chunk::from(Finish::new(FinishReason::Stop))),
             Ok(Chunk::Text("late".into())),
         ]);
         assert_eq!(

@@ -176,7 +176,7 @@ impl LlmStreamProvider for MockProvider {
         }
         match &self.failure {
             Some((_, kind, message)) => items.push(Err(Error::new(*kind, message.clone()))),
-            None => items.push(Ok(Chunk::Finish(finish))),
+            None => items.push(Ok(Chunk::from(finish))),
         }
 
         let delay = self.delay;

@@ -846,7 +846,7 @@ impl LineDecoder {
         if let Some(model) = self.model.take() {
             finish = finish.with_model(model);
         }
-        out.push_back(Chunk::Finish(finish));
+        out.push_back(Chunk::from(finish));
         Ok(Flow::Done)
     }
 }

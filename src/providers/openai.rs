@@ -631,7 +631,7 @@ impl SseDecoder {
         if let Some(t) = self.timings.take() {
             finish = finish.with_timings(t);
         }
-        Chunk::Finish(finish)
+        Chunk::from(finish)
     }
 }
 

@@ -230,9 +230,7 @@ impl LlmStreamProvider for Shouty {
         let info = theory_llm::StreamInfo::new("shouty", "loud-1");
         let mut chunks: Vec<theory_llm::Result<Chunk>> =
             words.into_iter().map(|w| Ok(Chunk::Text(w))).collect();
-        chunks.push(Ok(Chunk::Finish(theory_llm::Finish::new(
-            FinishReason::Stop,
-        ))));
+        chunks.push(Ok(Chunk::from(theory_llm::Finish::new(FinishReason::Stop))));
         ChatStream::new(info, futures::stream::iter(chunks))
     }
 }
