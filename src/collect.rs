@@ -85,8 +85,6 @@ pub struct Collector {
     reasoning: String,
     first_text: Option<Instant>,
     finished: Option<(Finish, Instant)>,
-    /// Characters of text and reasoning seen, for the token estimate.
-    out_chars: u64,
 }
 
 impl Collector {
@@ -109,7 +107,6 @@ impl Collector {
             reasoning: String::new(),
             first_text: None,
             finished: None,
-            out_chars: 0,
         }
     }
 
@@ -124,11 +121,9 @@ impl Collector {
                 if self.first_text.is_none() {
                     self.first_text = Some(Instant::now());
                 }
-                self.out_chars += text.chars().count() as u64;
                 self.text.push_str(text);
             }
             Chunk::Reasoning(text) => {
-                self.out_chars += text.chars().count() as u64;
                 self.reasoning.push_str(text);
             }
             Chunk::Finish(finish) => {
@@ -163,9 +158,11 @@ impl Collector {
         let ms = |t: Instant| t.saturating_duration_since(self.started).as_micros() as f64 / 1000.0;
         let estimated = finish.tokens_in.is_none() || finish.tokens_out.is_none();
         let tokens_in = finish.tokens_in.unwrap_or(self.info.prompt_tokens_estimate);
-        let tokens_out = finish
-            .tokens_out
-            .unwrap_or_else(|| self.out_chars.div_ceil(4)); // as estimate_tokens()
+        let tokens_out = finish.tokens_out.unwrap_or_else(|| {
+            // Derived only when the provider sent no count (estimate_tokens' rule).
+            let chars = self.text.chars().count() + self.reasoning.chars().count();
+            (chars as u64).div_ceil(4)
+        });
         let (usd_micros, cost_basis) = self.info.pricing.cost(tokens_in, tokens_out);
         let usage = Usage {
             tokens_in,

@@ -67,6 +67,62 @@ impl Default for HttpSettings {
     }
 }
 
+/// The transport setters every HTTP provider's builder has, written once: each builder
+/// keeps an `HttpSettings` in a field named `settings`.
+macro_rules! http_builder_setters {
+    () => {
+        /// Time to establish a connection (default 10 s). It applies to the client the
+        /// provider builds; a client passed in keeps its own.
+        #[must_use]
+        pub fn connect_timeout(mut self, limit: std::time::Duration) -> Self {
+            self.settings.connect_timeout = limit;
+            self
+        }
+
+        /// Time from sending a request to its first content (default 120 s): reasoning
+        /// models think, and local servers load models, before they speak.
+        #[must_use]
+        pub fn first_chunk_timeout(mut self, limit: std::time::Duration) -> Self {
+            self.settings.timeouts.first_chunk = Some(limit);
+            self
+        }
+
+        /// The longest wait for the next chunk of content (default 60 s); keep-alives
+        /// are not content.
+        #[must_use]
+        pub fn idle_timeout(mut self, limit: std::time::Duration) -> Self {
+            self.settings.timeouts.idle = Some(limit);
+            self
+        }
+
+        /// A limit on the whole request (default none).
+        #[must_use]
+        pub fn deadline(mut self, limit: std::time::Duration) -> Self {
+            self.settings.timeouts.deadline = Some(limit);
+            self
+        }
+
+        /// How requests that fail before their first content are retried (default: 2
+        /// retries, backoff from 0.5 s doubling to 8 s, `Retry-After` up to 60 s):
+        /// connection failures, HTTP 408, 429, 500, 502, 503 and 504, and error events
+        /// before any text.
+        #[must_use]
+        pub fn retry_policy(mut self, policy: $crate::RetryPolicy) -> Self {
+            self.settings.retry = policy;
+            self
+        }
+
+        /// The number of retries (default 2); shorthand for a
+        /// [`RetryPolicy`]($crate::RetryPolicy) change.
+        #[must_use]
+        pub fn max_retries(mut self, retries: u32) -> Self {
+            self.settings.retry = self.settings.retry.max_retries(retries);
+            self
+        }
+    };
+}
+pub(crate) use http_builder_setters;
+
 /// A client for streaming: a connect timeout, but no total request timeout (which
 /// would cut long replies); stream timeouts are applied per chunk instead.
 ///
@@ -234,15 +290,18 @@ impl Endpoint {
         S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
     {
         let endpoint = self.clone();
-        SseFrames::new(bytes, max_event).map(move |item| {
-            item.map_err(|e| match e {
-                sse_native::SseError::Transport(e) => endpoint.body_error(e),
-                sse_native::SseError::Malformed(m) => endpoint.malformed(&m),
-                sse_native::SseError::EventTooLong { max } => {
-                    endpoint.malformed(&format!("an event is longer than {max} bytes"))
-                }
-            })
-        })
+        SseFrames::new(bytes, max_event).map(move |item| item.map_err(|e| endpoint.sse_error(e)))
+    }
+
+    /// Maps a failure of either SSE framer.
+    fn sse_error(&self, e: sse_native::SseError<reqwest::Error>) -> Error {
+        match e {
+            sse_native::SseError::Transport(e) => self.body_error(e),
+            sse_native::SseError::Malformed(m) => self.malformed(&m),
+            sse_native::SseError::EventTooLong { max } => {
+                self.malformed(&format!("an event is longer than {max} bytes"))
+            }
+        }
     }
 
     /// SSE framing with eventsource-stream (the reference the built-in framer is tested
@@ -256,18 +315,9 @@ impl Endpoint {
     where
         S: Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
     {
-        use crate::framing::sse::{SseData, SseError};
         let endpoint = self.clone();
-        SseData::new(bytes, max_event).map(move |item| match item {
-            Ok(data) => Ok(Bytes::from(data)),
-            Err(e) => Err(match e {
-                SseError::Transport(e) => endpoint.body_error(e),
-                SseError::Malformed(m) => endpoint.malformed(&m),
-                SseError::EventTooLong { max } => {
-                    endpoint.malformed(&format!("an event is longer than {max} bytes"))
-                }
-            }),
-        })
+        crate::framing::sse::SseData::new(bytes, max_event)
+            .map(move |item| item.map(Bytes::from).map_err(|e| endpoint.sse_error(e)))
     }
 
     /// The NDJSON lines of a streaming response, each at most `max_line` bytes.

@@ -13,7 +13,7 @@ use crate::chunk::Chunk;
 use crate::collect::{ChatReply, Collector};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pricing::Pricing;
-use crate::request::Timeouts;
+use crate::request::{ChatRequest, Timeouts};
 
 /// What a stream is: which provider and model it comes from and how it is priced.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +45,22 @@ impl StreamInfo {
     pub fn with_pricing(mut self, pricing: Pricing) -> StreamInfo {
         self.pricing = pricing;
         self
+    }
+
+    /// Info for `request` on `provider`: the request's model, else `default_model`, and
+    /// the prompt's token estimate (system prompt and messages, [`estimate_tokens`]'s
+    /// rule), priced [`Pricing::Unknown`] until said otherwise.
+    pub fn for_request(
+        provider: impl Into<String>,
+        request: &ChatRequest,
+        default_model: &str,
+    ) -> StreamInfo {
+        let model = request.model.as_deref().unwrap_or(default_model);
+        let chars: usize = request
+            .full_conversation()
+            .map(|(_, text)| text.chars().count())
+            .sum();
+        StreamInfo::new(provider, model).with_prompt_tokens_estimate((chars as u64).div_ceil(4))
     }
 
     /// Sets the prompt token estimate (see [`estimate_tokens`]).

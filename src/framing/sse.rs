@@ -39,19 +39,8 @@ impl<S> SseData<S> {
     }
 }
 
-/// Why framing failed.
-#[derive(Debug)]
-pub(crate) enum SseError<E> {
-    /// The underlying byte stream failed.
-    Transport(E),
-    /// The bytes were not valid UTF-8, or not parseable as SSE.
-    Malformed(String),
-    /// An event grew past the cap without a blank line ending it.
-    EventTooLong {
-        /// The cap in bytes.
-        max: usize,
-    },
-}
+/// Both framers fail the same ways.
+pub(crate) use super::sse_native::SseError;
 
 /// What [`EventCap`] yields as an error: the transport's, or the cap's.
 #[derive(Debug)]

@@ -57,7 +57,7 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 pub(crate) enum SseError<E> {
     /// The underlying byte stream failed.
     Transport(E),
-    /// The bytes were not valid UTF-8.
+    /// The bytes were not valid UTF-8 (or, for eventsource-stream, not parseable as SSE).
     Malformed(String),
     /// An event grew past the cap without a blank line ending it.
     EventTooLong {

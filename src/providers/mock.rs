@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind};
 use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
 use crate::request::{ChatRequest, Role};
-use crate::stream::{estimate_tokens, ChatStream, StreamInfo};
+use crate::stream::{ChatStream, StreamInfo};
 
 /// A provider that answers from a script, with no network and no cost.
 ///
@@ -138,14 +138,8 @@ impl LlmStreamProvider for MockProvider {
     }
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
-        let model = request
-            .model
-            .clone()
-            .unwrap_or_else(|| self.default_model.clone());
-        let prompt_text: String = request.full_conversation().map(|(_, t)| t).collect();
-        let info = StreamInfo::new(MockProvider::NAME, model.clone())
-            .with_pricing(Pricing::Free)
-            .with_prompt_tokens_estimate(estimate_tokens(&prompt_text));
+        let info = StreamInfo::for_request(MockProvider::NAME, &request, &self.default_model)
+            .with_pricing(Pricing::Free);
         if let Err(e) = request.validate() {
             return ChatStream::from_error(info, e);
         }
@@ -155,7 +149,7 @@ impl LlmStreamProvider for MockProvider {
             info.prompt_tokens_estimate,
             (text.len() + self.reasoning.len()) as u64,
         ));
-        let mut finish = Finish::new(self.finish_reason.clone()).with_model(model);
+        let mut finish = Finish::new(self.finish_reason.clone()).with_model(info.model.clone());
         if self.report_usage {
             finish = finish.with_tokens(Some(tokens_in), Some(tokens_out));
         }

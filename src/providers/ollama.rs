@@ -20,8 +20,8 @@ use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSet
 use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
-use crate::retry::{RetryPolicy, Retrying};
-use crate::stream::{estimate_tokens, fmt_duration, ChatStream, StreamInfo};
+use crate::retry::Retrying;
+use crate::stream::{fmt_duration, ChatStream, StreamInfo};
 
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native
 /// `/api/chat` endpoint, streaming tokens as Ollama produces them.
@@ -314,50 +314,7 @@ impl OllamaProviderBuilder {
         self
     }
 
-    /// Time to establish a connection (default 10 s).
-    #[must_use]
-    pub fn connect_timeout(mut self, limit: Duration) -> Self {
-        self.settings.connect_timeout = limit;
-        self
-    }
-
-    /// Time from sending a request to its first content (default 120 s). Loading a
-    /// large model can take a while: raise it for big models on slow disks.
-    #[must_use]
-    pub fn first_chunk_timeout(mut self, limit: Duration) -> Self {
-        self.settings.timeouts.first_chunk = Some(limit);
-        self
-    }
-
-    /// The longest gap between two lines of content (default 60 s).
-    #[must_use]
-    pub fn idle_timeout(mut self, limit: Duration) -> Self {
-        self.settings.timeouts.idle = Some(limit);
-        self
-    }
-
-    /// A limit on the whole request (default none).
-    #[must_use]
-    pub fn deadline(mut self, limit: Duration) -> Self {
-        self.settings.timeouts.deadline = Some(limit);
-        self
-    }
-
-    /// How requests that fail before their first content are retried (default: 2
-    /// retries, backoff from 0.5 s doubling to 8 s, `Retry-After` up to 60 s). A busy
-    /// Ollama (HTTP 503) and a daemon that is not up yet are retried.
-    #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.settings.retry = policy;
-        self
-    }
-
-    /// The number of retries (default 2); shorthand for a [`RetryPolicy`] change.
-    #[must_use]
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.settings.retry = self.settings.retry.max_retries(retries);
-        self
-    }
+    crate::http::http_builder_setters!();
 
     /// The longest line accepted from the server (default 16 MiB).
     #[must_use]
@@ -579,23 +536,15 @@ impl LlmStreamProvider for OllamaProvider {
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let cfg = &self.inner;
-        let model = request
-            .model
-            .clone()
-            .unwrap_or_else(|| cfg.default_model.clone());
-        let prompt_tokens: u64 = request
-            .full_conversation()
-            .map(|(_, text)| estimate_tokens(text))
-            .sum();
-        let info = StreamInfo::new(OllamaProvider::NAME, model.clone())
-            .with_pricing(Pricing::Free)
-            .with_prompt_tokens_estimate(prompt_tokens);
+        let info = StreamInfo::for_request(OllamaProvider::NAME, &request, &cfg.default_model)
+            .with_pricing(Pricing::Free);
         if let Err(e) = request.validate() {
             return ChatStream::from_error(info, e);
         }
         let timeouts = request.timeouts.or(cfg.settings.timeouts);
         let policy = cfg.settings.retry_policy(request.max_retries);
         let provider = self.clone();
+        let model = info.model.clone();
         let request = Arc::new(request);
         let make_attempt = move || {
             let (provider, request, model) = (provider.clone(), request.clone(), model.clone());

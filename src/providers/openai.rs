@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
@@ -21,8 +20,8 @@ use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSet
 use crate::pricing::{Price, PriceTable};
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
-use crate::retry::{RetryPolicy, Retrying};
-use crate::stream::{estimate_tokens, ChatStream, StreamInfo};
+use crate::retry::Retrying;
+use crate::stream::{ChatStream, StreamInfo};
 
 /// The OpenAI Chat Completions provider.
 ///
@@ -259,48 +258,7 @@ impl OpenAiProviderBuilder {
         self
     }
 
-    /// Time to establish a connection (default 10 s).
-    #[must_use]
-    pub fn connect_timeout(mut self, limit: Duration) -> Self {
-        self.settings.connect_timeout = limit;
-        self
-    }
-
-    /// Time from sending a request to its first content (default 120 s).
-    #[must_use]
-    pub fn first_chunk_timeout(mut self, limit: Duration) -> Self {
-        self.settings.timeouts.first_chunk = Some(limit);
-        self
-    }
-
-    /// The longest gap between two content events (default 60 s).
-    #[must_use]
-    pub fn idle_timeout(mut self, limit: Duration) -> Self {
-        self.settings.timeouts.idle = Some(limit);
-        self
-    }
-
-    /// A limit on the whole request (default none).
-    #[must_use]
-    pub fn deadline(mut self, limit: Duration) -> Self {
-        self.settings.timeouts.deadline = Some(limit);
-        self
-    }
-
-    /// How requests that fail before their first content are retried (default: 2
-    /// retries, backoff from 0.5 s doubling to 8 s, `Retry-After` up to 60 s).
-    #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.settings.retry = policy;
-        self
-    }
-
-    /// The number of retries (default 2); shorthand for a [`RetryPolicy`] change.
-    #[must_use]
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.settings.retry = self.settings.retry.max_retries(retries);
-        self
-    }
+    crate::http::http_builder_setters!();
 
     /// The largest SSE event accepted (default 16 MiB); a larger one is a `protocol` error.
     #[must_use]
@@ -412,20 +370,14 @@ impl LlmStreamProvider for OpenAiProvider {
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let cfg = &self.inner;
-        let model = request
-            .model
-            .clone()
-            .unwrap_or_else(|| cfg.default_model.clone());
-        let prompt_chars: String = request.full_conversation().map(|(_, t)| t).collect();
-        let info = StreamInfo::new(OpenAiProvider::NAME, model.clone())
-            .with_pricing(cfg.prices.pricing(&model))
-            .with_prompt_tokens_estimate(estimate_tokens(&prompt_chars));
+        let mut info = StreamInfo::for_request(OpenAiProvider::NAME, &request, &cfg.default_model);
+        info.pricing = cfg.prices.pricing(&info.model);
         if let Err(e) = request.validate() {
             return ChatStream::from_error(info, e);
         }
         let timeouts = request.timeouts.or(cfg.settings.timeouts);
         let policy = cfg.settings.retry_policy(request.max_retries);
-        let body = wire::Request::from_chat(&request, model.clone());
+        let body = wire::Request::from_chat(&request, info.model.clone());
         let provider = self.clone();
         let make_attempt = move || provider.attempt(body.clone()).boxed();
         let stream = Retrying::new(OpenAiProvider::NAME, policy, make_attempt);
