@@ -378,13 +378,17 @@ pub fn fuzz_map_openai(data: &[u8]) {
     }
 }
 
-/// The `map_ollama` fuzz target: `data` as one NDJSON line, straight into the decoder;
+/// The `map_ollama` fuzz target: the fast path for token lines reads `data` as serde
+/// does (or leaves it to serde); `data` as one NDJSON line, straight into the decoder;
 /// and, when `data` can be a line, the same as `data\n` through the NDJSON framing,
 /// which must give the same items.
 ///
 /// # Panics
 /// On any broken invariant, with the input.
 pub fn fuzz_map_ollama(data: &[u8]) {
+    if let Err(e) = crate::providers::ollama::fast_path_agrees_with_serde(data) {
+        panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
+    }
     let items = map_ollama_line(data);
     assert_valid("one line", data, &items, "");
     let one_line = !data.contains(&b'\n')

@@ -23,6 +23,8 @@ use crate::request::ChatRequest;
 use crate::retry::Retrying;
 use crate::stream::{fmt_duration, ChatStream, StreamInfo};
 
+mod fast;
+
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native
 /// `/api/chat` endpoint, streaming tokens as Ollama produces them.
 ///
@@ -811,7 +813,12 @@ impl Decoder for LineDecoder {
         // Checking the UTF-8 once here and parsing a `&str` is faster than having the
         // JSON parser check each string it borrows (measured: ~50 ns a line).
         let text = std::str::from_utf8(frame).map_err(|e| malformed(&e))?;
-        let mut line: wire::Line<'_> = serde_json::from_str(text).map_err(|e| malformed(&e))?;
+        // Token lines take the hand-written fast path (see `fast`); anything it does
+        // not take, serde reads.
+        let mut line: wire::Line<'_> = match fast::read(text) {
+            Some(line) => line,
+            None => serde_json::from_str(text).map_err(|e| malformed(&e))?,
+        };
         if line.done == Some(true) {
             // The metrics are read by a second parse of the last line only, which keeps
             // what is read from every token line small.
@@ -823,6 +830,25 @@ impl Decoder for LineDecoder {
 
     fn end_of_body(&mut self, _out: &mut VecDeque<Chunk>) -> Result<()> {
         Err(self.endpoint.truncated("the line with \"done\": true"))
+    }
+}
+
+/// For the fuzz target and property tests: whenever the fast path reads `line`, serde
+/// reads it too, the same way. Returns whether the fast path read it.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bool, String> {
+    let Ok(text) = std::str::from_utf8(line) else {
+        return Ok(false);
+    };
+    let Some(fast) = fast::read(text) else {
+        return Ok(false);
+    };
+    match serde_json::from_str::<wire::Line<'_>>(text) {
+        Ok(slow) if slow == fast => Ok(true),
+        Ok(slow) => Err(format!("the fast path read {fast:?}, serde {slow:?}")),
+        Err(e) => Err(format!(
+            "the fast path read {fast:?}, serde rejects it: {e}"
+        )),
     }
 }
 
@@ -980,7 +1006,7 @@ mod wire {
     }
 
     /// One line of a streamed `/api/chat` reply.
-    #[derive(Debug, Default, Deserialize)]
+    #[derive(Debug, Default, Deserialize, PartialEq)]
     #[serde(default)]
     pub(super) struct Line<'a> {
         #[serde(borrow, deserialize_with = "text")]
@@ -1003,7 +1029,7 @@ mod wire {
 
     /// The final line's metrics: counts, and durations in nanoseconds. Ollama omits the
     /// ones that are zero.
-    #[derive(Debug, Default, Clone, Copy, Deserialize)]
+    #[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq)]
     #[serde(default)]
     pub(super) struct Metrics {
         #[serde(deserialize_with = "count")]
@@ -1020,7 +1046,7 @@ mod wire {
         pub(super) eval_duration: Option<u64>,
     }
 
-    #[derive(Debug, Default, Deserialize)]
+    #[derive(Debug, Default, Deserialize, PartialEq)]
     #[serde(default)]
     pub(super) struct LineMessage<'a> {
         #[serde(borrow, deserialize_with = "text")]
@@ -1722,10 +1748,12 @@ mod tests {
     // ---- any split of a transcript gives the same chunks ----
 
     const UNICODE: &[u8] =
-        include_bytes!("../../tests/transcripts/ollama-compat/chat_unicode.body");
-    const STREAM: &[u8] = include_bytes!("../../tests/transcripts/ollama-compat/chat_stream.body");
-    const MIDSTREAM_ERROR: &[u8] =
-        include_bytes!("../../tests/transcripts/ollama-compat/chat_backend_midstream_error.body");
+        include_bytes!("../../../tests/transcripts/ollama-compat/chat_unicode.body");
+    const STREAM: &[u8] =
+        include_bytes!("../../../tests/transcripts/ollama-compat/chat_stream.body");
+    const MIDSTREAM_ERROR: &[u8] = include_bytes!(
+        "../../../tests/transcripts/ollama-compat/chat_backend_midstream_error.body"
+    );
 
     /// Frames `pieces` with `NdjsonLines` and decodes them: each chunk or the error, as text.
     fn decode_pieces(pieces: Vec<Vec<u8>>) -> Vec<String> {
