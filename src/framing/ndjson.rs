@@ -107,17 +107,18 @@ where
                     this.partial.split().freeze()
                 };
                 let line = strip_cr(line);
-                if is_blank(&line) {
-                    continue;
-                }
                 if line.len() > *this.max_line {
-                    // A complete line that arrived in one read is held to the cap too.
+                    // A complete line that arrived in one read is held to the cap too,
+                    // blank or not, as it would be had it come in pieces.
                     return Poll::Ready(Some(Err(fail(
                         this.done,
                         this.read,
                         this.partial,
                         *this.max_line,
                     ))));
+                }
+                if is_blank(&line) {
+                    continue;
                 }
                 return Poll::Ready(Some(Ok(line)));
             }
@@ -128,7 +129,10 @@ where
             if *this.done {
                 return Poll::Ready(None);
             }
-            if this.partial.len() > *this.max_line {
+            // A line of exactly the cap may be followed by a `\r` whose `\n` has not
+            // arrived yet: that byte is not part of the line.
+            let cr = usize::from(this.partial.last() == Some(&b'\r'));
+            if this.partial.len() > *this.max_line + cr {
                 return Poll::Ready(Some(Err(fail(
                     this.done,
                     this.read,
@@ -155,13 +159,13 @@ where
                     *this.done = true;
                     // Flush a last line that has no trailing newline.
                     let tail = strip_cr(std::mem::take(this.partial).freeze());
-                    if is_blank(&tail) {
-                        return Poll::Ready(None);
-                    }
                     if tail.len() > *this.max_line {
                         return Poll::Ready(Some(Err(NdjsonError::LineTooLong {
                             max: *this.max_line,
                         })));
+                    }
+                    if is_blank(&tail) {
+                        return Poll::Ready(None);
                     }
                     return Poll::Ready(Some(Ok(tail)));
                 }
@@ -244,6 +248,19 @@ mod tests {
         let mut long = vec![b'y'; 40];
         long.push(b'\n');
         assert_eq!(frame(vec![long], 15), vec![Err("too long 15".to_string())]);
+        // Regression: a line of exactly the cap whose `\r\n` was split after the `\r`
+        // used to fail, though the same bytes in one read passed.
+        let mut at_cap = vec![b'x'; 15];
+        at_cap.push(b'\r');
+        assert_eq!(
+            frame(vec![at_cap.clone(), b"\n".to_vec()], 15),
+            vec![Ok(vec![b'x'; 15])]
+        );
+        assert_eq!(frame(vec![at_cap], 15), vec![Ok(vec![b'x'; 15])]);
+        // Regression: a blank line past the cap is an error however it is split.
+        let mut blank = vec![b' '; 20];
+        blank.push(b'\n');
+        assert_eq!(frame(vec![blank], 15), vec![Err("too long 15".to_string())]);
     }
 
     #[test]
@@ -282,6 +299,27 @@ mod tests {
             }
             pieces.push(body[last..].to_vec());
             prop_assert_eq!(frame(pieces, 1 << 20), whole);
+        }
+
+        /// With a small cap, where the cap check fires changes nothing either: the
+        /// same lines, then the same error, however the bytes are split.
+        #[test]
+        fn any_split_gives_the_same_lines_and_errors_at_the_cap(
+            body in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(b' '), Just(b'x')], 0..120),
+            cuts in proptest::collection::vec(0usize..120, 0..20),
+            max in 0usize..12,
+        ) {
+            let whole = frame(vec![body.clone()], max);
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c <= body.len()).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                pieces.push(body[last..c].to_vec());
+                last = c;
+            }
+            pieces.push(body[last..].to_vec());
+            prop_assert_eq!(frame(pieces, max), whole);
         }
     }
 }
