@@ -88,7 +88,7 @@ pub(crate) struct SseFrames<S> {
     /// The start of a line that continues in a later read.
     partial: BytesMut,
     data: Data,
-    /// Bytes of the current event so far: its lines and their line ends.
+    /// Bytes of the current event so far: its lines, not their line ends.
     event_len: usize,
     max_event: usize,
     /// The last line ended with a CR at the end of a read: an LF next belongs to it.
@@ -154,7 +154,6 @@ impl Scan<'_> {
                 *self.after_cr = false;
                 if first == b'\n' {
                     self.read.advance(1);
-                    *self.event_len += 1;
                     continue;
                 }
             }
@@ -186,7 +185,8 @@ impl Scan<'_> {
                 }
             }
             let line_len = self.partial.len() + end;
-            *self.event_len += line_len + eol;
+            // Line ends are not counted: where a CR LF is split must not matter.
+            *self.event_len += line_len;
             if *self.event_len > self.max_event {
                 return Found::TooLong;
             }
@@ -603,6 +603,19 @@ mod tests {
             let body = ": hi\n\ndata: {\"a\":\"é\"}\r\n\r\nevent: keepalive\n\ndata: x\ndata: y\n\ndata: 🦀🦀\n\n".as_bytes();
             let whole = frame(vec![body.to_vec()]);
             prop_assert_eq!(frame(cut(body, cuts)), whole);
+        }
+
+        /// With a small cap, the events and the error do not depend on where reads
+        /// end either.
+        #[test]
+        fn any_split_gives_the_same_events_and_errors_at_the_cap(
+            body in sse_body(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..12),
+            max in 0usize..40,
+        ) {
+            let got = frame_capped(vec![body.clone()], max);
+            prop_assert_eq!(&frame_capped(cut(&body, cuts), max), &got);
+            prop_assert_eq!(&frame_capped(bytewise(&body), max), &got);
         }
 
         /// The built-in framer gives what eventsource-stream gives, on any body split

@@ -260,7 +260,8 @@ impl OpenAiProviderBuilder {
 
     crate::http::http_builder_setters!();
 
-    /// The largest SSE event accepted (default 16 MiB); a larger one is a `protocol` error.
+    /// The largest SSE event accepted (default 16 MiB), counted as the bytes of its lines
+    /// without their line ends; a larger one is a `protocol` error.
     #[must_use]
     pub fn max_event_bytes(mut self, limit: usize) -> Self {
         self.settings.max_frame_bytes = limit;

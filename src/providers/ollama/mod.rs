@@ -318,7 +318,8 @@ impl OllamaProviderBuilder {
 
     crate::http::http_builder_setters!();
 
-    /// The longest line accepted from the server (default 16 MiB).
+    /// The longest line accepted from the server (default 16 MiB), without its line end;
+    /// a longer one is a `protocol` error.
     #[must_use]
     pub fn max_line_bytes(mut self, limit: usize) -> Self {
         self.max_line_bytes = Some(limit);
