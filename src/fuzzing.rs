@@ -295,7 +295,8 @@ type Decode = fn(&[&[u8]]) -> Vec<Result<Chunk>>;
 type DecodeCapped = fn(&[&[u8]], usize) -> Vec<Result<Chunk>>;
 
 /// Checks `decode` on `body` whole, in pieces of `sizes`, one byte at a time, and with
-/// the small cap: the invariants every time, and the same items for every split.
+/// the small cap (split the same three ways): the invariants every time, and the same
+/// items for every split.
 fn fuzz_body(body: &[u8], sizes: &[u8], secret: &str, decode: Decode, decode_capped: DecodeCapped) {
     let whole = decode(&[body]);
     assert_valid("whole body", body, &whole, secret);
@@ -317,6 +318,17 @@ fn fuzz_body(body: &[u8], sizes: &[u8], secret: &str, decode: Decode, decode_cap
     let capped = decode_capped(&split_by(body, sizes), SMALL_CAP);
     assert_valid("small cap", body, &capped, secret);
     assert_cap_only_cuts(body, &capped, &whole);
+    // Where the cap fires does not depend on the split either.
+    let capped = describe(&capped);
+    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
+    for (what, pieces) in [("whole", vec![body]), ("one byte at a time", bytewise)] {
+        let got = describe(&decode_capped(&pieces, SMALL_CAP));
+        assert!(
+            got == capped,
+            "with the small cap, {what} gave other items than pieces of the chosen sizes\ninput: {:?}\nsizes: {sizes:?}\nsplit: {capped:#?}\n{what}: {got:#?}",
+            String::from_utf8_lossy(body)
+        );
+    }
 }
 
 /// The `sse` fuzz target: `data` as an OpenAI SSE body, through framing and the
