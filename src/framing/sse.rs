@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use bytes::Bytes;
 use eventsource_stream::{EventStream, EventStreamError};
 use futures::Stream;
 use pin_project::pin_project;
@@ -22,6 +23,8 @@ use pin_project::pin_project;
 pub(crate) struct SseData<S> {
     #[pin]
     inner: EventStream<Edges<EventCap<S>>>,
+    /// An error was yielded: nothing follows it.
+    done: bool,
 }
 
 impl<S> std::fmt::Debug for SseData<S> {
@@ -35,6 +38,7 @@ impl<S> SseData<S> {
     pub(crate) fn new(inner: S, max_event: usize) -> SseData<S> {
         SseData {
             inner: EventStream::new(Edges::new(EventCap::new(inner, max_event))),
+            done: false,
         }
     }
 }
@@ -49,22 +53,27 @@ pub(crate) enum CapError<E> {
     TooLong(usize),
 }
 
-/// Passes bytes through unchanged while counting the bytes since the last blank line
-/// (the end of an event), so that a server that never ends an event cannot make the
-/// parser's buffer grow without bound.
+/// Passes bytes through unchanged while counting the bytes of the current event's
+/// lines (not their line ends) since the last blank line, so that a server that never
+/// ends an event cannot make the parser's buffer grow without bound.
 ///
-/// A blank line is two line terminators in a row; with CRLF counted as one terminator,
-/// the byte pairs that end a blank line are `\n\n`, `\r\r` and `\n\r` (`\r\n` alone is
-/// a single terminator). Chunks usually end an event, so the backward scan is short.
+/// The count is kept byte by byte, as the built-in framer keeps it line by line, so
+/// the cap fires at the same byte however the body is split into reads: the bytes
+/// before that byte are passed on (the events they finish are still delivered), then
+/// the error. CR LF is one line end, also when a read ends between the two.
 #[pin_project]
 pub(crate) struct EventCap<S> {
     #[pin]
     inner: S,
     max: usize,
-    /// Bytes since the last blank line.
+    /// Bytes of the current event's lines so far.
     run: usize,
-    /// The last byte seen, for pairs split across chunks.
-    last: u8,
+    /// No byte of the current line yet: a line end here ends the event.
+    line_start: bool,
+    /// The last byte was a CR: an LF next is part of its line end.
+    after_cr: bool,
+    /// The cap's error, to yield after the bytes before it.
+    pending: Option<usize>,
     failed: bool,
 }
 
@@ -74,21 +83,49 @@ impl<S> EventCap<S> {
             inner,
             max,
             run: 0,
-            last: 0,
+            line_start: true,
+            after_cr: false,
+            pending: None,
             failed: false,
         }
     }
 }
 
-/// The number of bytes after the last blank-line pair in `prev` + `bytes`, or `None`.
-fn bytes_after_blank_line(prev: u8, bytes: &[u8]) -> Option<usize> {
-    let is_blank_pair =
-        |a: u8, b: u8| matches!((a, b), (b'\n', b'\n') | (b'\r', b'\r') | (b'\n', b'\r'));
-    for i in (0..bytes.len()).rev() {
-        let before = if i == 0 { prev } else { bytes[i - 1] };
-        if is_blank_pair(before, bytes[i]) {
-            return Some(bytes.len() - i - 1);
+/// Counts `bytes` into the event: the index of the byte that takes the event past
+/// `max`, if one does.
+fn count_event_bytes(
+    bytes: &[u8],
+    max: usize,
+    run: &mut usize,
+    line_start: &mut bool,
+    after_cr: &mut bool,
+) -> Option<usize> {
+    let mut at = 0;
+    while at < bytes.len() {
+        if *after_cr && bytes[at] == b'\n' {
+            *after_cr = false;
+            at += 1;
+            continue;
         }
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        let line = end - at;
+        if line > 0 {
+            *after_cr = false;
+            *line_start = false;
+            if *run + line > max {
+                return Some(at + (max - *run));
+            }
+            *run += line;
+        }
+        if end == bytes.len() {
+            break;
+        }
+        if *line_start {
+            *run = 0;
+        }
+        *line_start = true;
+        *after_cr = bytes[end] == b'\r';
+        at = end + 1;
     }
     None
 }
@@ -96,12 +133,16 @@ fn bytes_after_blank_line(prev: u8, bytes: &[u8]) -> Option<usize> {
 impl<S, B, E> Stream for EventCap<S>
 where
     S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
+    B: Into<Bytes>,
 {
-    type Item = Result<B, CapError<E>>;
+    type Item = Result<Bytes, CapError<E>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
+        if let Some(max) = this.pending.take() {
+            *this.failed = true;
+            return Poll::Ready(Some(Err(CapError::TooLong(max))));
+        }
         if *this.failed {
             return Poll::Ready(None);
         }
@@ -109,19 +150,21 @@ where
             None => Poll::Ready(None),
             Some(Err(e)) => Poll::Ready(Some(Err(CapError::Transport(e)))),
             Some(Ok(chunk)) => {
-                let bytes = chunk.as_ref();
-                *this.run = match bytes_after_blank_line(*this.last, bytes) {
-                    Some(after) => after,
-                    None => this.run.saturating_add(bytes.len()),
-                };
-                if let Some(&b) = bytes.last() {
-                    *this.last = b;
+                let mut bytes: Bytes = chunk.into();
+                let over =
+                    count_event_bytes(&bytes, *this.max, this.run, this.line_start, this.after_cr);
+                match over {
+                    None => Poll::Ready(Some(Ok(bytes))),
+                    Some(0) => {
+                        *this.failed = true;
+                        Poll::Ready(Some(Err(CapError::TooLong(*this.max))))
+                    }
+                    Some(at) => {
+                        bytes.truncate(at);
+                        *this.pending = Some(*this.max);
+                        Poll::Ready(Some(Ok(bytes)))
+                    }
                 }
-                if *this.run > *this.max {
-                    *this.failed = true;
-                    return Poll::Ready(Some(Err(CapError::TooLong(*this.max))));
-                }
-                Poll::Ready(Some(Ok(chunk)))
             }
         }
     }
@@ -235,14 +278,17 @@ where
 impl<S, B, E> Stream for SseData<S>
 where
     S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
+    B: Into<Bytes>,
 {
     type Item = Result<String, SseError<E>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
-            return Poll::Ready(match ready!(this.inner.as_mut().poll_next(cx)) {
+            if *this.done {
+                return Poll::Ready(None);
+            }
+            let item = match ready!(this.inner.as_mut().poll_next(cx)) {
                 None => None,
                 Some(Ok(event)) => {
                     // Dispatch already drops events whose data is empty; a `data:` line
@@ -265,7 +311,11 @@ where
                 Some(Err(EventStreamError::Parser(e))) => Some(Err(SseError::Malformed(format!(
                     "unparseable event stream: {e}"
                 )))),
-            });
+            };
+            // After an error the parser could still dispatch an event from what it
+            // holds (Edges ends a body that ends in CR with an LF): the error is last.
+            *this.done = matches!(item, Some(Err(_)));
+            return Poll::Ready(item);
         }
     }
 }
@@ -315,12 +365,31 @@ mod tests {
     }
 
     #[test]
-    fn blank_line_pairs() {
-        assert_eq!(bytes_after_blank_line(0, b"abc\n\nde"), Some(2));
-        assert_eq!(bytes_after_blank_line(b'\n', b"\nde"), Some(2));
-        assert_eq!(bytes_after_blank_line(0, b"a\r\nb\r\n"), None);
-        assert_eq!(bytes_after_blank_line(0, b"a\r\n\r\n"), Some(1));
-        assert_eq!(bytes_after_blank_line(0, b""), None);
+    fn the_cap_counts_line_bytes_of_one_event() {
+        let over = |body: &[u8], max| {
+            let (mut run, mut line_start, mut after_cr) = (0, true, false);
+            count_event_bytes(body, max, &mut run, &mut line_start, &mut after_cr)
+        };
+        // Line ends are not counted; a blank line starts a new count.
+        assert_eq!(over(b"data: a\r\ndata: b\n\ndata: efgh", 14), None);
+        // The 13th byte of the event's lines is at index 14.
+        assert_eq!(over(b"data: abc\r\ndata: de\n\n", 12), Some(14));
+        assert_eq!(over(b"data: abc\r\rdata: de\n\r", 12), None);
+        // CR LF split across reads is one line end, not a blank line.
+        let (mut run, mut line_start, mut after_cr) = (0, true, false);
+        let mut feed = |b: &[u8]| count_event_bytes(b, 5, &mut run, &mut line_start, &mut after_cr);
+        assert_eq!(feed(b"abc\r"), None);
+        assert_eq!(feed(b"\nde"), None);
+        assert_eq!(feed(b"f"), Some(0));
+    }
+
+    #[test]
+    fn events_before_the_one_past_the_cap_are_delivered_in_one_read() {
+        let body = b"data: ok\n\ndata: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\ndata: late\n\n";
+        assert_eq!(
+            frame_capped(vec![body.to_vec()], 20),
+            vec!["ok".to_string(), "ERR too long 20".to_string()]
+        );
     }
 
     #[test]
@@ -401,6 +470,33 @@ mod tests {
             }
             pieces.push(body[last..].to_vec());
             prop_assert_eq!(frame(pieces), whole);
+        }
+
+        /// With a small cap, the events and the error do not depend on where reads
+        /// end.
+        #[test]
+        fn any_split_gives_the_same_events_and_errors_at_the_cap(
+            parts in proptest::collection::vec(prop::sample::select(vec![
+                &b"data: "[..], b"data: 0123456789", b": c", b"\n", b"\r", b"\r\n", b"\n\n",
+                b"x", b"\xef\xbb\xbf", b"\xf0\x9f\xa6\x80", b"\xf0\x9f", b"\xff",
+            ]), 0..40),
+            cuts in proptest::collection::vec(0usize..400, 0..12),
+            max in 0usize..40,
+        ) {
+            let body = parts.concat();
+            let whole = frame_capped(vec![body.clone()], max);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (body.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                pieces.push(body[last..c].to_vec());
+                last = c;
+            }
+            pieces.push(body[last..].to_vec());
+            prop_assert_eq!(&frame_capped(pieces, max), &whole);
+            let bytewise = body.iter().map(|b| vec![*b]).collect();
+            prop_assert_eq!(&frame_capped(bytewise, max), &whole);
         }
     }
 }
