@@ -9,3 +9,19 @@ pub(crate) mod sse;
 // `eventsource-stream` feature).
 #[cfg_attr(feature = "eventsource-stream", allow(dead_code))]
 pub(crate) mod sse_native;
+
+/// `body` cut at `cuts` (each taken modulo `body.len() + 1`, in any order): the reads
+/// that the split-invariance tests feed to a framer.
+#[cfg(test)]
+pub(crate) fn cut(body: &[u8], mut cuts: Vec<usize>) -> Vec<Vec<u8>> {
+    cuts.iter_mut().for_each(|c| *c %= body.len() + 1);
+    cuts.sort_unstable();
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let mut last = 0;
+    for c in cuts {
+        pieces.push(body[last..c].to_vec());
+        last = c;
+    }
+    pieces.push(body[last..].to_vec());
+    pieces
+}

@@ -289,15 +289,7 @@ mod tests {
             cuts in proptest::collection::vec(0usize..300, 0..20),
         ) {
             let whole = frame(vec![body.clone()], 1 << 20);
-            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c <= body.len()).collect();
-            cuts.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for c in cuts {
-                pieces.push(body[last..c].to_vec());
-                last = c;
-            }
-            pieces.push(body[last..].to_vec());
+            let pieces = crate::framing::cut(&body, cuts);
             prop_assert_eq!(frame(pieces, 1 << 20), whole);
         }
 
@@ -310,15 +302,7 @@ mod tests {
             max in 0usize..12,
         ) {
             let whole = frame(vec![body.clone()], max);
-            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c <= body.len()).collect();
-            cuts.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for c in cuts {
-                pieces.push(body[last..c].to_vec());
-                last = c;
-            }
-            pieces.push(body[last..].to_vec());
+            let pieces = crate::framing::cut(&body, cuts);
             prop_assert_eq!(frame(pieces, max), whole);
         }
     }

@@ -460,15 +460,7 @@ mod tests {
         fn any_split_gives_the_same_events(cuts in proptest::collection::vec(0usize..400, 0..30)) {
             let body = ": hi\n\ndata: {\"a\":\"é\"}\r\n\r\nevent: keepalive\n\ndata: x\ndata: y\n\ndata: 🦀🦀\n\n".as_bytes();
             let whole = frame(vec![body.to_vec()]);
-            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c <= body.len()).collect();
-            cuts.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for c in cuts {
-                pieces.push(body[last..c].to_vec());
-                last = c;
-            }
-            pieces.push(body[last..].to_vec());
+            let pieces = crate::framing::cut(body, cuts);
             prop_assert_eq!(frame(pieces), whole);
         }
 
@@ -485,15 +477,7 @@ mod tests {
         ) {
             let body = parts.concat();
             let whole = frame_capped(vec![body.clone()], max);
-            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (body.len() + 1)).collect();
-            cuts.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for c in cuts {
-                pieces.push(body[last..c].to_vec());
-                last = c;
-            }
-            pieces.push(body[last..].to_vec());
+            let pieces = crate::framing::cut(&body, cuts);
             prop_assert_eq!(&frame_capped(pieces, max), &whole);
             let bytewise = body.iter().map(|b| vec![*b]).collect();
             prop_assert_eq!(&frame_capped(bytewise, max), &whole);

@@ -388,6 +388,7 @@ fn skip_bom(mut bytes: Bytes) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::cut;
     use futures::StreamExt;
     use proptest::prelude::*;
 
@@ -582,19 +583,6 @@ mod tests {
             0..40,
         )
         .prop_map(|v| v.concat())
-    }
-
-    fn cut(body: &[u8], mut cuts: Vec<usize>) -> Vec<Vec<u8>> {
-        cuts.iter_mut().for_each(|c| *c %= body.len() + 1);
-        cuts.sort_unstable();
-        let mut pieces = Vec::new();
-        let mut last = 0;
-        for c in cuts {
-            pieces.push(body[last..c].to_vec());
-            last = c;
-        }
-        pieces.push(body[last..].to_vec());
-        pieces
     }
 
     proptest! {
