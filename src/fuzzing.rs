@@ -304,7 +304,7 @@ fn fuzz_body(body: &[u8], sizes: &[u8], secret: &str, decode: Decode, decode_cap
     let bytewise: Vec<&[u8]> = body.chunks(1).collect();
     for (what, pieces) in [
         ("pieces of the chosen sizes", split_by(body, sizes)),
-        ("one byte at a time", bytewise),
+        ("one byte at a time", bytewise.clone()),
     ] {
         let items = decode(&pieces);
         assert_valid(what, body, &items, secret);
@@ -320,7 +320,6 @@ fn fuzz_body(body: &[u8], sizes: &[u8], secret: &str, decode: Decode, decode_cap
     assert_cap_only_cuts(body, &capped, &whole);
     // Where the cap fires does not depend on the split either.
     let capped = describe(&capped);
-    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
     for (what, pieces) in [("whole", vec![body]), ("one byte at a time", bytewise)] {
         let got = describe(&decode_capped(&pieces, SMALL_CAP));
         assert!(

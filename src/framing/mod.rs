@@ -25,3 +25,9 @@ pub(crate) fn cut(body: &[u8], mut cuts: Vec<usize>) -> Vec<Vec<u8>> {
     pieces.push(body[last..].to_vec());
     pieces
 }
+
+/// `body` one byte per read.
+#[cfg(test)]
+pub(crate) fn bytewise(body: &[u8]) -> Vec<Vec<u8>> {
+    body.iter().map(|b| vec![*b]).collect()
+}

@@ -228,8 +228,10 @@ mod tests {
     #[test]
     fn a_multibyte_character_split_across_reads_survives() {
         let text = "héllo 🦀\n".as_bytes();
-        let pieces: Vec<Vec<u8>> = text.iter().map(|b| vec![*b]).collect();
-        assert_eq!(frame(pieces, 100), lines(&["héllo 🦀"]));
+        assert_eq!(
+            frame(crate::framing::bytewise(text), 100),
+            lines(&["héllo 🦀"])
+        );
     }
 
     #[test]

@@ -66,14 +66,9 @@ pub(crate) struct EventCap<S> {
     #[pin]
     inner: S,
     max: usize,
-    /// Bytes of the current event's lines so far.
-    run: usize,
-    /// No byte of the current line yet: a line end here ends the event.
-    line_start: bool,
-    /// The last byte was a CR: an LF next is part of its line end.
-    after_cr: bool,
-    /// The cap's error, to yield after the bytes before it.
-    pending: Option<usize>,
+    count: EventCount,
+    /// The cap was passed: its error comes after the bytes before it.
+    pending: bool,
     failed: bool,
 }
 
@@ -82,52 +77,67 @@ impl<S> EventCap<S> {
         EventCap {
             inner,
             max,
-            run: 0,
-            line_start: true,
-            after_cr: false,
-            pending: None,
+            count: EventCount::default(),
+            pending: false,
             failed: false,
         }
     }
 }
 
-/// Counts `bytes` into the event: the index of the byte that takes the event past
-/// `max`, if one does.
-fn count_event_bytes(
-    bytes: &[u8],
-    max: usize,
-    run: &mut usize,
-    line_start: &mut bool,
-    after_cr: &mut bool,
-) -> Option<usize> {
-    let mut at = 0;
-    while at < bytes.len() {
-        if *after_cr && bytes[at] == b'\n' {
-            *after_cr = false;
-            at += 1;
-            continue;
+/// The bytes of the current event's lines, counted across reads.
+#[derive(Debug)]
+struct EventCount {
+    /// Bytes of the current event's lines so far.
+    run: usize,
+    /// No byte of the current line yet: a line end here ends the event.
+    line_start: bool,
+    /// The last byte was a CR: an LF next is part of its line end.
+    after_cr: bool,
+}
+
+impl Default for EventCount {
+    fn default() -> EventCount {
+        EventCount {
+            run: 0,
+            line_start: true,
+            after_cr: false,
         }
-        let end = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-        let line = end - at;
-        if line > 0 {
-            *after_cr = false;
-            *line_start = false;
-            if *run + line > max {
-                return Some(at + (max - *run));
-            }
-            *run += line;
-        }
-        if end == bytes.len() {
-            break;
-        }
-        if *line_start {
-            *run = 0;
-        }
-        *line_start = true;
-        *after_cr = bytes[end] == b'\r';
-        at = end + 1;
     }
-    None
+}
+
+impl EventCount {
+    /// Counts `bytes` into the event: the index of the byte that takes the event past
+    /// `max`, if one does.
+    fn add(&mut self, bytes: &[u8], max: usize) -> Option<usize> {
+        let mut at = 0;
+        while at < bytes.len() {
+            if self.after_cr && bytes[at] == b'\n' {
+                self.after_cr = false;
+                at += 1;
+                continue;
+            }
+            let end = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+            let line = end - at;
+            if line > 0 {
+                self.after_cr = false;
+                self.line_start = false;
+                if self.run + line > max {
+                    return Some(at + (max - self.run));
+                }
+                self.run += line;
+            }
+            if end == bytes.len() {
+                break;
+            }
+            if self.line_start {
+                self.run = 0;
+            }
+            self.line_start = true;
+            self.after_cr = bytes[end] == b'\r';
+            at = end + 1;
+        }
+        None
+    }
 }
 
 impl<S, B, E> Stream for EventCap<S>
@@ -139,9 +149,9 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
-        if let Some(max) = this.pending.take() {
+        if std::mem::take(this.pending) {
             *this.failed = true;
-            return Poll::Ready(Some(Err(CapError::TooLong(max))));
+            return Poll::Ready(Some(Err(CapError::TooLong(*this.max))));
         }
         if *this.failed {
             return Poll::Ready(None);
@@ -151,9 +161,7 @@ where
             Some(Err(e)) => Poll::Ready(Some(Err(CapError::Transport(e)))),
             Some(Ok(chunk)) => {
                 let mut bytes: Bytes = chunk.into();
-                let over =
-                    count_event_bytes(&bytes, *this.max, this.run, this.line_start, this.after_cr);
-                match over {
+                match this.count.add(&bytes, *this.max) {
                     None => Poll::Ready(Some(Ok(bytes))),
                     Some(0) => {
                         *this.failed = true;
@@ -161,7 +169,7 @@ where
                     }
                     Some(at) => {
                         bytes.truncate(at);
-                        *this.pending = Some(*this.max);
+                        *this.pending = true;
                         Poll::Ready(Some(Ok(bytes)))
                     }
                 }
@@ -366,18 +374,15 @@ mod tests {
 
     #[test]
     fn the_cap_counts_line_bytes_of_one_event() {
-        let over = |body: &[u8], max| {
-            let (mut run, mut line_start, mut after_cr) = (0, true, false);
-            count_event_bytes(body, max, &mut run, &mut line_start, &mut after_cr)
-        };
+        let over = |body: &[u8], max| EventCount::default().add(body, max);
         // Line ends are not counted; a blank line starts a new count.
         assert_eq!(over(b"data: a\r\ndata: b\n\ndata: efgh", 14), None);
         // The 13th byte of the event's lines is at index 14.
         assert_eq!(over(b"data: abc\r\ndata: de\n\n", 12), Some(14));
         assert_eq!(over(b"data: abc\r\rdata: de\n\r", 12), None);
         // CR LF split across reads is one line end, not a blank line.
-        let (mut run, mut line_start, mut after_cr) = (0, true, false);
-        let mut feed = |b: &[u8]| count_event_bytes(b, 5, &mut run, &mut line_start, &mut after_cr);
+        let mut count = EventCount::default();
+        let mut feed = |b: &[u8]| count.add(b, 5);
         assert_eq!(feed(b"abc\r"), None);
         assert_eq!(feed(b"\nde"), None);
         assert_eq!(feed(b"f"), Some(0));
@@ -401,13 +406,15 @@ mod tests {
     #[test]
     fn split_multibyte_characters_survive() {
         let body = "data: {\"t\":\"héllo 🦀\"}\n\n".as_bytes();
-        let pieces = body.iter().map(|b| vec![*b]).collect();
-        assert_eq!(frame(pieces), vec!["{\"t\":\"héllo 🦀\"}"]);
+        assert_eq!(
+            frame(crate::framing::bytewise(body)),
+            vec!["{\"t\":\"héllo 🦀\"}"]
+        );
     }
 
     /// Every way to cut `body` into two or three pieces, and one byte at a time.
     fn splits(body: &[u8]) -> Vec<Vec<Vec<u8>>> {
-        let mut all = vec![body.iter().map(|b| vec![*b]).collect()];
+        let mut all = vec![crate::framing::bytewise(body)];
         for i in 0..=body.len() {
             for j in i..=body.len() {
                 all.push(vec![
@@ -479,8 +486,7 @@ mod tests {
             let whole = frame_capped(vec![body.clone()], max);
             let pieces = crate::framing::cut(&body, cuts);
             prop_assert_eq!(&frame_capped(pieces, max), &whole);
-            let bytewise = body.iter().map(|b| vec![*b]).collect();
-            prop_assert_eq!(&frame_capped(bytewise, max), &whole);
+            prop_assert_eq!(&frame_capped(crate::framing::bytewise(&body), max), &whole);
         }
     }
 }

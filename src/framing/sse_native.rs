@@ -388,7 +388,7 @@ fn skip_bom(mut bytes: Bytes) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framing::cut;
+    use crate::framing::{bytewise, cut};
     use futures::StreamExt;
     use proptest::prelude::*;
 
@@ -424,10 +424,6 @@ mod tests {
                 })
                 .collect(),
         )
-    }
-
-    fn bytewise(body: &[u8]) -> Vec<Vec<u8>> {
-        body.iter().map(|b| vec![*b]).collect()
     }
 
     #[test]
