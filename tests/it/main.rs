@@ -3,7 +3,8 @@
 
 mod support; // loopback HTTP server replaying transcripts
 
-mod core; // the public API on the mock provider: trait, collector, errors, factory
+mod core;
+mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs // the public API on the mock provider: trait, collector, errors, factory
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod resilience; // retries, cancellation, timeouts, concurrency

@@ -520,3 +520,67 @@ pub fn sse_text(body: &[u8]) -> String {
         })
         .collect()
 }
+
+/// A server that answers every connection with exactly the bytes `raw` (after reading
+/// the request head), then closes the connection: for responses no well-behaved
+/// server would send (bad chunked framing, huge or binary headers). Stops when dropped.
+pub struct RawServer {
+    pub addr: std::net::SocketAddr,
+    connections: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RawServer {
+    pub async fn start(raw: Vec<u8>) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = connections.clone();
+        let raw = Arc::new(raw);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let raw = raw.clone();
+                tokio::spawn(async move {
+                    if read_request(&mut socket).await.is_some() {
+                        let _ = socket.write_all(&raw).await;
+                        let _ = socket.flush().await;
+                    }
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        RawServer {
+            addr,
+            connections,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// A loopback port with nothing listening on it (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.local_addr().expect("local addr").port()
+}
