@@ -28,7 +28,7 @@ fn collector(c: &mut Criterion) {
         b.iter(|| {
             let mut col = Collector::new(StreamInfo::new("bench", "m"));
             for chunk in &input {
-                col.push(black_box(chunk));
+                col.push(black_box(chunk)).unwrap();
             }
             black_box(col.finish().map(|r| r.text.len()).unwrap_or_default())
         })

@@ -365,7 +365,7 @@ async fn stream_live(
             }
             _ => {}
         }
-        collector.push(&chunk);
+        collector.push(&chunk)?;
     }
     let _ = writeln!(stdout);
     collector.finish()

@@ -84,7 +84,7 @@ fn count_chunk(stats: &mut Stats, item: Result<Chunk>) {
 pub fn openai_sse(pieces: impl Pieces) -> Stats {
     let ep = endpoint("openai");
     let frames = ep.sse_frames_builtin(pieces_stream(pieces), DEFAULT_MAX_FRAME_BYTES);
-    let decoded = Decoded::new(frames, SseDecoder::new(ep, "sk-bench".to_owned()));
+    let decoded = Decoded::new(frames, SseDecoder::new(ep));
     drain(decoded, count_chunk)
 }
 
@@ -93,7 +93,7 @@ pub fn openai_sse(pieces: impl Pieces) -> Stats {
 pub fn openai_sse_eventsource(pieces: impl Pieces) -> Stats {
     let ep = endpoint("openai");
     let frames = ep.sse_frames_eventsource(pieces_stream(pieces), DEFAULT_MAX_FRAME_BYTES);
-    let decoded = Decoded::new(frames, SseDecoder::new(ep, "sk-bench".to_owned()));
+    let decoded = Decoded::new(frames, SseDecoder::new(ep));
     drain(decoded, count_chunk)
 }
 

@@ -69,7 +69,7 @@ pub struct Usage {
 ///     if let Chunk::Text(text) = &chunk {
 ///         print!("{text}"); // live display
 ///     }
-///     collector.push(&chunk);
+///     collector.push(&chunk)?;
 /// }
 /// let reply = collector.finish()?;
 /// assert_eq!(reply.text, "Hi there");
@@ -85,6 +85,16 @@ pub struct Collector {
     reasoning: String,
     first_text: Option<Instant>,
     finished: Option<(Finish, Instant)>,
+}
+
+/// The error for a reply past its cap.
+fn too_long(provider: &str, limit: usize) -> Error {
+    Error::new(
+        ErrorKind::Protocol,
+        format!(
+            "the {provider} reply is longer than the limit of {limit} bytes on a collected reply (max_reply_bytes): raise the limit, or read the stream chunk by chunk with stream_chat"
+        ),
+    )
 }
 
 impl Collector {
@@ -112,18 +122,24 @@ impl Collector {
 
     /// Takes one chunk. The time of the first text and of the finish are read from the
     /// clock here, so push chunks as they arrive.
-    pub fn push(&mut self, chunk: &Chunk) {
+    ///
+    /// # Errors
+    /// A `protocol` error when the text and reasoning together would pass the stream's
+    /// cap ([`StreamInfo::max_reply_bytes`], 64 MiB by default); the chunk is not kept.
+    pub fn push(&mut self, chunk: &Chunk) -> Result<()> {
         match chunk {
             Chunk::Text(text) => {
                 if text.is_empty() {
-                    return;
+                    return Ok(());
                 }
+                self.check_room(text.len())?;
                 if self.first_text.is_none() {
                     self.first_text = Some(Instant::now());
                 }
                 self.text.push_str(text);
             }
             Chunk::Reasoning(text) => {
+                self.check_room(text.len())?;
                 self.reasoning.push_str(text);
             }
             Chunk::Finish(finish) => {
@@ -132,6 +148,15 @@ impl Collector {
                 }
             }
         }
+        Ok(())
+    }
+
+    fn check_room(&self, more: usize) -> Result<()> {
+        let held = self.text.len().saturating_add(self.reasoning.len());
+        if held.saturating_add(more) > self.info.max_reply_bytes {
+            return Err(too_long(&self.info.provider, self.info.max_reply_bytes));
+        }
+        Ok(())
     }
 
     /// The text so far.
@@ -191,6 +216,36 @@ mod tests {
     use crate::pricing::{Price, Pricing};
     use std::time::Duration;
 
+    fn push(c: &mut Collector, chunk: &Chunk) {
+        c.push(chunk).unwrap();
+    }
+
+    #[test]
+    fn the_reply_cap_counts_text_and_reasoning() {
+        // Regression (issue 11): a 300 MiB reply used 606 MB; nothing capped it.
+        let mut c = Collector::new(info(Pricing::Free).with_max_reply_bytes(10));
+        push(&mut c, &Chunk::Reasoning("abcd".into()));
+        push(&mut c, &Chunk::Text("efghij".into()));
+        let err = c.push(&Chunk::Text("k".into())).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+        assert!(err.to_string().contains("limit of 10 bytes"), "{err}");
+        assert_eq!(c.text(), "efghij");
+    }
+
+    #[test]
+    fn absurd_counts_saturate_the_cost() {
+        let mut c = Collector::new(info(Pricing::Metered(Price::from_nanos_per_token(
+            60_000, 60_000,
+        ))));
+        push(
+            &mut c,
+            &Chunk::from(
+                Finish::new(FinishReason::Stop).with_tokens(Some(u64::MAX), Some(u64::MAX)),
+            ),
+        );
+        assert_eq!(c.finish().unwrap().usage.usd_micros, u64::MAX);
+    }
+
     fn info(pricing: Pricing) -> StreamInfo {
         StreamInfo::new("p", "m")
             .with_pricing(pricing)
@@ -208,14 +263,17 @@ mod tests {
         let mut c = Collector::new(info(Pricing::Metered(Price::from_nanos_per_token(
             1000, 2000,
         ))));
-        c.push(&Chunk::Text("Hel".into()));
-        c.push(&Chunk::Text("".into()));
-        c.push(&Chunk::Text("lo".into()));
-        c.push(&Chunk::from(
-            Finish::new(FinishReason::Length)
-                .with_tokens(Some(10), Some(2))
-                .with_model("m-2024-01-01"),
-        ));
+        push(&mut c, &Chunk::Text("Hel".into()));
+        push(&mut c, &Chunk::Text("".into()));
+        push(&mut c, &Chunk::Text("lo".into()));
+        push(
+            &mut c,
+            &Chunk::from(
+                Finish::new(FinishReason::Length)
+                    .with_tokens(Some(10), Some(2))
+                    .with_model("m-2024-01-01"),
+            ),
+        );
         let r = c.finish().unwrap();
         assert_eq!(r.text, "Hello");
         assert_eq!(r.model, "m-2024-01-01");
@@ -229,9 +287,9 @@ mod tests {
     #[test]
     fn missing_counts_are_estimated_and_flagged() {
         let mut c = Collector::new(info(Pricing::Unknown));
-        c.push(&Chunk::Reasoning("think".into()));
-        c.push(&Chunk::Text("abcdefgh".into()));
-        c.push(&Chunk::from(Finish::new(FinishReason::Stop)));
+        push(&mut c, &Chunk::Reasoning("think".into()));
+        push(&mut c, &Chunk::Text("abcdefgh".into()));
+        push(&mut c, &Chunk::from(Finish::new(FinishReason::Stop)));
         let r = c.finish().unwrap();
         assert!(r.usage.tokens_estimated);
         assert_eq!(r.usage.tokens_in, 7);
@@ -244,11 +302,11 @@ mod tests {
     async fn ttft_and_latency_follow_the_clock() {
         let mut c = Collector::new(info(Pricing::Free));
         tokio::time::advance(Duration::from_millis(30)).await;
-        c.push(&Chunk::Reasoning("hmm".into()));
+        push(&mut c, &Chunk::Reasoning("hmm".into()));
         tokio::time::advance(Duration::from_millis(70)).await;
-        c.push(&Chunk::Text("a".into()));
+        push(&mut c, &Chunk::Text("a".into()));
         tokio::time::advance(Duration::from_millis(400)).await;
-        c.push(&Chunk::from(Finish::new(FinishReason::Stop)));
+        push(&mut c, &Chunk::from(Finish::new(FinishReason::Stop)));
         let r = c.finish().unwrap();
         assert_eq!(r.usage.ttft_ms, Some(100.0));
         assert_eq!(r.usage.latency_ms, 500.0);
@@ -257,9 +315,10 @@ mod tests {
     #[test]
     fn json_has_the_documented_field_names() {
         let mut c = Collector::new(info(Pricing::Free));
-        c.push(&Chunk::from(
-            Finish::new(FinishReason::Stop).with_tokens(Some(1), Some(0)),
-        ));
+        push(
+            &mut c,
+            &Chunk::from(Finish::new(FinishReason::Stop).with_tokens(Some(1), Some(0))),
+        );
         let v = serde_json::to_value(c.finish().unwrap()).unwrap();
         for key in ["text", "provider", "model", "finish_reason", "usage"] {
             assert!(v.get(key).is_some(), "{key} missing in {v}");

@@ -104,7 +104,7 @@ impl Error {
         Error {
             inner: Box::new(Inner {
                 kind,
-                message: message.into(),
+                message: escape_controls(message.into()),
                 status: None,
                 retry_after: None,
                 retryable: false,
@@ -170,26 +170,26 @@ impl Error {
         self.inner.retry_after
     }
 
-    /// Replaces every occurrence of `secret` in the message by a redaction marker.
-    ///
-    /// Used on messages built from server replies, which may echo a credential back.
+    /// Replaces the message, keeping kind, status and source (the redactor uses it).
     #[must_use]
-    pub(crate) fn redact(mut self, secret: &str) -> Error {
-        self.inner.message = redact(&self.inner.message, secret);
+    pub(crate) fn with_message(mut self, message: String) -> Error {
+        self.inner.message = escape_controls(message);
         self
     }
 
     /// Appends to the message, keeping kind, status and source.
     #[must_use]
     pub(crate) fn suffix(mut self, suffix: &str) -> Error {
-        self.inner.message.push_str(suffix);
+        self.inner
+            .message
+            .push_str(&escape_controls(suffix.to_owned()));
         self
     }
 
     /// Prefixes the message with context, keeping kind, status and source.
     #[must_use]
     pub(crate) fn context(mut self, prefix: &str) -> Error {
-        self.inner.message = format!("{prefix}{}", self.inner.message);
+        self.inner.message = escape_controls(format!("{prefix}{}", self.inner.message));
         self
     }
 }
@@ -230,35 +230,25 @@ impl StdError for Error {
     }
 }
 
-/// The marker that replaces a secret in messages.
-pub(crate) const REDACTED: &str = "[REDACTED]";
-
-/// `text` with every occurrence of `secret`, and of any run of 8 or more of its
-/// leading or trailing characters, replaced by [`REDACTED`].
-///
-/// Servers echo keys back in part (OpenAI's 401 quotes the first and last
-/// characters with stars between), so the whole key is not the only thing to hide.
-pub(crate) fn redact(text: &str, secret: &str) -> String {
-    let secret = secret.trim();
-    if secret.len() < 8 {
-        // Too short to search for without mangling ordinary words; still hide an exact match.
-        if secret.is_empty() {
-            return text.to_owned();
-        }
-        return text.replace(secret, REDACTED);
+/// `text` with control characters escaped (`\u{1b}` becomes the six characters
+/// `\u{1b}`), except newlines and tabs; a carriage return before a newline is
+/// dropped. A server's words can then not drive the terminal they are printed on
+/// (clear the screen, set its title, hide text).
+pub(crate) fn escape_controls(text: String) -> String {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return text;
     }
-    let mut out = text.replace(secret, REDACTED);
-    // Any 8+ character prefix or suffix of the key that survives is hidden too.
-    // (Keys are ASCII in practice; non-char-boundary cuts are skipped.)
-    let min = 8;
-    for len in (min..secret.len()).rev() {
-        for part in [secret.get(..len), secret.get(secret.len() - len..)]
-            .into_iter()
-            .flatten()
-        {
-            if out.contains(part) {
-                out = out.replace(part, REDACTED);
-            }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
     out
@@ -304,16 +294,22 @@ mod tests {
     }
 
     #[test]
-    fn redact_whole_and_partial_keys() {
-        let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
-        let msg = format!("Incorrect API key provided: {key}. Also sk-proj-abcdefgh****6789.");
-        let out = redact(&msg, key);
-        assert!(!out.contains(key), "{out}");
-        assert!(!out.contains("sk-proj-abcdefgh"), "{out}");
-        assert!(out.contains(REDACTED));
-        // Ordinary text is untouched.
-        assert_eq!(redact("nothing to hide", key), "nothing to hide");
-        assert_eq!(redact("nothing to hide", ""), "nothing to hide");
+    fn messages_never_carry_control_characters() {
+        // Regression (issue 11): ANSI escapes from a server reached the terminal raw.
+        let err = Error::new(
+            ErrorKind::Server,
+            "bad\u{1b}[2J\u{1b}]0;title\u{7}\u{9b}31m\r\nnext\tline\u{0}",
+        );
+        assert_eq!(
+            err.to_string(),
+            "bad\\u{1b}[2J\\u{1b}]0;title\\u{7}\\u{9b}31m\nnext\tline\\u{0}"
+        );
+        let err = err.context("\u{1b}ctx: ").suffix(" \u{7f}");
+        assert!(!err
+            .to_string()
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'));
+        assert_eq!(escape_controls("plain\ttext\n".into()), "plain\ttext\n");
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::error::{ErrorKind, Result};
 use crate::http::{Decoded, Decoder, Endpoint, DEFAULT_MAX_FRAME_BYTES};
 use crate::providers::ollama::LineDecoder;
 use crate::providers::openai::SseDecoder;
+use crate::redact::Redactor;
 
 /// The API key the OpenAI decoder is given. No error message may contain it.
 pub const SECRET: &str = "sk-fuzz-0123456789abcdef";
@@ -120,8 +121,8 @@ pub fn decode_openai_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
 pub fn decode_openai_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
     let ep = endpoint("openai");
     let frames = ep.sse_frames_of(byte_stream(pieces), max_event);
-    let decoded = Decoded::new(frames, SseDecoder::new(ep, SECRET.to_owned()));
-    drain(decoded, item_bound(total_len(pieces)))
+    let decoded = Decoded::new(frames, SseDecoder::new(ep));
+    scrubbed(drain(decoded, item_bound(total_len(pieces))))
 }
 
 /// The items of an Ollama reply whose body arrives in `pieces` (network reads): NDJSON
@@ -142,7 +143,7 @@ pub fn decode_ollama_ndjson_capped(pieces: &[&[u8]], max_line: usize) -> Vec<Res
 /// to the decoder (no framing), followed by the end of the body.
 pub fn map_openai_frame(frame: &[u8]) -> Vec<Result<Chunk>> {
     let ep = endpoint("openai");
-    decode_frames(&[frame], SseDecoder::new(ep, SECRET.to_owned()))
+    scrubbed(decode_frames(&[frame], SseDecoder::new(ep)))
 }
 
 /// The items of an Ollama reply of exactly one NDJSON line, `line`, given straight to
@@ -158,6 +159,12 @@ fn decode_frames<D: Decoder>(frames: &[&[u8]], decoder: D) -> Vec<Result<Chunk>>
         Decoded::new(stream, decoder),
         item_bound(total_len(frames) + frames.len()),
     )
+}
+
+/// The items as the OpenAI provider passes them on: scrubbed of its key, [`SECRET`].
+fn scrubbed(items: Vec<Result<Chunk>>) -> Vec<Result<Chunk>> {
+    let redactor = Redactor::new([SECRET]);
+    items.into_iter().map(|item| redactor.item(item)).collect()
 }
 
 fn total_len(pieces: &[&[u8]]) -> usize {
@@ -819,7 +826,7 @@ mod tests {
         ) {
             let (body, frames) = render_sse(&pieces);
             let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-            let direct = decode_frames(&frames, SseDecoder::new(endpoint("openai"), SECRET.to_owned()));
+            let direct = scrubbed(decode_frames(&frames, SseDecoder::new(endpoint("openai"))));
             prop_assert_eq!(check(&direct, SECRET), Ok(()));
             prop_assert_eq!(describe(&decode_openai_sse(&cut(&body, cuts))), describe(&direct));
         }

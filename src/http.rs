@@ -5,16 +5,19 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use pin_project::pin_project;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
+use tokio::time::Instant;
 
 use crate::chunk::Chunk;
 use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::framing::ndjson::{NdjsonError, NdjsonLines};
 use crate::framing::sse_native::{self, SseFrames};
+use crate::redact::redact_url;
 use crate::request::Timeouts;
 use crate::retry::RetryPolicy;
 use crate::stream::fmt_duration;
@@ -27,8 +30,18 @@ pub(crate) const DEFAULT_FIRST_CHUNK_TIMEOUT: Duration = Duration::from_secs(120
 pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest line or event accepted from a server.
 pub(crate) const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+/// The largest reply collected by `chat()`, by default.
+pub(crate) const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 /// How much of an error body is read to find the server's message.
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+/// How much of an unexpected 200 body is read to quote it.
+const MAX_UNEXPECTED_BODY_BYTES: usize = 4 * 1024;
+/// The longest wait for the body of an error response (or of an unexpected 200) once
+/// its status has arrived; it is shorter when the request's time limit is nearer.
+const MAX_ERROR_BODY_WAIT: Duration = Duration::from_secs(10);
+/// A wait this long or longer is "longer than anyone will wait": what an absurd,
+/// negative or unreadable number in `Retry-After` means.
+pub(crate) const UNREASONABLE_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Transport settings shared by the HTTP providers' builders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +55,8 @@ pub(crate) struct HttpSettings {
     pub(crate) max_frame_bytes: usize,
     /// Retries before the first content.
     pub(crate) retry: RetryPolicy,
+    /// The largest reply `chat()` collects.
+    pub(crate) max_reply_bytes: usize,
 }
 
 impl HttpSettings {
@@ -63,6 +78,7 @@ impl Default for HttpSettings {
                 .idle(DEFAULT_IDLE_TIMEOUT),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             retry: RetryPolicy::default(),
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
 }
@@ -119,6 +135,16 @@ macro_rules! http_builder_setters {
             self.settings.retry = self.settings.retry.max_retries(retries);
             self
         }
+
+        /// The largest reply `chat()` collects, in bytes of text and reasoning (default
+        /// 64 MiB); a longer one is a `protocol` error rather than unbounded memory.
+        /// Streaming with `stream_chat` holds no reply and has no such limit. A request
+        /// can set its own with [`ChatRequest::max_reply_bytes`]($crate::ChatRequest::max_reply_bytes).
+        #[must_use]
+        pub fn max_reply_bytes(mut self, limit: usize) -> Self {
+            self.settings.max_reply_bytes = limit;
+            self
+        }
     };
 }
 pub(crate) use http_builder_setters;
@@ -128,12 +154,18 @@ pub(crate) use http_builder_setters;
 ///
 /// For a loopback base URL, proxies from the environment are not used: a local server
 /// is never reached through `HTTP_PROXY`.
+///
+/// Redirects are never followed: an LLM API does not need them, and reqwest re-sends
+/// the request's own headers (the API key) on every hop, checking only the hop before,
+/// so a chain A → B → B delivered the key to B (issue 11). A redirect is an error that
+/// names its target ([`Endpoint::send`]).
 pub(crate) fn build_client(connect_timeout: Duration, base_url: &str) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder();
     if is_loopback(base_url) {
         builder = builder.no_proxy();
     }
     builder
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -177,55 +209,193 @@ pub(crate) struct Endpoint {
     pub(crate) unreachable_hint: &'static str,
 }
 
+/// A 2xx response with an accepted content type: what [`Endpoint::send`] gives a
+/// provider to frame.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub(crate) response: reqwest::Response,
+    /// The media type (`text/event-stream`), lowercase without parameters; `None` if the
+    /// server sent no content type.
+    pub(crate) media_type: Option<String>,
+}
+
+/// What a request came back with.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    /// A 2xx response of an accepted content type.
+    Accepted(Accepted),
+    /// A non-2xx response, read, for the provider to classify.
+    Failed(ErrorResponse),
+}
+
 impl Endpoint {
+    /// Sends `request` and sorts the answer: a 2xx of one of the `accept`ed media types
+    /// (or of none stated); a failure status with its body read (for at most 10 s, and
+    /// for at most half of the time left before `give_up_at`, so that the status is
+    /// reported rather than a timeout); or an error: transport failures, a redirect, or
+    /// a 2xx of another type (an HTML page from a captive portal, say).
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        accept: &[&str],
+        give_up_at: Option<Instant>,
+    ) -> Result<Sent> {
+        let (client, request) = request.build_split();
+        let request = request.map_err(|e| self.send_error(e))?;
+        let url = request.url().clone();
+        let response = client
+            .execute(request)
+            .await
+            .map_err(|e| self.send_error(e))?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(self.redirect_error(&url, &response));
+        }
+        if response.url() != &url {
+            // A client passed in by the user may follow redirects.
+            return Err(self.followed_redirect_error(response.url()));
+        }
+        let read_by = read_deadline(give_up_at);
+        if !status.is_success() {
+            return Ok(Sent::Failed(
+                ErrorResponse::read(self, response, read_by).await?,
+            ));
+        }
+        let media_type = media_type(response.headers());
+        match media_type.as_deref() {
+            Some(found) if !accept.contains(&found) => {
+                let body = read_some(response, MAX_UNEXPECTED_BODY_BYTES, read_by).await;
+                Err(self.unexpected_body(status.as_u16(), found, accept, &body))
+            }
+            _ => Ok(Sent::Accepted(Accepted {
+                response,
+                media_type,
+            })),
+        }
+    }
+
+    /// A 3xx: never followed (see [`build_client`]).
+    fn redirect_error(&self, url: &reqwest::Url, response: &reqwest::Response) -> Error {
+        let status = response.status().as_u16();
+        let target = response
+            .headers()
+            .get(LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .map(|location| match url.join(location.trim()) {
+                Ok(absolute) => absolute.to_string(),
+                Err(_) => location,
+            });
+        let (provider, base) = (self.provider, &self.base);
+        let message = match target {
+            Some(target) => format!(
+                "{provider}: {base} answered HTTP {status}, a redirect to {}. Redirects are not followed, so that credentials never reach another server: if that address is the right one, use it as the base URL",
+                excerpt(&redact_url(&target), 300)
+            ),
+            None => format!(
+                "{provider}: {base} answered HTTP {status} (a redirect, without a Location). Redirects are not followed; check the base URL"
+            ),
+        };
+        Error::new(ErrorKind::ProviderUnavailable, message).with_status(status)
+    }
+
+    /// The user's own client followed a redirect.
+    fn followed_redirect_error(&self, landed: &reqwest::Url) -> Error {
+        Error::new(
+            ErrorKind::ProviderUnavailable,
+            format!(
+                "{}: the request to {} was redirected to {}, and the HTTP client passed to the builder followed it. The reply is refused; build that client with reqwest::redirect::Policy::none(), so that credentials never reach another server",
+                self.provider,
+                self.base,
+                excerpt(&redact_url(landed.as_str()), 300)
+            ),
+        )
+    }
+
+    /// A 2xx whose body is of another type than the protocol's: not a stream, and not
+    /// worth retrying (a proxy or a login page answers in the API's place).
+    fn unexpected_body(&self, status: u16, found: &str, accept: &[&str], body: &[u8]) -> Error {
+        let quoted = excerpt(&String::from_utf8_lossy(body), 300);
+        let quoted = if quoted.is_empty() {
+            "(empty body)".to_owned()
+        } else {
+            quoted
+        };
+        Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{}: {} answered HTTP {status} with {found} instead of {}: {quoted}. Something other than the API (a proxy, a captive portal's login page) may be answering: check the base URL",
+                self.provider,
+                self.base,
+                accept.join(" or ")
+            ),
+        )
+        .with_status(status)
+    }
+
     /// Maps a failure to send (or to receive headers) to an error.
     pub(crate) fn send_error(&self, e: reqwest::Error) -> Error {
+        // The URL is left out of the cause: the base URL is named, with its password
+        // hidden.
+        let e = e.without_url();
         let cause = error_chain(&e);
         let (provider, base) = (self.provider, &self.base);
-        if e.is_timeout() {
-            Error::new(
+        match transport_failure(&e) {
+            TransportFailure::TooManyFiles => too_many_files(provider, base, &cause).with_source(e),
+            TransportFailure::Malformed => Error::new(
+                ErrorKind::Protocol,
+                format!("{provider}: {base} answered with a malformed HTTP response ({cause}). The server, or a proxy in front of it, is broken; check the base URL"),
+            )
+            .with_source(e),
+            TransportFailure::Timeout => Error::new(
                 ErrorKind::Timeout,
                 format!("{provider} timed out: could not connect to {base} ({cause}). Check that the server is reachable, or raise the connect timeout"),
             )
             .with_retryable(true)
-            .with_source(e)
-        } else if e.is_connect() {
-            Error::new(
+            .with_source(e),
+            TransportFailure::Connect { tls } => Error::new(
                 ErrorKind::ProviderUnavailable,
                 format!(
                     "{provider} is unavailable: cannot connect to {base} ({cause}). {}",
-                    self.unreachable_hint
+                    if tls { "Check the server's TLS certificate and the https:// in the base URL" } else { self.unreachable_hint }
                 ),
             )
-            .with_source(e)
-        } else if e.is_builder() {
-            Error::new(
+            // Nothing was sent, so trying again is safe; it rides out a local server
+            // that is restarting. A TLS failure will not pass by itself.
+            .with_retryable(!tls)
+            .with_source(e),
+            TransportFailure::Builder => Error::new(
                 ErrorKind::InvalidRequest,
                 format!("{provider}: invalid request URL under {base} ({cause}). Fix the base URL"),
             )
-            .with_source(e)
-        } else {
-            Error::new(
+            .with_source(e),
+            TransportFailure::Other => Error::new(
                 ErrorKind::Network,
                 format!("{provider}: the request to {base} failed ({cause}). Check the network and retry"),
             )
             .with_retryable(true)
-            .with_source(e)
+            .with_source(e),
         }
     }
 
     /// Maps a failure while reading the body of a streaming reply.
     pub(crate) fn body_error(&self, e: reqwest::Error) -> Error {
+        let e = e.without_url();
         let cause = error_chain(&e);
-        Error::new(
-            ErrorKind::Network,
-            format!(
-                "{}: the connection to {} broke mid-reply ({cause}); the reply is incomplete. Retry the request",
-                self.provider, self.base
-            ),
-        )
-        .with_retryable(true)
-        .with_source(e)
+        let (provider, base) = (self.provider, &self.base);
+        match transport_failure(&e) {
+            TransportFailure::Malformed => Error::new(
+                ErrorKind::Protocol,
+                format!("{provider}: the reply from {base} broke the HTTP framing ({cause}); the reply is incomplete. The server, or a proxy in front of it, is broken"),
+            )
+            .with_source(e),
+            TransportFailure::TooManyFiles => too_many_files(provider, base, &cause).with_source(e),
+            _ => Error::new(
+                ErrorKind::Network,
+                format!("{provider}: the connection to {base} broke mid-reply ({cause}); the reply is incomplete. Retry the request"),
+            )
+            .with_retryable(true)
+            .with_source(e),
+        }
     }
 
     /// The error for a body that ended before the reply was complete.
@@ -349,6 +519,112 @@ impl Endpoint {
             })
         })
     }
+}
+
+/// What went wrong below HTTP, read from the error's causes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TransportFailure {
+    /// The process is out of file descriptors (EMFILE, ENFILE).
+    TooManyFiles,
+    /// The server's bytes are not HTTP: bad status line or headers, headers too large or
+    /// too many, broken chunked encoding.
+    Malformed,
+    Timeout,
+    /// No connection (refused, unreachable, DNS); `tls` when the TLS handshake failed.
+    Connect {
+        tls: bool,
+    },
+    /// The request could not be built (a bad URL).
+    Builder,
+    Other,
+}
+
+fn transport_failure(e: &reqwest::Error) -> TransportFailure {
+    let mut tls = false;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            // EMFILE (24) and ENFILE (23) on Linux and the BSDs.
+            if matches!(io.raw_os_error(), Some(23 | 24)) {
+                return TransportFailure::TooManyFiles;
+            }
+            let bad_bytes = matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+            );
+            if bad_bytes && (e.is_body() || e.is_decode()) {
+                return TransportFailure::Malformed;
+            }
+        }
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+        {
+            return TransportFailure::Malformed;
+        }
+        let text = err.to_string().to_ascii_lowercase();
+        tls |= ["certificate", "tls", "ssl", "handshake"]
+            .iter()
+            .any(|w| text.contains(w));
+        cur = err.source();
+    }
+    if e.is_timeout() {
+        TransportFailure::Timeout
+    } else if e.is_connect() {
+        TransportFailure::Connect { tls }
+    } else if e.is_builder() {
+        TransportFailure::Builder
+    } else {
+        TransportFailure::Other
+    }
+}
+
+fn too_many_files(provider: &str, base: &str, cause: &str) -> Error {
+    Error::new(
+        ErrorKind::Network,
+        format!("{provider}: too many open files: this process has used up its file descriptors, so no connection to {base} could be made ({cause}). Raise the limit (`ulimit -n`), or make fewer requests at once"),
+    )
+    // Descriptors are freed as other requests end.
+    .with_retryable(true)
+}
+
+/// The media type of a response, lowercase and without parameters.
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (!media.is_empty()).then_some(media)
+}
+
+/// When to stop waiting for an error body: in 10 s, or halfway to `give_up_at`.
+fn read_deadline(give_up_at: Option<Instant>) -> Instant {
+    let now = Instant::now();
+    let cap = now + MAX_ERROR_BODY_WAIT;
+    match give_up_at {
+        Some(at) => cap.min(now + at.saturating_duration_since(now) / 2),
+        None => cap,
+    }
+}
+
+/// Up to `max` bytes of a body, read until `read_by`; whatever came, if anything.
+async fn read_some(mut response: reqwest::Response, max: usize, read_by: Instant) -> Vec<u8> {
+    let mut body = Vec::new();
+    let read = async {
+        while let Ok(Some(bytes)) = response.chunk().await {
+            let room = max.saturating_sub(body.len());
+            body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            if body.len() >= max {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout_at(read_by, read).await;
+    body
 }
 
 /// `e` and its causes, joined with `: ` (reqwest's own Display hides the root cause).
@@ -483,36 +759,50 @@ pub(crate) struct ErrorResponse {
 }
 
 impl ErrorResponse {
-    /// Reads up to 64 KiB of the body of a non-2xx response.
+    /// Reads up to 64 KiB of the body of a non-2xx response, until `read_by`.
     pub(crate) async fn read(
         endpoint: &Endpoint,
         mut response: reqwest::Response,
+        read_by: Instant,
     ) -> Result<ErrorResponse> {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(bytes)) => {
-                    let room = MAX_ERROR_BODY_BYTES - body.len();
-                    body.extend_from_slice(&bytes[..bytes.len().min(room)]);
-                    if body.len() >= MAX_ERROR_BODY_BYTES {
-                        break;
+        let read = async {
+            loop {
+                match response.chunk().await {
+                    Ok(Some(bytes)) => {
+                        let room = MAX_ERROR_BODY_BYTES - body.len();
+                        body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                        if body.len() >= MAX_ERROR_BODY_BYTES {
+                            return Ok(());
+                        }
                     }
-                }
-                Ok(None) => break,
-                // The status is what matters; a body cut short still has its start.
-                Err(_) if !body.is_empty() => break,
-                Err(e) => {
-                    return Err(endpoint
-                        .body_error(e)
-                        .context(&format!("HTTP {status} and then: "))
-                        .with_status(status))
+                    Ok(None) => return Ok(()),
+                    // The status is what matters; a body cut short still has its start.
+                    Err(_) if !body.is_empty() => return Ok(()),
+                    Err(e) => return Err(e),
                 }
             }
-        }
+        };
+        let waited_since = Instant::now();
+        let stalled = match tokio::time::timeout_at(read_by, read).await {
+            Ok(Ok(())) => false,
+            Ok(Err(e)) => {
+                return Err(endpoint
+                    .body_error(e)
+                    .context(&format!("HTTP {status} and then: "))
+                    .with_status(status))
+            }
+            Err(_elapsed) => true,
+        };
         let mut parsed = ErrorBody::parse(&body);
-        if parsed.message.is_empty() {
+        if stalled && body.is_empty() {
+            parsed.message = format!(
+                "(its body did not arrive within {})",
+                fmt_duration(read_by.saturating_duration_since(waited_since))
+            );
+        } else if parsed.message.is_empty() {
             parsed.message = "(empty body)".to_owned();
         }
         Ok(ErrorResponse {
@@ -572,22 +862,50 @@ pub(crate) fn advice_for(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// `retry-after-ms` (milliseconds), else `Retry-After` in seconds. An HTTP-date form is
-/// not converted here.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+/// How long the server asks to wait before a retry: `retry-after-ms` (milliseconds),
+/// else `Retry-After` (seconds, or an HTTP date).
+///
+/// No header value can panic here. A number that is negative, NaN, infinite or absurdly
+/// large means "longer than anyone will wait" ([`UNREASONABLE_WAIT`]), so the request is
+/// not retried by itself; a value that is neither a number nor a date is ignored.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    parse_retry_after(get("retry-after-ms"), get("retry-after"), SystemTime::now())
+}
+
+/// [`retry_after`] on the raw header values, at time `now` (for HTTP dates).
+pub(crate) fn parse_retry_after(
+    millis: Option<&[u8]>,
+    after: Option<&[u8]>,
+    now: SystemTime,
+) -> Option<Duration> {
+    fn text(v: &[u8]) -> Option<&str> {
+        std::str::from_utf8(v).ok().map(str::trim)
     }
-    let secs = get("retry-after")?.parse::<f64>().ok()?;
-    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+    if let Some(ms) = millis.and_then(text).and_then(|v| v.parse::<f64>().ok()) {
+        return Some(wait_of(ms / 1000.0));
+    }
+    let after = after.and_then(text)?;
+    if let Ok(secs) = after.parse::<f64>() {
+        return Some(wait_of(secs));
+    }
+    let date = httpdate::parse_http_date(after).ok()?;
+    // A date in the past means "now".
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(UNREASONABLE_WAIT),
+    )
+}
+
+/// `secs` as a wait; anything that is not a sane number of seconds is
+/// [`UNREASONABLE_WAIT`].
+fn wait_of(secs: f64) -> Duration {
+    if secs.is_finite() && secs >= 0.0 && secs < UNREASONABLE_WAIT.as_secs_f64() {
+        Duration::from_secs_f64(secs)
+    } else {
+        UNREASONABLE_WAIT
+    }
 }
 
 /// What a decoder says after a frame.
@@ -824,13 +1142,46 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(20)));
         h.insert("retry-after-ms", HeaderValue::from_static("1500"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
-        let mut h = HeaderMap::new();
-        h.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        // Garbage is ignored: the other header, or the usual backoff, applies.
+        h.insert("retry-after-ms", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(20)));
+    }
+
+    #[test]
+    fn retry_after_dates_and_absurd_values() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        let parse = |ms: Option<&str>, after: Option<&str>| {
+            parse_retry_after(ms.map(str::as_bytes), after.map(str::as_bytes), now)
+        };
+        assert_eq!(
+            parse(None, Some("Wed, 21 Oct 2015 07:29:30 GMT")),
+            Some(Duration::from_secs(90))
         );
-        assert_eq!(retry_after(&h), None);
-        h.insert("retry-after", HeaderValue::from_static("-3"));
-        assert_eq!(retry_after(&h), None);
+        assert_eq!(
+            parse(None, Some("Wed, 21 Oct 2015 07:00:00 GMT")),
+            Some(Duration::ZERO)
+        );
+        // Regression (issue 11): `retry-after-ms: 1e23` panicked in Duration::from_secs_f64.
+        for absurd in ["1e23", "1e300", "-5", "NaN", "inf", "-inf", "1e400"] {
+            assert_eq!(
+                parse(Some(absurd), None),
+                Some(UNREASONABLE_WAIT),
+                "{absurd}"
+            );
+            assert_eq!(
+                parse(None, Some(absurd)),
+                Some(UNREASONABLE_WAIT),
+                "{absurd}"
+            );
+        }
+        assert_eq!(parse(Some("-0"), None), Some(Duration::ZERO));
+        for ignored in ["", "soon", "12 s", "Wed, 99 Oct 2015"] {
+            assert_eq!(parse(None, Some(ignored)), None, "{ignored}");
+        }
+        assert_eq!(parse(Some("\u{0}"), Some("\u{ff}")), None);
+        assert_eq!(
+            parse_retry_after(Some(&[0xff, 0xfe]), Some(&[0x80]), now),
+            None
+        );
     }
 }

@@ -56,9 +56,11 @@ mod framing;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod lenient;
 mod pricing;
 mod provider;
 mod providers;
+mod redact;
 mod request;
 mod retry;
 mod stream;

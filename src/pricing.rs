@@ -174,7 +174,9 @@ impl PriceTable {
 
 /// `gpt-4o-2024-08-06` -> `gpt-4o`; `None` when there is no `-YYYY-MM-DD` suffix.
 fn strip_date_suffix(model: &str) -> Option<&str> {
-    let (base, date) = model.split_at(model.len().checked_sub(11)?);
+    // The cut may fall inside a character of a non-ASCII name (`éaaaaaaaaaa`): then
+    // there is no ASCII date suffix, and no cut (issue 11: this slicing panicked).
+    let (base, date) = model.split_at_checked(model.len().checked_sub(11)?)?;
     let date = date.as_bytes();
     let shape_ok = date[0] == b'-'
         && date[5] == b'-'
@@ -225,6 +227,17 @@ mod tests {
         assert_eq!(strip_date_suffix("short"), None);
         assert_eq!(strip_date_suffix("model-2024x01-25"), None);
         assert_eq!(strip_date_suffix("modèle-2024-01-25"), Some("modèle"));
+        // Regression (issue 11): a cut inside a character panicked.
+        for name in [
+            "éaaaaaaaaaa",
+            "モデル🚀",
+            "a-2024-01-0é",
+            "🚀-2024-01-01x",
+            "é",
+        ] {
+            assert_eq!(strip_date_suffix(name), None, "{name}");
+        }
+        assert_eq!(strip_date_suffix("🚀-2024-01-01"), Some("🚀"));
     }
 
     #[test]

@@ -114,6 +114,10 @@ pub struct ChatRequest {
     /// Retries before the first content for this request; `None` uses the provider's.
     #[serde(skip)]
     pub max_retries: Option<u32>,
+    /// The largest reply `chat()` collects for this request, in bytes of text and
+    /// reasoning; `None` uses the provider's (64 MiB by default).
+    #[serde(skip)]
+    pub max_reply_bytes: Option<usize>,
 }
 
 impl ChatRequest {
@@ -193,6 +197,15 @@ impl ChatRequest {
     #[must_use]
     pub fn max_retries(mut self, retries: u32) -> ChatRequest {
         self.max_retries = Some(retries);
+        self
+    }
+
+    /// Sets the largest reply `chat()` collects for this request (bytes of text and
+    /// reasoning): a longer reply is a `protocol` error instead of unbounded memory.
+    /// Reading the stream with `stream_chat` holds no reply and has no such limit.
+    #[must_use]
+    pub fn max_reply_bytes(mut self, limit: usize) -> ChatRequest {
+        self.max_reply_bytes = Some(limit);
         self
     }
 
@@ -304,6 +317,17 @@ impl Timeouts {
     pub fn deadline(mut self, limit: Duration) -> Timeouts {
         self.deadline = Some(limit);
         self
+    }
+
+    /// `self` with each limit at most [`UNREASONABLE_WAIT`](crate::http::UNREASONABLE_WAIT)
+    /// (100 years), so that adding a limit to an instant cannot overflow.
+    pub(crate) fn clamped(self) -> Timeouts {
+        let clamp = |d: Option<Duration>| d.map(|d| d.min(crate::http::UNREASONABLE_WAIT));
+        Timeouts {
+            first_chunk: clamp(self.first_chunk),
+            idle: clamp(self.idle),
+            deadline: clamp(self.deadline),
+        }
     }
 
     /// `self`, with unset limits taken from `fallback`.

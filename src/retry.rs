@@ -8,10 +8,11 @@ use std::time::Duration;
 use futures::future::Future;
 use futures::stream::BoxStream;
 use futures::Stream;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::chunk::Chunk;
 use crate::error::{Error, ErrorKind, Result};
+use crate::request::Timeouts;
 use crate::stream::fmt_duration;
 
 /// When and how a request that failed before its first content is retried.
@@ -101,12 +102,11 @@ impl RetryPolicy {
         let base = self.base_delay(retry);
         let half = base / 2;
         let jitter_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-        let extra = if jitter_nanos == 0 {
-            0
-        } else {
-            random % (jitter_nanos + 1)
+        let extra = match jitter_nanos.checked_add(1) {
+            Some(0) | None => random,
+            Some(span) => random % span,
         };
-        half + Duration::from_nanos(extra)
+        half.saturating_add(Duration::from_nanos(extra).min(half))
     }
 }
 
@@ -135,10 +135,21 @@ impl Jitter {
 type Attempt = BoxStream<'static, Result<Chunk>>;
 
 /// Runs attempts made by `make` until one delivers content or fails for good.
+///
+/// `make` is given the instant by which the first content must have arrived (the
+/// first-chunk limit counted from the first poll, or the total deadline, whichever
+/// comes first), so that an attempt can report what it got (an error status whose
+/// body stalls) before the stream's own timer fires. A retry whose wait would pass
+/// that instant is not made: the error is reported at once, with its status.
 pub(crate) struct Retrying<F> {
     make: F,
     policy: RetryPolicy,
     provider: &'static str,
+    timeouts: Timeouts,
+    /// When the call was made (the total deadline counts from here).
+    called_at: Instant,
+    /// The time limit before the first content, once the first poll has fixed it.
+    limit: Option<(Instant, &'static str, Duration)>,
     state: RetryState,
     /// Attempts started so far.
     attempts: u32,
@@ -158,19 +169,46 @@ enum RetryState {
 
 impl<F> Retrying<F>
 where
-    F: FnMut() -> Attempt + Send + Unpin + 'static,
+    F: FnMut(Option<Instant>) -> Attempt + Send + Unpin + 'static,
 {
-    pub(crate) fn new(provider: &'static str, policy: RetryPolicy, make: F) -> Retrying<F> {
+    /// Retries under `policy`, within `timeouts` (the ones the stream applies).
+    pub(crate) fn new(
+        provider: &'static str,
+        policy: RetryPolicy,
+        timeouts: Timeouts,
+        make: F,
+    ) -> Retrying<F> {
         let seed_hint = &policy as *const RetryPolicy as usize;
         Retrying {
             make,
             policy,
             provider,
+            timeouts: timeouts.clamped(),
+            called_at: Instant::now(),
+            limit: None,
             state: RetryState::Idle,
             attempts: 0,
             delivered: false,
             jitter: Jitter::new(seed_hint),
         }
+    }
+
+    /// Fixes the time limit before the first content, at the first poll (when the
+    /// stream's first-chunk timer starts too).
+    fn start_clock(&mut self) {
+        let now = Instant::now();
+        let first_chunk = self
+            .timeouts
+            .first_chunk
+            .map(|d| (now + d, "first-chunk limit", d));
+        let deadline = self
+            .timeouts
+            .deadline
+            .map(|d| (self.called_at + d, "total deadline", d));
+        self.limit = match (first_chunk, deadline) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
     }
 
     /// The error to give up with, saying how many attempts were made.
@@ -185,7 +223,7 @@ where
 
 impl<F> Stream for Retrying<F>
 where
-    F: FnMut() -> Attempt + Send + Unpin + 'static,
+    F: FnMut(Option<Instant>) -> Attempt + Send + Unpin + 'static,
 {
     type Item = Result<Chunk>;
 
@@ -195,13 +233,16 @@ where
             match &mut this.state {
                 RetryState::Done => return Poll::Ready(None),
                 RetryState::Idle => {
+                    this.start_clock();
                     this.attempts += 1;
-                    this.state = RetryState::Running((this.make)());
+                    let give_up_at = this.limit.map(|(at, _, _)| at);
+                    this.state = RetryState::Running((this.make)(give_up_at));
                 }
                 RetryState::Backoff(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
                     this.attempts += 1;
-                    this.state = RetryState::Running((this.make)());
+                    let give_up_at = this.limit.map(|(at, _, _)| at);
+                    this.state = RetryState::Running((this.make)(give_up_at));
                 }
                 RetryState::Running(attempt) => match ready!(attempt.as_mut().poll_next(cx)) {
                     Some(Ok(chunk)) => {
@@ -244,6 +285,23 @@ where
                             Some(asked) => asked,
                             None => this.policy.delay(retries_used + 1, this.jitter.next()),
                         };
+                        if let Some((at, name, limit)) = this.limit {
+                            if Instant::now() + delay >= at {
+                                // The stream's timer would fire during the wait: report
+                                // what the server said instead of a timeout.
+                                this.state = RetryState::Done;
+                                let why = match err.retry_after() {
+                                    Some(_) => "the server asks to wait",
+                                    None => "the next retry would come after",
+                                };
+                                let err = this.give_up(err).suffix(&format!(
+                                    " (not retried: {why} {}, past the {name} of {})",
+                                    fmt_duration(delay),
+                                    fmt_duration(limit)
+                                ));
+                                return Poll::Ready(Some(Err(err)));
+                            }
+                        }
                         // Dropping the failed attempt releases its connection before the wait.
                         drop(err);
                         this.state = RetryState::Backoff(Box::pin(tokio::time::sleep(delay)));
@@ -265,12 +323,12 @@ mod tests {
         fail_times: u32,
         err: fn() -> Error,
     ) -> (
-        impl FnMut() -> Attempt + Send + Unpin + 'static,
+        impl FnMut(Option<Instant>) -> Attempt + Send + Unpin + 'static,
         Arc<AtomicU32>,
     ) {
         let calls = Arc::new(AtomicU32::new(0));
         let c = calls.clone();
-        let make = move || -> Attempt {
+        let make = move |_: Option<Instant>| -> Attempt {
             let n = c.fetch_add(1, Ordering::SeqCst);
             if n < fail_times {
                 futures::stream::iter(vec![Err(err())]).boxed()
@@ -295,7 +353,7 @@ mod tests {
     async fn retries_with_backoff_then_succeeds() {
         let (make, calls) = flaky(2, unavailable);
         let start = tokio::time::Instant::now();
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), make)
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
             .collect()
             .await;
         assert!(items.iter().all(Result::is_ok), "{items:?}");
@@ -311,9 +369,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn gives_up_with_the_last_error_and_the_attempt_count() {
         let (make, calls) = flaky(10, unavailable);
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default().max_retries(3), make)
-            .collect()
-            .await;
+        let items: Vec<_> = Retrying::new(
+            "t",
+            RetryPolicy::default().max_retries(3),
+            Timeouts::default(),
+            make,
+        )
+        .collect()
+        .await;
         assert_eq!(calls.load(Ordering::SeqCst), 4);
         let err = items[0].as_ref().unwrap_err();
         assert_eq!(err.status(), Some(503));
@@ -326,7 +389,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn non_retryable_errors_fail_at_once() {
         let (make, calls) = flaky(10, || Error::new(ErrorKind::Auth, "no").with_status(401));
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), make)
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
             .collect()
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -337,12 +400,12 @@ mod tests {
     async fn never_after_content() {
         let calls = Arc::new(AtomicU32::new(0));
         let c = calls.clone();
-        let make = move || -> Attempt {
+        let make = move |_: Option<Instant>| -> Attempt {
             c.fetch_add(1, Ordering::SeqCst);
             futures::stream::iter(vec![Ok(Chunk::Text("partial".into())), Err(unavailable())])
                 .boxed()
         };
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), make)
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
             .collect()
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -354,7 +417,7 @@ mod tests {
     async fn retry_after_is_honoured_within_the_bound() {
         let (make, _) = flaky(1, || unavailable().with_retry_after(Duration::from_secs(7)));
         let start = tokio::time::Instant::now();
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), make)
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
             .collect()
             .await;
         assert!(items[0].is_ok());
@@ -363,13 +426,66 @@ mod tests {
         let (make, calls) = flaky(1, || {
             unavailable().with_retry_after(Duration::from_secs(600))
         });
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), make)
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
             .collect()
             .await;
         let err = items[0].as_ref().unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(err.kind(), ErrorKind::RateLimited);
         assert!(err.to_string().contains("retry after 600 s"), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_time_limit_is_not_made() {
+        // Regression (issue 11): a 503 asking for 30 s under a 2 s first-chunk limit
+        // was slept on, and reported as "no content within the first-chunk limit".
+        let (make, calls) = flaky(1, || {
+            unavailable().with_retry_after(Duration::from_secs(30))
+        });
+        let t = Timeouts::default().first_chunk(Duration::from_secs(2));
+        let start = tokio::time::Instant::now();
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), t, make)
+            .collect()
+            .await;
+        let err = items[0].as_ref().unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!((err.kind(), err.status()), (ErrorKind::Server, Some(503)));
+        assert!(
+            err.to_string().contains("first-chunk limit of 2 s"),
+            "{err}"
+        );
+
+        // A backoff that fits is waited for; the attempt is told the limit.
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut inner, calls) = flaky(1, unavailable);
+        let record = seen.clone();
+        let make = move |at: Option<Instant>| {
+            record.lock().unwrap().push(at);
+            inner(at)
+        };
+        let t = Timeouts::default()
+            .first_chunk(Duration::from_secs(10))
+            .deadline(Duration::from_secs(4));
+        let start = tokio::time::Instant::now();
+        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), t, make)
+            .collect()
+            .await;
+        assert!(items.iter().all(Result::is_ok), "{items:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(seen
+            .iter()
+            .all(|at| *at == Some(start + Duration::from_secs(4))));
+    }
+
+    #[test]
+    fn huge_backoffs_do_not_overflow() {
+        let p = RetryPolicy::default().backoff(Duration::MAX, Duration::MAX);
+        for random in [0, 1, u64::MAX] {
+            assert!(p.delay(5, random) >= p.base_delay(5) / 2);
+        }
     }
 
     #[test]
@@ -390,7 +506,7 @@ mod tests {
     #[test]
     fn the_first_attempt_waits_for_the_first_poll() {
         let (make, calls) = flaky(0, unavailable);
-        let s = Retrying::new("t", RetryPolicy::default(), make);
+        let s = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make);
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         drop(s);
     }

@@ -27,6 +27,8 @@ pub struct StreamInfo {
     pub pricing: Pricing,
     /// An estimate of the prompt's tokens, used only when the provider reports no count.
     pub prompt_tokens_estimate: u64,
+    /// The largest reply a [`Collector`] takes, in bytes of text and reasoning.
+    pub max_reply_bytes: usize,
 }
 
 impl StreamInfo {
@@ -37,6 +39,7 @@ impl StreamInfo {
             model: model.into(),
             pricing: Pricing::Unknown,
             prompt_tokens_estimate: 0,
+            max_reply_bytes: crate::http::DEFAULT_MAX_REPLY_BYTES,
         }
     }
 
@@ -47,9 +50,10 @@ impl StreamInfo {
         self
     }
 
-    /// Info for `request` on `provider`: the request's model, else `default_model`, and
-    /// the prompt's token estimate (system prompt and messages, [`estimate_tokens`]'s
-    /// rule), priced [`Pricing::Unknown`] until said otherwise.
+    /// Info for `request` on `provider`: the request's model, else `default_model`; the
+    /// prompt's token estimate (system prompt and messages, [`estimate_tokens`]'s rule);
+    /// the request's reply cap, else the default (64 MiB); priced [`Pricing::Unknown`]
+    /// until said otherwise.
     pub fn for_request(
         provider: impl Into<String>,
         request: &ChatRequest,
@@ -60,7 +64,19 @@ impl StreamInfo {
             .full_conversation()
             .map(|(_, text)| text.chars().count())
             .sum();
-        StreamInfo::new(provider, model).with_prompt_tokens_estimate((chars as u64).div_ceil(4))
+        let mut info = StreamInfo::new(provider, model)
+            .with_prompt_tokens_estimate((chars as u64).div_ceil(4));
+        if let Some(limit) = request.max_reply_bytes {
+            info.max_reply_bytes = limit;
+        }
+        info
+    }
+
+    /// Sets the largest reply a [`Collector`] takes.
+    #[must_use]
+    pub fn with_max_reply_bytes(mut self, limit: usize) -> StreamInfo {
+        self.max_reply_bytes = limit;
+        self
     }
 
     /// Sets the prompt token estimate (see [`estimate_tokens`]).
@@ -164,11 +180,12 @@ impl ChatStream {
     /// [`ErrorKind::Timeout`] naming the phase and the limit.
     ///
     /// Keep-alives never reach this layer (framing drops them), so a server that sends
-    /// only keep-alives is idle.
+    /// only keep-alives is idle. A limit of more than 100 years counts as 100 years.
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> ChatStream {
         if timeouts == Timeouts::default() {
             return self;
         }
+        let timeouts = timeouts.clamped();
         let provider = self.info.provider.clone();
         let deadline = timeouts.deadline.map(|d| self.started + d);
         let inner = std::mem::replace(&mut self.inner, Box::pin(futures::stream::empty()));
@@ -211,7 +228,7 @@ impl ChatStream {
     pub async fn reply(mut self) -> Result<ChatReply> {
         let mut collector = Collector::for_stream(&self);
         while let Some(item) = futures::StreamExt::next(&mut self).await {
-            collector.push(&item?);
+            collector.push(&item?)?;
         }
         collector.finish()
     }
@@ -342,9 +359,11 @@ impl Timed {
     }
 }
 
-/// `1.5 s`, `120 s`, `250 ms`.
+/// `1.5 s`, `120 s`, `250 ms`; `over 100 years` for what no one will wait for.
 pub(crate) fn fmt_duration(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
+    if d >= crate::http::UNREASONABLE_WAIT {
+        "over 100 years".to_owned()
+    } else if d < Duration::from_secs(1) {
         format!("{} ms", d.as_millis())
     } else if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())

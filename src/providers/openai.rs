@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use tokio::time::Instant;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
-use crate::error::{redact, Error, ErrorKind, Result};
-use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSettings};
+use crate::error::{excerpt, Error, ErrorKind, Result};
+use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSettings, Sent};
 use crate::pricing::{Price, PriceTable};
 use crate::provider::LlmStreamProvider;
+use crate::redact::{redact_url, Redactor};
 use crate::request::ChatRequest;
 use crate::retry::Retrying;
 use crate::stream::{ChatStream, StreamInfo};
@@ -53,7 +55,16 @@ pub struct OpenAiProvider {
 
 struct Config {
     api_key: String,
+    /// The base URL requests go to, without user info.
+    request_base: String,
+    /// The base URL as shown (its password redacted).
     base_url: String,
+    /// User name and password from the base URL, sent as Basic auth when there is no
+    /// API key.
+    credentials: Option<(String, String)>,
+    /// Hides the key, the URL's password and the extra headers' values from errors
+    /// and reply metadata.
+    redactor: Redactor,
     default_model: String,
     client: reqwest::Client,
     headers: HeaderMap,
@@ -136,7 +147,8 @@ impl OpenAiProvider {
         Ok(builder)
     }
 
-    /// The base URL requests go to (no trailing slash).
+    /// The base URL requests go to (no trailing slash), with the password of any user
+    /// info in it redacted.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -186,7 +198,7 @@ impl fmt::Debug for OpenAiProviderBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiProviderBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("default_model", &self.default_model)
             .field(
                 "headers",
@@ -206,6 +218,10 @@ impl OpenAiProviderBuilder {
 
     /// The base URL, e.g. `http://localhost:8080/v1` (default `https://api.openai.com/v1`;
     /// a trailing slash is fine). Requests go to `{base}/chat/completions`.
+    ///
+    /// User info in it (`http://user:password@host/v1`) is sent as HTTP Basic
+    /// authentication when there is no API key (a key wins), and its password is never
+    /// shown: not in errors, `Debug` or [`OpenAiProvider::base_url`].
     #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
@@ -221,6 +237,11 @@ impl OpenAiProviderBuilder {
 
     /// Use this HTTP client (its own timeouts, proxy and TLS settings apply; the
     /// connect timeout of this builder does not).
+    ///
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: the provider's own
+    /// client never follows redirects, so that the key never travels to another
+    /// server, but a client passed in follows its own policy. A reply that arrives
+    /// through a redirect is refused with an error, after the fact.
     #[must_use]
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -228,7 +249,8 @@ impl OpenAiProviderBuilder {
     }
 
     /// Send this header with every request (e.g. `OpenAI-Organization`, or `api-key`
-    /// for Azure). Header values are never shown in `Debug` output.
+    /// for Azure). Header values are never shown in `Debug` output, and are hidden
+    /// from error messages like the API key.
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -281,13 +303,15 @@ impl OpenAiProviderBuilder {
         } else {
             "the base URL"
         };
-        let base_url = normalize_base_url(
+        let base = normalize_base_url(
             self.base_url
                 .as_deref()
                 .unwrap_or(OpenAiProvider::DEFAULT_BASE_URL),
             source,
         )?;
-        if api_key.is_empty() && !http::is_loopback(&base_url) {
+        let request_base = base.url;
+        let base_url = redact_url(&base.shown);
+        if api_key.is_empty() && base.credentials.is_none() && !http::is_loopback(&request_base) {
             return Err(Error::new(
                 ErrorKind::InvalidRequest,
                 format!("openai: no API key for {base_url}. Pass your API key (only servers on this machine may go without one)"),
@@ -314,16 +338,26 @@ impl OpenAiProviderBuilder {
         }
         let client = match self.client {
             Some(c) => c,
-            None => http::build_client(self.settings.connect_timeout, &base_url)?,
+            None => http::build_client(self.settings.connect_timeout, &request_base)?,
         };
         let mut prices = self.prices.unwrap_or_else(PriceTable::openai);
         for (model, price) in self.extra_prices {
             prices.insert(model, price);
         }
+        let mut secrets = vec![api_key.clone()];
+        secrets.extend(
+            base.credentials
+                .iter()
+                .map(|(_, password)| password.clone()),
+        );
+        secrets.extend(self.headers.iter().map(|(_, value)| value.clone()));
         Ok(OpenAiProvider {
             inner: Arc::new(Config {
                 api_key,
+                request_base,
                 base_url,
+                credentials: base.credentials,
+                redactor: Redactor::new(secrets),
                 default_model: self
                     .default_model
                     .unwrap_or_else(|| OpenAiProvider::DEFAULT_MODEL.to_owned()),
@@ -338,16 +372,30 @@ impl OpenAiProviderBuilder {
     }
 }
 
-/// Checks `raw` is an http(s) URL and drops trailing slashes.
-fn normalize_base_url(raw: &str, source: &str) -> Result<String> {
+/// A checked base URL.
+struct BaseUrl {
+    /// Where requests go: the URL without user info or trailing slashes.
+    url: String,
+    /// The URL as configured, without trailing slashes (it may hold a password; show it
+    /// only through `redact_url`).
+    shown: String,
+    /// The user name and password of the user info, percent-decoded.
+    credentials: Option<(String, String)>,
+}
+
+/// Checks `raw` is an http(s) URL, drops trailing slashes and takes out user info.
+fn normalize_base_url(raw: &str, source: &str) -> Result<BaseUrl> {
     let trimmed = raw.trim().trim_end_matches('/');
     let invalid = |why: &str| {
         Error::new(
             ErrorKind::InvalidRequest,
-            format!("openai: {source} '{trimmed}' is not usable: {why}. Use a URL such as https://api.openai.com/v1 or http://localhost:8080/v1"),
+            format!(
+                "openai: {source} '{}' is not usable: {why}. Use a URL such as https://api.openai.com/v1 or http://localhost:8080/v1",
+                redact_url(trimmed)
+            ),
         )
     };
-    let url = reqwest::Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
+    let mut url = reqwest::Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
@@ -357,7 +405,62 @@ fn normalize_base_url(raw: &str, source: &str) -> Result<String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("it must not have a query or fragment"));
     }
-    Ok(trimmed.to_owned())
+    let credentials = (!url.username().is_empty() || url.password().is_some()).then(|| {
+        (
+            percent_decode(url.username()),
+            percent_decode(url.password().unwrap_or("")),
+        )
+    });
+    if credentials.is_none() {
+        return Ok(BaseUrl {
+            url: trimmed.to_owned(),
+            shown: trimmed.to_owned(),
+            credentials,
+        });
+    }
+    // Infallible for an http(s) URL with a host.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Ok(BaseUrl {
+        url: url.as_str().trim_end_matches('/').to_owned(),
+        shown: trimmed.to_owned(),
+        credentials,
+    })
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BaseUrl")
+            .field("url", &self.url)
+            .field("shown", &redact_url(&self.shown))
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish()
+    }
+}
+
+/// `%xx` escapes decoded (as in URL user info); invalid escapes are kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl LlmStreamProvider for OpenAiProvider {
@@ -376,12 +479,19 @@ impl LlmStreamProvider for OpenAiProvider {
         if let Err(e) = request.validate() {
             return ChatStream::from_error(info, e);
         }
+        let info = info.with_max_reply_bytes(
+            request
+                .max_reply_bytes
+                .unwrap_or(cfg.settings.max_reply_bytes),
+        );
         let timeouts = request.timeouts.or(cfg.settings.timeouts);
         let policy = cfg.settings.retry_policy(request.max_retries);
         let body = wire::Request::from_chat(&request, info.model.clone());
         let provider = self.clone();
-        let make_attempt = move || provider.attempt(body.clone()).boxed();
-        let stream = Retrying::new(OpenAiProvider::NAME, policy, make_attempt);
+        let make_attempt = move |give_up_at| provider.attempt(body.clone(), give_up_at).boxed();
+        let redactor = cfg.redactor.clone();
+        let stream = Retrying::new(OpenAiProvider::NAME, policy, timeouts, make_attempt)
+            .map(move |item| redactor.item(item));
         ChatStream::new(info, stream).with_timeouts(timeouts)
     }
 }
@@ -391,17 +501,15 @@ impl OpenAiProvider {
     fn attempt(
         &self,
         body: wire::Request,
+        give_up_at: Option<Instant>,
     ) -> impl futures::Stream<Item = Result<Chunk>> + Send + 'static {
         let provider = self.clone();
         let endpoint = self.endpoint();
         futures::stream::once(async move {
-            let response = provider.open(body, &endpoint).await?;
-            let decoder = SseDecoder::new(endpoint.clone(), provider.inner.api_key.clone());
-            let is_json = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+            let accepted = provider.open(body, &endpoint, give_up_at).await?;
+            let response = accepted.response;
+            let is_json = accepted.media_type.as_deref() == Some("application/json");
+            let decoder = SseDecoder::new(endpoint.clone()).with_media_type(accepted.media_type);
             let frames = if is_json {
                 // A server that ignored `stream: true` sends one completion object; the
                 // decoder reads `message` like `delta`.
@@ -448,7 +556,8 @@ impl OpenAiProvider {
         &self,
         mut body: wire::Request,
         endpoint: &Endpoint,
-    ) -> Result<reqwest::Response> {
+        give_up_at: Option<Instant>,
+    ) -> Result<http::Accepted> {
         let cfg = &self.inner;
         if !cfg.stream_options.load(Ordering::Relaxed) {
             body.stream_options = None;
@@ -456,7 +565,7 @@ impl OpenAiProvider {
         if cfg.max_completion_tokens.load(Ordering::Relaxed) {
             body.use_max_completion_tokens();
         }
-        let url = format!("{}/chat/completions", cfg.base_url);
+        let url = format!("{}/chat/completions", cfg.request_base);
         let mut adapted = false;
         loop {
             let bytes = serde_json::to_vec(&body).map_err(|e| {
@@ -475,20 +584,17 @@ impl OpenAiProvider {
                 })?;
                 auth.set_sensitive(true);
                 post = post.header(AUTHORIZATION, auth);
+            } else if let Some((user, password)) = &cfg.credentials {
+                post = post.basic_auth(user, Some(password));
             }
-            let response = post
+            let post = post
                 .header(CONTENT_TYPE, "application/json")
                 .header(reqwest::header::ACCEPT, "text/event-stream")
-                .body(bytes)
-                .send()
-                .await
-                .map_err(|e| endpoint.send_error(e))?;
-            if response.status().is_success() {
-                return Ok(response);
-            }
-            let failure = ErrorResponse::read(endpoint, response)
-                .await
-                .map_err(|e| e.redact(&cfg.api_key))?;
+                .body(bytes);
+            let failure = match endpoint.send(post, ACCEPTED, give_up_at).await? {
+                Sent::Accepted(accepted) => return Ok(accepted),
+                Sent::Failed(failure) => failure,
+            };
             if failure.status == 400 && !adapted {
                 let msg = failure.body.message.as_str();
                 let param = failure.body.param.as_deref().unwrap_or("");
@@ -508,10 +614,14 @@ impl OpenAiProvider {
                     continue;
                 }
             }
-            return Err(classify(failure, &body.model, &cfg.base_url).redact(&cfg.api_key));
+            return Err(classify(failure, &body.model, &cfg.base_url));
         }
     }
 }
+
+/// The media types of a chat reply: a stream, or one whole completion from a server
+/// that ignored `stream: true`.
+const ACCEPTED: &[&str] = &["text/event-stream", "application/json"];
 
 /// The error for a non-2xx response: status → kind, keeping the server's words.
 fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> Error {
@@ -552,25 +662,40 @@ fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> Error {
 ///
 /// The finish is held back until `[DONE]` or the end of the body, because with
 /// `include_usage` the token counts come in a chunk after the one with `finish_reason`.
+/// Secrets are not its concern: the provider scrubs every item it passes on.
 pub(crate) struct SseDecoder {
     endpoint: Endpoint,
-    secret: String,
     finish_reason: Option<FinishReason>,
     tokens: Option<(Option<u64>, Option<u64>)>,
     model: Option<String>,
     timings: Option<ServerTimings>,
+    /// An event that was a chat completion chunk has been seen.
+    recognized: bool,
+    /// The start of the first event, kept until one is recognized: a body of JSON that is
+    /// not a chat completion is quoted in the error.
+    first_frame: Option<String>,
+    /// The body's media type, for that error.
+    media_type: Option<String>,
 }
 
 impl SseDecoder {
-    pub(crate) fn new(endpoint: Endpoint, secret: String) -> SseDecoder {
+    pub(crate) fn new(endpoint: Endpoint) -> SseDecoder {
         SseDecoder {
             endpoint,
-            secret,
             finish_reason: None,
             tokens: None,
             model: None,
             timings: None,
+            recognized: false,
+            first_frame: None,
+            media_type: None,
         }
+    }
+
+    /// Names the body's media type in the error for a body that holds no reply.
+    pub(crate) fn with_media_type(mut self, media_type: Option<String>) -> SseDecoder {
+        self.media_type = media_type;
+        self
     }
 
     fn finish(&mut self) -> Chunk {
@@ -603,12 +728,17 @@ impl Decoder for SseDecoder {
         let event = parsed.map_err(|e| {
             let text = String::from_utf8_lossy(frame);
             self.endpoint.malformed(&format!(
-                "an event is not a chat completion chunk ({}): {}",
-                redact(&e, &self.secret),
-                crate::error::excerpt(&redact(&text, &self.secret), 200)
+                "an event is not a chat completion chunk ({e}): {}",
+                excerpt(&text, 200)
             ))
         })?;
-        map_event(event, self, out).map_err(|e| e.redact(&self.secret))?;
+        if !self.recognized {
+            self.recognized = event.is_recognized();
+            if !self.recognized && self.first_frame.is_none() {
+                self.first_frame = Some(excerpt(&String::from_utf8_lossy(frame), 200));
+            }
+        }
+        map_event(event, self, out)?;
         Ok(Flow::Continue)
     }
 
@@ -617,6 +747,12 @@ impl Decoder for SseDecoder {
             // Some servers close after the finish without sending `[DONE]`: complete.
             out.push_back(self.finish());
             Ok(())
+        } else if let (false, Some(first)) = (self.recognized, &self.first_frame) {
+            // Not a short reply but no reply at all: something else answered.
+            Err(self.endpoint.malformed(&format!(
+                "the body ({}) holds no chat completion; it starts: {first}",
+                self.media_type.as_deref().unwrap_or("no content type")
+            )))
         } else {
             Err(self
                 .endpoint
@@ -663,8 +799,8 @@ fn map_event(
         }
     }
     if let Some(usage) = event.usage {
-        if usage.prompt_tokens.is_some() || usage.completion_tokens.is_some() {
-            state.tokens = Some((usage.prompt_tokens, usage.completion_tokens));
+        if usage.prompt_tokens.is_present() || usage.completion_tokens.is_present() {
+            state.tokens = Some((usage.prompt_tokens.value(), usage.completion_tokens.value()));
         }
     }
     if let Some(t) = event.timings {
@@ -732,6 +868,7 @@ mod wire {
     use serde::de::{self, Deserializer, SeqAccess, Visitor};
     use serde::{Deserialize, Serialize};
 
+    use crate::lenient::Reported;
     use crate::request::ChatRequest;
 
     #[derive(Debug, Clone, Serialize)]
@@ -794,6 +931,18 @@ mod wire {
         }
     }
 
+    impl Event<'_> {
+        /// Whether this is what a chat completion stream is made of: choices, usage, an
+        /// error, or at least a model name.
+        pub(super) fn is_recognized(&self) -> bool {
+            self.choices.first.is_some()
+                || self.choices.seen
+                || self.usage.is_some()
+                || self.error.is_some()
+                || self.model.is_some()
+        }
+    }
+
     /// One `data:` event: a `chat.completion.chunk`, a usage-only chunk, an error, or
     /// (from a server that ignored `stream: true`) a whole `chat.completion`. What only
     /// a few events carry is boxed: a smaller struct is measurably faster to read.
@@ -819,6 +968,8 @@ mod wire {
     pub(super) struct Choices<'a> {
         first: Option<Choice<'a>>,
         more: Vec<Choice<'a>>,
+        /// The event had a `choices` list (maybe empty, as in Azure's first chunk).
+        seen: bool,
     }
 
     impl<'a> IntoIterator for Choices<'a> {
@@ -849,9 +1000,12 @@ mod wire {
                     d.deserialize_seq(self)
                 }
                 fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                    let mut choices = Choices::default();
+                    let mut choices = Choices {
+                        seen: true,
+                        ..Choices::default()
+                    };
                     while let Some(choice) = seq.next_element::<Choice<'a>>()? {
-                        if choice.index.unwrap_or(0) != 0 {
+                        if choice.index.value().unwrap_or(0) != 0 {
                             continue;
                         }
                         match choices.first {
@@ -868,8 +1022,8 @@ mod wire {
 
     #[derive(Debug, Deserialize)]
     pub(super) struct Choice<'a> {
-        #[serde(default, deserialize_with = "count")]
-        pub(super) index: Option<u64>,
+        #[serde(default)]
+        pub(super) index: Reported,
         #[serde(default, borrow, alias = "message")]
         pub(super) delta: Option<Delta<'a>>,
         #[serde(default, borrow, deserialize_with = "text")]
@@ -921,12 +1075,13 @@ mod wire {
         d.deserialize_option(Text)
     }
 
+    /// Token counts, by the crate's one rule for counts ([`Reported`]).
     #[derive(Debug, Deserialize)]
     pub(super) struct Usage {
-        #[serde(default, deserialize_with = "count")]
-        pub(super) prompt_tokens: Option<u64>,
-        #[serde(default, deserialize_with = "count")]
-        pub(super) completion_tokens: Option<u64>,
+        #[serde(default)]
+        pub(super) prompt_tokens: Reported,
+        #[serde(default)]
+        pub(super) completion_tokens: Reported,
     }
 
     #[derive(Debug, Deserialize)]
@@ -986,13 +1141,6 @@ mod wire {
         d.deserialize_option(Number)
     }
 
-    /// A token count or index, leniently (see [`number`]).
-    fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        Ok(number(d)?
-            .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e18)
-            .map(|n| n.round() as u64))
-    }
-
     /// A duration in milliseconds, leniently (see [`number`]).
     fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         Ok(number(d)?.filter(|n| n.is_finite() && *n >= 0.0))
@@ -1005,14 +1153,11 @@ mod tests {
     use std::borrow::Cow;
 
     fn decoder() -> SseDecoder {
-        SseDecoder::new(
-            Endpoint {
-                provider: "openai",
-                base: "http://test/v1".into(),
-                unreachable_hint: "",
-            },
-            "sk-secret-key-123456".into(),
-        )
+        SseDecoder::new(Endpoint {
+            provider: "openai",
+            base: "http://test/v1".into(),
+            unreachable_hint: "",
+        })
     }
 
     fn run(frames: &[&str]) -> (Vec<Chunk>, Result<()>) {
@@ -1107,18 +1252,21 @@ mod tests {
     #[test]
     fn odd_number_types_in_counts_do_not_lose_the_reply() {
         // Regression (found by the bad-input property tests): a float or string count,
-        // or a wrongly typed index, failed the whole reply.
+        // or a wrongly typed index, failed the whole reply. By the one rule for counts
+        // (issue 11), a string is not a count: not reported, so estimated; an index that
+        // is not a count is taken as missing (the first choice).
         let (chunks, end) = run(&[
             r#"{"choices":[{"index":false,"delta":{"content":"a"}}]}"#,
             r#"{"choices":[{"index":0.0,"delta":{"content":"b"}}]}"#,
-            r#"{"choices":[{"index":"1","delta":{"content":"other choice"}}]}"#,
+            r#"{"choices":[{"index":1,"delta":{"content":"other choice"}}]}"#,
+            r#"{"choices":[{"index":"x","delta":{"content":"c"}}]}"#,
             r#"{"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":"7","completion_tokens":12.0},"timings":{"prompt_ms":"x","predicted_ms":{"a":[1]}}}"#,
             "[DONE]",
         ]);
         end.unwrap();
-        assert_eq!(text(&chunks), "ab");
+        assert_eq!(text(&chunks), "abc");
         let f = finish(&chunks);
-        assert_eq!((f.tokens_in, f.tokens_out), (Some(7), Some(12)));
+        assert_eq!((f.tokens_in, f.tokens_out), (None, Some(12)));
         let (_, end) = run(&[
             r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":-3,"completion_tokens":true}}"#,
         ]);
@@ -1178,7 +1326,8 @@ mod tests {
     #[test]
     fn malformed_events_are_protocol_errors_without_secrets() {
         let (_, end) = run(&["not json sk-secret-key-123456"]);
-        let err = end.unwrap_err();
+        // The provider scrubs every item it passes on.
+        let err = Redactor::new(["sk-secret-key-123456"]).error(end.unwrap_err());
         assert_eq!(err.kind(), ErrorKind::Protocol);
         assert!(!err.to_string().contains("sk-secret-key-123456"), "{err}");
         let (_, end) = run(&[r#"{"choices":"nope"}"#]);
@@ -1229,11 +1378,15 @@ mod tests {
     #[test]
     fn base_urls_are_checked_and_normalized() {
         assert_eq!(
-            normalize_base_url("https://api.openai.com/v1/", "x").unwrap(),
+            normalize_base_url("https://api.openai.com/v1/", "x")
+                .unwrap()
+                .url,
             "https://api.openai.com/v1"
         );
         assert_eq!(
-            normalize_base_url(" http://[::1]:8080/v1 ", "x").unwrap(),
+            normalize_base_url(" http://[::1]:8080/v1 ", "x")
+                .unwrap()
+                .url,
             "http://[::1]:8080/v1"
         );
         for bad in [
@@ -1247,6 +1400,21 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}");
             assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
         }
+    }
+
+    #[test]
+    fn user_info_is_taken_out_of_the_base_url_and_never_shown() {
+        let base = normalize_base_url("http://ad%40min:p%3Ass@host:8080/v1/", "x").unwrap();
+        assert_eq!(base.url, "http://host:8080/v1");
+        assert_eq!(
+            base.credentials,
+            Some(("ad@min".to_owned(), "p:ss".to_owned()))
+        );
+        // An unusable URL is quoted without its password.
+        let err = normalize_base_url("http://admin:hunter2-secret@host/v1?x=1", "OPENAI_BASE_URL")
+            .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert_eq!(percent_decode("a%2Fb%zz%"), "a/b%zz%");
     }
 
     #[test]

@@ -92,7 +92,7 @@ async fn a_collector_fed_by_the_app_matches_chat() {
         if let Some(t) = chunk.as_text() {
             shown.push_str(t);
         }
-        collector.push(&chunk);
+        collector.push(&chunk).unwrap();
     }
     let mine = collector.finish().unwrap();
     let theirs = llm.chat("hi".into()).await.unwrap();

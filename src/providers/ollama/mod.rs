@@ -13,12 +13,15 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Serialize;
+use tokio::time::Instant;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
 use crate::error::{excerpt, Error, ErrorKind, Result};
-use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSettings};
+use crate::http::{self, Decoded, Decoder, Endpoint, ErrorResponse, Flow, HttpSettings, Sent};
+use crate::lenient::Reported;
 use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
+use crate::redact::redact_url;
 use crate::request::ChatRequest;
 use crate::retry::Retrying;
 use crate::stream::{fmt_duration, ChatStream, StreamInfo};
@@ -419,7 +422,7 @@ fn parse_host(raw: &str, source: &str) -> Result<String> {
             ErrorKind::InvalidRequest,
             format!(
                 "ollama: {source} '{}' is not usable: {why}. Use a value such as localhost, 127.0.0.1:11434, [::1]:11434, http://gpu-box:11434 or https://example.com/ollama",
-                excerpt(raw.trim(), 200)
+                excerpt(&redact_url(raw.trim()), 200)
             ),
         )
     };
@@ -544,18 +547,25 @@ impl LlmStreamProvider for OllamaProvider {
         if let Err(e) = request.validate() {
             return ChatStream::from_error(info, e);
         }
+        let info = info.with_max_reply_bytes(
+            request
+                .max_reply_bytes
+                .unwrap_or(cfg.settings.max_reply_bytes),
+        );
         let timeouts = request.timeouts.or(cfg.settings.timeouts);
         let policy = cfg.settings.retry_policy(request.max_retries);
         let provider = self.clone();
         let model = info.model.clone();
         let request = Arc::new(request);
-        let make_attempt = move || {
+        let make_attempt = move |give_up_at| {
             let (provider, request, model) = (provider.clone(), request.clone(), model.clone());
-            futures::stream::once(async move { provider.open_chat(&request, &model).await })
-                .try_flatten()
-                .boxed()
+            futures::stream::once(
+                async move { provider.open_chat(&request, &model, give_up_at).await },
+            )
+            .try_flatten()
+            .boxed()
         };
-        let stream = Retrying::new(OllamaProvider::NAME, policy, make_attempt);
+        let stream = Retrying::new(OllamaProvider::NAME, policy, timeouts, make_attempt);
         ChatStream::new(info, stream).with_timeouts(timeouts)
     }
 }
@@ -566,6 +576,7 @@ impl OllamaProvider {
         &self,
         request: &ChatRequest,
         model: &str,
+        give_up_at: Option<Instant>,
     ) -> Result<impl futures::Stream<Item = Result<Chunk>> + Send + 'static> {
         let cfg = &self.inner;
         let endpoint = &cfg.endpoint;
@@ -576,21 +587,21 @@ impl OllamaProvider {
                 format!("ollama: the request cannot be encoded as JSON ({e}). Check the values passed to OllamaProviderBuilder::option"),
             )
         })?;
-        let response = cfg
+        let post = cfg
             .client
             .post(format!("{}/api/chat", cfg.host))
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/x-ndjson")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| endpoint.send_error(e))?;
-        if !response.status().is_success() {
-            let failure = ErrorResponse::read(endpoint, response).await?;
-            return Err(classify(failure, Some(model), &cfg.host));
-        }
-        let frames = endpoint.ndjson_frames(response, cfg.settings.max_frame_bytes);
-        Ok(Decoded::new(frames, LineDecoder::new(endpoint.clone())))
+            .body(body);
+        // A stream of lines, or one JSON object (a server that ignored `stream: true`).
+        let accepted = &["application/x-ndjson", "application/json"];
+        let accepted = match endpoint.send(post, accepted, give_up_at).await? {
+            Sent::Accepted(accepted) => accepted,
+            Sent::Failed(failure) => return Err(classify(failure, Some(model), &cfg.host)),
+        };
+        let frames = endpoint.ndjson_frames(accepted.response, cfg.settings.max_frame_bytes);
+        let decoder = LineDecoder::new(endpoint.clone()).with_media_type(accepted.media_type);
+        Ok(Decoded::new(frames, decoder))
     }
 
     /// The models this Ollama server has (`GET /api/tags`, what `ollama list` shows),
@@ -642,17 +653,14 @@ impl OllamaProvider {
     async fn fetch_models(&self) -> Result<Vec<LocalModel>> {
         let cfg = &self.inner;
         let endpoint = &cfg.endpoint;
-        let mut response = cfg
+        let get = cfg
             .client
             .get(format!("{}/api/tags", cfg.host))
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| endpoint.send_error(e))?;
-        if !response.status().is_success() {
-            let failure = ErrorResponse::read(endpoint, response).await?;
-            return Err(classify(failure, None, &cfg.host));
-        }
+            .header(ACCEPT, "application/json");
+        let mut response = match endpoint.send(get, &["application/json"], None).await? {
+            Sent::Accepted(accepted) => accepted.response,
+            Sent::Failed(failure) => return Err(classify(failure, None, &cfg.host)),
+        };
         let limit = cfg.settings.max_frame_bytes;
         let mut body = Vec::new();
         while let Some(bytes) = response.chunk().await.map_err(|e| endpoint.body_error(e))? {
@@ -715,11 +723,18 @@ fn classify(failure: ErrorResponse, model: Option<&str>, host: &str) -> Error {
     }
 }
 
-/// Maps NDJSON lines of `/api/chat` to chunks. The only state is the model name
-/// last seen, reported on the finish.
+/// Maps NDJSON lines of `/api/chat` to chunks. The state is the model name last seen,
+/// reported on the finish, and whether any line was an `/api/chat` line at all.
 pub(crate) struct LineDecoder {
     endpoint: Endpoint,
     model: Option<String>,
+    /// A line with a message, `done`, an error or a model has been seen.
+    recognized: bool,
+    /// The start of the first line, kept until one is recognized: a body of JSON that is
+    /// not a chat reply is quoted in the error.
+    first_line: Option<String>,
+    /// The body's media type, for that error.
+    media_type: Option<String>,
 }
 
 impl LineDecoder {
@@ -727,7 +742,16 @@ impl LineDecoder {
         LineDecoder {
             endpoint,
             model: None,
+            recognized: false,
+            first_line: None,
+            media_type: None,
         }
+    }
+
+    /// Names the body's media type in the error for a body that holds no reply.
+    pub(crate) fn with_media_type(mut self, media_type: Option<String>) -> LineDecoder {
+        self.media_type = media_type;
+        self
     }
 
     /// The pure mapping of one line.
@@ -740,7 +764,9 @@ impl LineDecoder {
     /// - The `done: true` line ends the reply: its content first, then the finish with
     ///   the reason (missing means `stop`), the counts and the timings. Ollama omits a
     ///   metric that is zero, so a done line with some metrics reports a missing count
-    ///   or duration as 0; one with no metrics at all reports none (counts unknown).
+    ///   or duration as 0; one with no metrics at all reports none (counts unknown). A
+    ///   metric that is not a count (the crate's one rule, [`Reported`]) is not
+    ///   reported: its count is estimated.
     fn map(&mut self, line: wire::Line<'_>, out: &mut VecDeque<Chunk>) -> Result<Flow> {
         if let Some(message) = line.message {
             if !message.thinking.is_empty() {
@@ -780,14 +806,16 @@ impl LineDecoder {
             m.eval_duration,
         ]
         .iter()
-        .any(Option::is_some);
+        .any(|r| r.is_present());
         if has_metrics {
-            let ms = |ns: Option<u64>| Some(ns.unwrap_or(0) as f64 / 1e6);
+            // Missing is zero (Ollama omits zeros); present but not a count is unknown.
+            let metric = |r: Reported| match r {
+                Reported::Missing => Some(0),
+                other => other.value(),
+            };
+            let ms = |ns: Reported| metric(ns).map(|ns| ns as f64 / 1e6);
             finish = finish
-                .with_tokens(
-                    Some(m.prompt_eval_count.unwrap_or(0)),
-                    Some(m.eval_count.unwrap_or(0)),
-                )
+                .with_tokens(metric(m.prompt_eval_count), metric(m.eval_count))
                 .with_timings(ServerTimings {
                     total_ms: ms(m.total_duration),
                     load_ms: ms(m.load_duration),
@@ -826,11 +854,24 @@ impl Decoder for LineDecoder {
             let metrics = serde_json::from_str(text).map_err(|e| malformed(&e))?;
             line.metrics = Some(Box::new(metrics));
         }
+        if !self.recognized {
+            self.recognized = line.is_recognized();
+            if !self.recognized && self.first_line.is_none() {
+                self.first_line = Some(excerpt(text, 200));
+            }
+        }
         self.map(line, out)
     }
 
     fn end_of_body(&mut self, _out: &mut VecDeque<Chunk>) -> Result<()> {
-        Err(self.endpoint.truncated("the line with \"done\": true"))
+        match (self.recognized, &self.first_line) {
+            // Not a short reply but no reply at all: something else answered.
+            (false, Some(first)) => Err(self.endpoint.malformed(&format!(
+                "the body ({}) holds no /api/chat reply; it starts: {first}",
+                self.media_type.as_deref().unwrap_or("no content type")
+            ))),
+            _ => Err(self.endpoint.truncated("the line with \"done\": true")),
+        }
     }
 }
 
@@ -919,10 +960,11 @@ mod wire {
     use std::collections::BTreeMap;
     use std::fmt;
 
-    use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+    use serde::de::{self, Deserializer, Visitor};
     use serde::{Deserialize, Serialize};
     use serde_json::Value;
 
+    use crate::lenient::Reported;
     use crate::request::ChatRequest;
 
     /// The body of `POST /api/chat`.
@@ -1033,18 +1075,22 @@ mod wire {
     #[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq)]
     #[serde(default)]
     pub(super) struct Metrics {
-        #[serde(deserialize_with = "count")]
-        pub(super) total_duration: Option<u64>,
-        #[serde(deserialize_with = "count")]
-        pub(super) load_duration: Option<u64>,
-        #[serde(deserialize_with = "count")]
-        pub(super) prompt_eval_count: Option<u64>,
-        #[serde(deserialize_with = "count")]
-        pub(super) prompt_eval_duration: Option<u64>,
-        #[serde(deserialize_with = "count")]
-        pub(super) eval_count: Option<u64>,
-        #[serde(deserialize_with = "count")]
-        pub(super) eval_duration: Option<u64>,
+        pub(super) total_duration: Reported,
+        pub(super) load_duration: Reported,
+        pub(super) prompt_eval_count: Reported,
+        pub(super) prompt_eval_duration: Reported,
+        pub(super) eval_count: Reported,
+        pub(super) eval_duration: Reported,
+    }
+
+    impl Line<'_> {
+        /// Whether this is an `/api/chat` line: a message, `done`, an error or a model.
+        pub(super) fn is_recognized(&self) -> bool {
+            self.message.is_some()
+                || self.done.is_some()
+                || self.error.is_some()
+                || !self.model.is_empty()
+        }
     }
 
     #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -1086,22 +1132,6 @@ mod wire {
         d.deserialize_option(Text)
     }
 
-    /// A non-negative number; anything else (null, negative, a string) is missing.
-    fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Number {
-            Int(u64),
-            Float(f64),
-            Other(IgnoredAny),
-        }
-        Ok(match Option::<Number>::deserialize(d)? {
-            Some(Number::Int(n)) => Some(n),
-            Some(Number::Float(f)) if f.is_finite() && f >= 0.0 => Some(f as u64),
-            _ => None,
-        })
-    }
-
     /// The body of `GET /api/tags`.
     #[derive(Debug, Default, Deserialize)]
     #[serde(default)]
@@ -1117,8 +1147,7 @@ mod wire {
         name: String,
         #[serde(deserialize_with = "owned")]
         model: String,
-        #[serde(deserialize_with = "count")]
-        size: Option<u64>,
+        size: Reported,
         #[serde(deserialize_with = "owned")]
         modified_at: String,
         #[serde(deserialize_with = "owned")]
@@ -1149,7 +1178,7 @@ mod wire {
             super::LocalModel {
                 name: self.name,
                 model: self.model,
-                size: self.size.unwrap_or(0),
+                size: self.size.value().unwrap_or(0),
                 modified_at: self.modified_at,
                 digest: self.digest,
                 details: super::LocalModelDetails {
