@@ -425,6 +425,103 @@ pub fn fuzz_map_ollama(data: &[u8]) {
     }
 }
 
+/// The `headers` fuzz target: `data` split at its first two newlines into the values of
+/// `retry-after-ms`, `Retry-After` and `Content-Type`, read as the providers read them.
+/// No value may panic, a wait is never longer than "longer than anyone will wait", and
+/// a media type is lowercase, trimmed and without parameters.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_headers(data: &[u8]) {
+    use crate::http::{media_type, parse_retry_after, retry_after, UNREASONABLE_WAIT};
+    use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+
+    let mut parts = data.splitn(3, |b| *b == b'\n');
+    let (millis, after, content_type) = (
+        parts.next().unwrap_or(b""),
+        parts.next().unwrap_or(b""),
+        parts.next().unwrap_or(b""),
+    );
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    for wait in [
+        parse_retry_after(Some(millis), Some(after), now),
+        parse_retry_after(None, Some(after), now),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(
+            wait <= UNREASONABLE_WAIT,
+            "{wait:?} for {:?}",
+            String::from_utf8_lossy(data)
+        );
+    }
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("retry-after-ms", millis),
+        ("retry-after", after),
+        (CONTENT_TYPE.as_str(), content_type),
+    ] {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            headers.insert(name, value);
+        }
+    }
+    if let Some(wait) = retry_after(&headers) {
+        assert!(wait <= UNREASONABLE_WAIT);
+    }
+    if let Some(media) = media_type(&headers) {
+        assert!(
+            !media.is_empty()
+                && !media.contains(';')
+                && media == media.trim()
+                && media == media.to_ascii_lowercase(),
+            "media type {media:?} of {:?}",
+            String::from_utf8_lossy(content_type)
+        );
+    }
+}
+
+/// The `model_name` fuzz target: `data` (lossily UTF-8) as a model name, through what
+/// happens to one before anything is sent: validation, the price lookup, the request
+/// prologue of the OpenAI and Ollama providers, and a whole chat with the mock.
+///
+/// # Panics
+/// On any broken invariant (a panic anywhere), with the input.
+pub fn fuzz_model_name(data: &[u8]) {
+    use std::sync::OnceLock;
+
+    use crate::provider::LlmStreamProvider;
+    use crate::providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};
+    use crate::request::ChatRequest;
+
+    static PROVIDERS: OnceLock<(OpenAiProvider, OllamaProvider)> = OnceLock::new();
+    let name = String::from_utf8_lossy(data).into_owned();
+    let _ = crate::pricing::PriceTable::openai().pricing(&name);
+    let request = ChatRequest::new("Hello").model(name.clone());
+    let valid = request.validate().is_ok();
+    assert_eq!(valid, !name.trim().is_empty(), "{name:?}");
+    let (openai, ollama) = PROVIDERS.get_or_init(|| {
+        let openai = OpenAiProvider::builder()
+            .api_key(SECRET)
+            .base_url("http://127.0.0.1:9/v1")
+            .build();
+        let ollama = OllamaProvider::builder().host("127.0.0.1:9").build();
+        match (openai, ollama) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => panic!("the providers for the model_name target cannot be built"),
+        }
+    });
+    // Building a stream runs the prologue (model, pricing, estimates); nothing is sent
+    // until it is polled.
+    drop(openai.stream_chat(request.clone()));
+    drop(ollama.stream_chat(request.clone()));
+    let reply = futures::executor::block_on(MockProvider::new().chat(request));
+    if valid {
+        let reply = reply.unwrap_or_else(|e| panic!("the mock failed for {name:?}: {e}"));
+        assert_eq!(reply.model, name);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -886,6 +983,36 @@ mod tests {
             fuzz_map_openai(&bytes);
             fuzz_map_ollama(ollama.to_string().as_bytes());
             fuzz_map_ollama(&bytes);
+        }
+
+        #[test]
+        fn any_header_values_keep_the_invariants(
+            millis in prop_oneof![
+                "[-+]?[0-9]{0,30}(\\.[0-9]{0,5})?(e[-+]?[0-9]{1,3})?",
+                "(NaN|inf|-inf|soon| 12 |)",
+                "\\PC{0,12}",
+            ],
+            after in prop_oneof![
+                "[0-9]{0,25}",
+                "(Mon|Wed|Sun), [0-9]{2} (Jan|Oct|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+                "\\PC{0,20}",
+            ],
+            content_type in "\\PC{0,30}",
+            noise in prop::collection::vec(any::<u8>(), 0..40),
+        ) {
+            fuzz_headers(format!("{millis}\n{after}\n{content_type}").as_bytes());
+            fuzz_headers(&noise);
+        }
+
+        #[test]
+        fn any_model_name_keeps_the_invariants(
+            name in "\\PC{0,24}",
+            dated in "[a-zé🚀モ-]{0,6}-20[0-9]{2}-[0-9]{2}-[0-9]{2}",
+            bytes in prop::collection::vec(any::<u8>(), 0..24),
+        ) {
+            fuzz_model_name(name.as_bytes());
+            fuzz_model_name(dated.as_bytes());
+            fuzz_model_name(&bytes);
         }
     }
 

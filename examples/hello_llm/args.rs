@@ -1,0 +1,419 @@
+//! The command line: flags, their checks, and the usage text.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use theory_llm::{ChatRequest, Timeouts};
+
+pub(crate) const USAGE: &str = "\
+hello_llm: chat with an LLM provider, printing tokens as they arrive
+
+USAGE:
+    cargo run --example hello_llm -- [OPTIONS]
+
+OPTIONS:
+    --provider NAME[=MODEL]   mock | openai | ollama (or a comma-separated list with
+                              --repeat, to compare)                   [default: mock]
+    --model MODEL             the model to invoke                     [default: the provider's]
+    --prompt TEXT             the user message                        [default: Hello]
+    --prompt-file PATH        read the user message from a file (- for stdin)
+    --system TEXT             a system prompt
+    --temperature T           sampling temperature, 0 to 2
+    --max-tokens N            the most tokens to generate
+    --seed N                  sampling seed
+    --json                    print one JSON object on stdout (the reply, the benchmark, or the error)
+    --no-stream               wait for the whole reply instead of printing tokens live
+    --raw                     print the model's text as it is, control characters included
+                              (by default they are escaped, so a reply cannot drive the terminal)
+
+  Time limits (seconds, fractions allowed) and retries:
+    --connect-timeout SECS    to establish a connection               [default: 10]
+    --first-chunk-timeout SECS  from sending to the first content     [default: 120]
+    --idle-timeout SECS       longest gap between chunks              [default: 60]
+    --timeout SECS            total deadline for the request          [default: none]
+    --max-retries N           retries before the first content        [default: 2]
+
+  Benchmark mode:
+    --repeat N                send the request N times and print, per provider and model:
+                              time to first token p50/p95, latency p50/p95, output
+                              tokens per second p50, and errors by kind
+    --concurrency C           requests in flight at once              [default: 1]
+
+    -h, --help                print this help
+
+ENVIRONMENT:
+    openai   OPENAI_API_KEY (required unless OPENAI_BASE_URL is on this machine),
+             OPENAI_BASE_URL (default https://api.openai.com/v1)
+    ollama   OLLAMA_HOST (default http://localhost:11434)
+
+Without --json the reply goes to stdout and a usage line to stderr.
+Exit status: 0 on success, 1 if the request failed or its output could not be written
+(with --repeat: if every request to some provider failed), 2 for a bad command line,
+130 when interrupted (Ctrl-C).";
+
+/// One provider (and optionally a model) to talk to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Target {
+    pub(crate) provider: String,
+    pub(crate) model: Option<String>,
+}
+
+/// Where the prompt comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Prompt {
+    Text(String),
+    /// A file, or standard input for `-`.
+    File(PathBuf),
+}
+
+/// The parsed command line.
+#[derive(Debug)]
+pub(crate) struct Args {
+    pub(crate) targets: Vec<Target>,
+    pub(crate) model: Option<String>,
+    pub(crate) prompt: Prompt,
+    pub(crate) system: Option<String>,
+    pub(crate) temperature: Option<f32>,
+    pub(crate) max_tokens: Option<u32>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) json: bool,
+    pub(crate) stream: bool,
+    pub(crate) raw: bool,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) repeat: Option<usize>,
+    pub(crate) concurrency: usize,
+}
+
+impl Default for Args {
+    fn default() -> Args {
+        Args {
+            targets: vec![Target {
+                provider: "mock".into(),
+                model: None,
+            }],
+            model: None,
+            prompt: Prompt::Text("Hello".into()),
+            system: None,
+            temperature: None,
+            max_tokens: None,
+            seed: None,
+            json: false,
+            stream: true,
+            raw: false,
+            connect_timeout: None,
+            timeouts: Timeouts::default(),
+            max_retries: None,
+            repeat: None,
+            concurrency: 1,
+        }
+    }
+}
+
+pub(crate) enum Parsed {
+    Run(Box<Args>),
+    Help,
+}
+
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{flag}: '{v}' is not a valid number"))
+}
+
+fn temperature(v: &str) -> Result<f32, String> {
+    let t: f32 = number("--temperature", v)?;
+    if !(0.0..=2.0).contains(&t) {
+        return Err(format!(
+            "--temperature: '{v}' is out of range: use a number from 0 to 2"
+        ));
+    }
+    Ok(t)
+}
+
+fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+    let secs: f64 = number(flag, v)?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!(
+            "{flag}: '{v}' must be a positive number of seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn at_least_one(flag: &str, v: &str) -> Result<usize, String> {
+    match number(flag, v)? {
+        0 => Err(format!("{flag} must be at least 1")),
+        n => Ok(n),
+    }
+}
+
+fn targets(v: &str) -> Result<Vec<Target>, String> {
+    let list: Vec<Target> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((p, m)) => Target {
+                provider: p.trim().to_owned(),
+                model: Some(m.trim().to_owned()).filter(|m| !m.is_empty()),
+            },
+            None => Target {
+                provider: item.to_owned(),
+                model: None,
+            },
+        })
+        .collect();
+    if list.is_empty() {
+        return Err("--provider needs a name".into());
+    }
+    Ok(list)
+}
+
+/// Parses the arguments (after the program name): `--flag value`, `--flag=value`, and
+/// switches. Arguments that are not UTF-8 are an error, not a panic.
+pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+    use lexopt::prelude::*;
+
+    let mut args = Args::default();
+    let mut prompt_given = false;
+    let mut parser = lexopt::Parser::from_args(argv);
+    let fail = |e: lexopt::Error| e.to_string();
+    fn text(parser: &mut lexopt::Parser) -> Result<String, String> {
+        let fail = |e: lexopt::Error| e.to_string();
+        parser.value().map_err(fail)?.string().map_err(fail)
+    }
+    while let Some(arg) = parser.next().map_err(fail)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Long("provider") => args.targets = targets(&text(&mut parser)?)?,
+            Long("model") => args.model = Some(text(&mut parser)?),
+            Long("prompt") | Long("prompt-file") if prompt_given => {
+                return Err("give the prompt once: --prompt or --prompt-file".into())
+            }
+            Long("prompt") => {
+                args.prompt = Prompt::Text(text(&mut parser)?);
+                prompt_given = true;
+            }
+            Long("prompt-file") => {
+                args.prompt = Prompt::File(PathBuf::from(text(&mut parser)?));
+                prompt_given = true;
+            }
+            Long("system") => args.system = Some(text(&mut parser)?),
+            Long("temperature") => args.temperature = Some(temperature(&text(&mut parser)?)?),
+            Long("max-tokens") => {
+                args.max_tokens = Some(number("--max-tokens", &text(&mut parser)?)?)
+            }
+            Long("seed") => args.seed = Some(number("--seed", &text(&mut parser)?)?),
+            Long("json") => args.json = true,
+            Long("no-stream") => args.stream = false,
+            Long("raw") => args.raw = true,
+            Long("connect-timeout") => {
+                args.connect_timeout = Some(seconds("--connect-timeout", &text(&mut parser)?)?)
+            }
+            Long("first-chunk-timeout") => {
+                args.timeouts = args
+                    .timeouts
+                    .first_chunk(seconds("--first-chunk-timeout", &text(&mut parser)?)?)
+            }
+            Long("idle-timeout") => {
+                args.timeouts = args
+                    .timeouts
+                    .idle(seconds("--idle-timeout", &text(&mut parser)?)?)
+            }
+            Long("timeout") => {
+                args.timeouts = args
+                    .timeouts
+                    .deadline(seconds("--timeout", &text(&mut parser)?)?)
+            }
+            Long("max-retries") => {
+                args.max_retries = Some(number("--max-retries", &text(&mut parser)?)?)
+            }
+            Long("repeat") => args.repeat = Some(at_least_one("--repeat", &text(&mut parser)?)?),
+            Long("concurrency") => {
+                args.concurrency = at_least_one("--concurrency", &text(&mut parser)?)?
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if args.targets.len() > 1 && args.repeat.is_none() {
+        return Err("several providers can only be given with --repeat (benchmark mode)".into());
+    }
+    Ok(Parsed::Run(Box::new(args)))
+}
+
+impl Args {
+    /// The prompt's text: the flag's, or the file's (`-`: standard input).
+    pub(crate) fn prompt_text(&self) -> Result<String, String> {
+        match &self.prompt {
+            Prompt::Text(text) => Ok(text.clone()),
+            Prompt::File(path) => {
+                let bytes = if path.as_os_str() == "-" {
+                    let mut buf = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                        .map(|_| buf)
+                        .map_err(|e| format!("--prompt-file: cannot read standard input: {e}"))?
+                } else {
+                    std::fs::read(path).map_err(|e| {
+                        format!("--prompt-file: cannot read {}: {e}", path.display())
+                    })?
+                };
+                String::from_utf8(bytes)
+                    .map_err(|_| format!("--prompt-file: {} is not UTF-8 text", path.display()))
+            }
+        }
+    }
+
+    /// The request for `target`, with the prompt's text.
+    pub(crate) fn request(&self, target: &Target, prompt: &str) -> ChatRequest {
+        let mut req = ChatRequest::new(prompt).timeouts(self.timeouts);
+        if let Some(m) = target.model.as_ref().or(self.model.as_ref()) {
+            req = req.model(m.clone());
+        }
+        if let Some(s) = &self.system {
+            req = req.system(s.clone());
+        }
+        if let Some(t) = self.temperature {
+            req = req.temperature(t);
+        }
+        if let Some(n) = self.max_tokens {
+            req = req.max_tokens(n);
+        }
+        if let Some(s) = self.seed {
+            req = req.seed(s);
+        }
+        if let Some(n) = self.max_retries {
+            req = req.max_retries(n);
+        }
+        req
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Result<Parsed, String> {
+        parse(v.iter().map(OsString::from))
+    }
+
+    fn run_args(v: &[&str]) -> Args {
+        match args(v) {
+            Ok(Parsed::Run(a)) => *a,
+            _ => panic!("{v:?} did not parse"),
+        }
+    }
+
+    #[test]
+    fn flags_parse() {
+        let a = run_args(&[
+            "--provider",
+            "openai",
+            "--model=gpt-4o",
+            "--json",
+            "--max-tokens",
+            "5",
+        ]);
+        assert_eq!(a.targets[0].provider, "openai");
+        assert_eq!(
+            (a.model.as_deref(), a.json, a.max_tokens),
+            (Some("gpt-4o"), true, Some(5))
+        );
+        let a = run_args(&[
+            "--idle-timeout",
+            "0.5",
+            "--timeout=30",
+            "--connect-timeout",
+            "2",
+            "--max-retries",
+            "0",
+            "--raw",
+        ]);
+        assert_eq!(a.timeouts.idle, Some(Duration::from_millis(500)));
+        assert_eq!(a.timeouts.deadline, Some(Duration::from_secs(30)));
+        assert_eq!(a.connect_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(a.max_retries, Some(0));
+        assert!(a.raw);
+        for bad in [
+            &["--bogus"][..],
+            &["--model"],
+            &["--temperature", "hot"],
+            &["--idle-timeout", "-1"],
+            &["--repeat", "0"],
+            &["--concurrency", "0"],
+            &["--json=yes"],
+            &["stray"],
+        ] {
+            assert!(args(bad).is_err(), "{bad:?}");
+        }
+        assert!(args(&["--provider", "a,b"]).is_err(), "lists need --repeat");
+        assert!(matches!(args(&["-h"]), Ok(Parsed::Help)));
+    }
+
+    #[test]
+    fn out_of_range_values_are_usage_errors() {
+        // Regression (issue 11): `--temperature NaN` was accepted and sent.
+        for t in ["NaN", "nan", "inf", "-0.1", "2.5", "1e9"] {
+            let err = args(&["--temperature", t]).err().unwrap();
+            assert!(err.contains("--temperature"), "{err}");
+        }
+        assert_eq!(run_args(&["--temperature", "2"]).temperature, Some(2.0));
+        for n in ["-1", "4294967296", "1.5"] {
+            assert!(args(&["--max-tokens", n]).is_err(), "{n}");
+        }
+        for s in ["NaN", "inf", "0", "1e10"] {
+            assert!(args(&["--timeout", s]).is_err(), "{s}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn arguments_that_are_not_utf8_are_an_error_not_a_panic() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(vec![0x66, 0x6f, 0x80]);
+        let err = parse([OsString::from("--prompt"), bad]).err().unwrap();
+        assert!(!err.is_empty());
+    }
+
+    #[test]
+    fn the_prompt_comes_from_a_flag_or_a_file() {
+        let dir = std::env::temp_dir().join(format!("hello_llm_test_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("prompt.txt");
+        let long = "word ".repeat(200_000); // larger than many OS argument limits
+        std::fs::write(&path, &long).unwrap();
+        let a = run_args(&["--prompt-file", path.to_str().unwrap()]);
+        assert_eq!(a.prompt_text().unwrap(), long);
+        let a = run_args(&["--prompt-file", dir.join("missing").to_str().unwrap()]);
+        assert!(a.prompt_text().unwrap_err().contains("cannot read"));
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        let a = run_args(&["--prompt-file", path.to_str().unwrap()]);
+        assert!(a.prompt_text().unwrap_err().contains("UTF-8"));
+        assert!(args(&["--prompt", "a", "--prompt-file", "b"]).is_err());
+        assert_eq!(run_args(&[]).prompt_text().unwrap(), "Hello");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn benchmark_targets() {
+        let a = run_args(&[
+            "--provider",
+            "ollama=qwen2.5:0.5b, openai",
+            "--model",
+            "m",
+            "--repeat",
+            "3",
+            "--concurrency",
+            "2",
+        ]);
+        assert_eq!(a.targets.len(), 2);
+        assert_eq!(
+            a.request(&a.targets[0], "hi").model.as_deref(),
+            Some("qwen2.5:0.5b")
+        );
+        assert_eq!(a.request(&a.targets[1], "hi").model.as_deref(), Some("m"));
+        assert_eq!((a.repeat, a.concurrency), (Some(3), 2));
+    }
+}

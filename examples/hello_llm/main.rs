@@ -1,0 +1,271 @@
+//! `hello_llm`: talk to any provider from the command line, tokens printed as they
+//! arrive; or benchmark providers and models against each other with `--repeat`.
+//!
+//! ```text
+//! cargo run --example hello_llm -- --provider mock
+//! OPENAI_API_KEY=sk-... cargo run --example hello_llm -- --provider openai --prompt "Hi"
+//! cargo run --example hello_llm -- --provider ollama --model qwen2.5:0.5b --json
+//! cargo run --example hello_llm -- --provider ollama=qwen2.5:0.5b,openai=gpt-4o-mini --repeat 20 --concurrency 4
+//! ```
+//!
+//! Files: `args.rs` (flags and usage), `chat.rs` (one request), `bench.rs` (benchmark
+//! mode), `output.rs` (what is printed, made safe).
+
+mod args;
+mod bench;
+mod chat;
+mod output;
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use theory_llm::{
+    get_llm_provider, Error, ErrorKind, LlmStreamProvider, OllamaProvider, OpenAiProvider,
+};
+
+use crate::args::{parse, Args, Parsed, Target, USAGE};
+use crate::output::{error_json, write_json};
+
+/// How a run ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Done,
+    /// The request failed.
+    Failed(Error),
+    /// The output could not be written (a closed pipe, a full disk).
+    Output(io::Error),
+    /// Benchmark mode: some provider answered no request (the report says why).
+    BenchFailed(String),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// The provider for `target`, from the environment; the connect timeout needs the builder.
+pub(crate) fn provider(args: &Args, target: &Target) -> Result<Box<dyn LlmStreamProvider>, Error> {
+    match (
+        target.provider.trim().to_ascii_lowercase().as_str(),
+        args.connect_timeout,
+    ) {
+        ("openai", Some(limit)) => Ok(Box::new(
+            OpenAiProvider::builder_from_env()?
+                .connect_timeout(limit)
+                .build()?,
+        )),
+        ("ollama", Some(limit)) => Ok(Box::new(
+            OllamaProvider::builder_from_env()
+                .connect_timeout(limit)
+                .build()?,
+        )),
+        (name, _) => get_llm_provider(name),
+    }
+}
+
+/// Runs the command, or stops when `interrupted` resolves (dropping the request, which
+/// cancels it). Returns the exit status.
+async fn run(
+    args: &Args,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    interrupted: impl Future<Output = ()>,
+) -> u8 {
+    let prompt = match args.prompt_text() {
+        Ok(prompt) => prompt,
+        Err(msg) => {
+            let _ = writeln!(err, "error: {msg}\n\n{USAGE}");
+            return 2;
+        }
+    };
+    let work = async {
+        match args.repeat {
+            Some(runs) => bench::benchmark(args, &prompt, runs, out, err).await,
+            None => {
+                let target = &args.targets[0];
+                match provider(args, target) {
+                    Ok(llm) => {
+                        let request = args.request(target, &prompt);
+                        chat::chat(
+                            llm.as_ref(),
+                            request,
+                            args.json,
+                            args.stream,
+                            args.raw,
+                            out,
+                            err,
+                        )
+                        .await
+                    }
+                    Err(e) => Outcome::Failed(e),
+                }
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        biased;
+        () = interrupted => Outcome::Interrupted,
+        outcome = work => outcome,
+    };
+    report(outcome, args.json, out, err)
+}
+
+/// Prints how the run ended (stdout gets the JSON error object with `--json`; stderr
+/// always gets a line) and gives the exit status.
+fn report(outcome: Outcome, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let (code, error) = match outcome {
+        Outcome::Done => return 0,
+        Outcome::Failed(e) => (1, e),
+        Outcome::Interrupted => (
+            130,
+            Error::new(
+                ErrorKind::Cancelled,
+                "interrupted (Ctrl-C) before the reply was complete; the request was cancelled",
+            ),
+        ),
+        Outcome::Output(io) => {
+            let _ = writeln!(err, "error: cannot write the output: {io}");
+            return 1;
+        }
+        Outcome::BenchFailed(why) => {
+            let _ = writeln!(err, "error: {why}");
+            return 1;
+        }
+    };
+    if json {
+        if let Err(io) = write_json(out, &error_json(&error)) {
+            let _ = writeln!(err, "error: cannot write the output: {io}");
+        }
+    }
+    let _ = writeln!(err, "error: {error}");
+    code
+}
+
+/// Resolves on Ctrl-C; never, where signals cannot be watched.
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The runtime, or why it cannot start. Out of file descriptors, tokio panics setting up
+/// its signal pipe rather than fail: that panic is caught and reported like an error.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    });
+    std::panic::set_hook(hook);
+    match built {
+        Ok(Ok(runtime)) => Ok(runtime),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "the async runtime failed to start".to_owned())),
+    }
+}
+
+fn main() -> ExitCode {
+    // Built by hand rather than by #[tokio::main], which panics when it cannot start.
+    match runtime() {
+        Ok(runtime) => runtime.block_on(cli()),
+        Err(why) => {
+            let _ = writeln!(io::stderr(), "error: cannot start: {why}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn cli() -> ExitCode {
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    let args = match parse(std::env::args_os().skip(1)) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Help) => {
+            let _ = writeln!(out, "{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            let _ = writeln!(err, "error: {msg}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    ExitCode::from(run(&args, &mut out, &mut err, ctrl_c()).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn parsed(v: &[&str]) -> Args {
+        match parse(v.iter().map(OsString::from)) {
+            Ok(Parsed::Run(a)) => *a,
+            _ => panic!("{v:?} did not parse"),
+        }
+    }
+
+    async fn run_to_end(args: &Args, out: &mut dyn Write) -> (u8, String) {
+        let mut err = Vec::new();
+        let code = run(args, out, &mut err, std::future::pending()).await;
+        (code, String::from_utf8(err).unwrap())
+    }
+
+    #[tokio::test]
+    async fn json_output_is_one_object() {
+        let mut out = Vec::new();
+        let (code, _) = run_to_end(&parsed(&["--json"]), &mut out).await;
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["provider"], "mock");
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(&parsed(&["--provider", "nope", "--json"]), &mut out).await;
+        assert_eq!(code, 1);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "provider_unavailable");
+        assert!(err.contains("unknown provider"), "{err}");
+    }
+
+    /// A stdout that fails like a closed pipe or a full disk.
+    struct Closed;
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_closed_stdout_is_a_failure() {
+        // Regression (issue 11): `--json > /dev/full` exited 0.
+        for flags in [&["--json"][..], &[], &["--no-stream"], &["--repeat", "2"]] {
+            let (code, err) = run_to_end(&parsed(flags), &mut Closed).await;
+            assert_eq!(code, 1, "{flags:?}: {err}");
+            assert!(err.contains("cannot write"), "{flags:?}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn ctrl_c_under_json_prints_a_cancelled_error() {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let args = parsed(&["--json"]);
+        let code = run(&args, &mut out, &mut err, std::future::ready(())).await;
+        assert_eq!(code, 130);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "cancelled");
+    }
+
+    #[tokio::test]
+    async fn a_bad_prompt_file_is_a_usage_error() {
+        let mut out = Vec::new();
+        let args = parsed(&["--prompt-file", "/nonexistent/hello_llm/prompt"]);
+        let (code, err) = run_to_end(&args, &mut out).await;
+        assert_eq!(code, 2);
+        assert!(err.contains("--prompt-file"), "{err}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Any text as a model name, through validation, pricing and the providers' request prologue: nothing panics.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| theory_llm::fuzzing::fuzz_model_name(data));
