@@ -262,7 +262,7 @@ fn is_go_duration(s: &str) -> bool {
 }
 
 /// Builds an [`OllamaProvider`]. Errors are reported by [`build`](Self::build).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct OllamaProviderBuilder {
     host: Option<String>,
     host_from_env: bool,
@@ -272,6 +272,19 @@ pub struct OllamaProviderBuilder {
     options: BTreeMap<String, serde_json::Value>,
     max_line_bytes: Option<usize>,
     settings: HttpSettings,
+}
+
+impl fmt::Debug for OllamaProviderBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The host as given may hold a password (refused by `build`): never shown.
+        f.debug_struct("OllamaProviderBuilder")
+            .field("host", &self.host.as_deref().map(redact_url))
+            .field("default_model", &self.default_model)
+            .field("keep_alive", &self.keep_alive)
+            .field("options", &self.options)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OllamaProviderBuilder {
@@ -1300,6 +1313,15 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(host(raw), want, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_password_in_the_host_is_never_shown() {
+        let b = OllamaProvider::builder().host("http://admin:hunter2-secret@gpu-box:11434");
+        assert!(!format!("{b:?}").contains("hunter2"), "{b:?}");
+        let err = b.build().unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().contains("admin:[REDACTED]@"), "{err}");
     }
 
     #[test]
