@@ -17,10 +17,6 @@
 //! After criterion's report it prints the cost per chunk and the ratios to the
 //! bytes-only baseline measured in this run.
 
-#[path = "support/bodies.rs"]
-mod bodies;
-#[path = "support/loopback.rs"]
-mod loopback;
 #[path = "support/report.rs"]
 mod report;
 
@@ -29,8 +25,8 @@ use std::time::{Duration, Instant};
 use criterion::{black_box, Criterion, Throughput};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use loopback::Server;
 use theory_llm::{Chunk, LlmStreamProvider, OllamaProvider, OpenAiProvider, RetryPolicy};
+use theory_llm_testkit::loopback::Server;
 
 const TOKENS: usize = 20_000;
 const STREAMS: usize = 64;
@@ -162,7 +158,7 @@ where
 }
 
 fn e2e(c: &mut Criterion) {
-    let server = Server::start();
+    let server = Server::bench();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

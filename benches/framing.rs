@@ -4,23 +4,23 @@
 //! event delivers them), through the providers' own decoding pipelines into `Chunk`s.
 //! The text mixes ASCII, multi-byte UTF-8 and JSON escapes.
 //!
-//! `cargo bench --features bench --bench framing`
+//! `cargo bench --bench framing`
 //!
 //! Besides criterion's report (MB/s), it prints a table with ns per chunk, chunks/s and
 //! MB/s for each case, and the framing-only cost (events or lines, not parsed) beside
 //! the whole pipeline.
 
-#[path = "support/bodies.rs"]
-mod bodies;
+#[path = "support/pipelines.rs"]
+mod pipelines;
 #[path = "support/report.rs"]
 mod report;
 
 use std::time::{Duration, Instant};
 
-use bodies::Format;
 use bytes::Bytes;
 use criterion::{black_box, Criterion, Throughput};
-use theory_llm::bench_support::{self as bs, Stats};
+use pipelines::{self as bs, Stats};
+use theory_llm_testkit::bodies::Format;
 
 /// Tokens per body: about 230 KB of SSE, 150 KB of NDJSON.
 const TOKENS: usize = 1_000;
@@ -123,7 +123,7 @@ fn framing(c: &mut Criterion) {
             bs::ndjson_lines,
         );
     }
-    // The same with eventsource-stream's SSE framing (the `eventsource-stream` feature).
+    // The same with eventsource-stream's SSE framing, for comparison.
     for cut in cuts {
         let group = "eventsource_stream";
         bench_case(

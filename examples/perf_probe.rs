@@ -20,18 +20,14 @@
 //! - latency: the server sends one event every 50 ms with the time of its write in it
 //!   (same process, monotonic clock); the app's receipt minus that time, p50/p99/max.
 
-#[path = "../benches/support/bodies.rs"]
-mod bodies;
-#[path = "../benches/support/loopback.rs"]
-mod loopback;
-
 use std::cell::Cell;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use loopback::Server;
 use theory_llm::{Chunk, LlmStreamProvider, OllamaProvider, OpenAiProvider, RetryPolicy};
+use theory_llm_testkit::bodies;
+use theory_llm_testkit::loopback::{self, BenchPaths, Server};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -164,7 +160,7 @@ fn memory() -> Result<(), Error> {
 
 /// One memory case: prints `rss_before peak text_bytes` (KiB, KiB, bytes).
 fn rss_case(name: &str, mode: &str, tokens: usize) -> Result<(), Error> {
-    let server = Server::start();
+    let server = Server::bench();
     let rt = runtime()?;
     let llm = provider(name, &|sse| {
         if sse {
@@ -225,7 +221,7 @@ fn rss_case(name: &str, mode: &str, tokens: usize) -> Result<(), Error> {
 
 fn serve() -> Result<(), Error> {
     let rt = runtime()?;
-    rt.block_on(loopback::serve_forever(|addr| println!("{addr}")));
+    rt.block_on(loopback::serve_bench_forever(|addr| println!("{addr}")));
     Ok(())
 }
 
@@ -260,9 +256,7 @@ const EVENTS: usize = 60;
 const INTERVAL_MS: u64 = 50;
 
 fn clients(name: &str, addr: &str, streams: usize) -> Result<(), Error> {
-    let server = Server {
-        addr: addr.parse()?,
-    };
+    let server = BenchPaths(addr.parse()?);
     let rt = runtime()?;
     // "reqwest": the same SSE replies read as bytes only, for comparison.
     let http = reqwest::Client::builder()
@@ -370,7 +364,7 @@ fn latency() -> Result<(), Error> {
     const EVENTS: usize = 100;
     println!("\n## Server write to app receipt, one event every 50 ms ({EVENTS} events; µs)");
     println!("{:<22} {:>8} {:>8} {:>8}", "client", "p50", "p99", "max");
-    let server = Server::start();
+    let server = Server::bench();
     let rt = runtime()?;
     let oa = openai(server.openai_base(EVENTS, 50, true))?;
     let ol = ollama(server.ollama_host(EVENTS, 50, true))?;

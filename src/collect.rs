@@ -8,6 +8,21 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pricing::CostBasis;
 use crate::stream::{ChatStream, StreamInfo};
 
+impl ChatStream {
+    /// Drives the stream to its end and folds it into a [`ChatReply`]
+    /// (what [`LlmStreamProvider::chat`](crate::LlmStreamProvider::chat) does).
+    ///
+    /// # Errors
+    /// The stream's error, or the collector's (a reply over its cap, a missing finish).
+    pub async fn reply(mut self) -> Result<ChatReply> {
+        let mut collector = Collector::for_stream(&self);
+        while let Some(item) = futures::StreamExt::next(&mut self).await {
+            collector.push(&item?)?;
+        }
+        collector.finish()
+    }
+}
+
 /// A whole reply: the text and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]

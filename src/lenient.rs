@@ -13,11 +13,27 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 
 /// The largest count taken as real (2^50, about 1.1e15): no reply has that many tokens,
 /// and no request lasts that many nanoseconds (13 days).
-pub(crate) const MAX_REPORTED: u64 = 1 << 50;
+pub const MAX_REPORTED: u64 = 1 << 50;
 
-/// A count a server reported, or did not.
+/// A count a server reported, or did not, read by the crate's one rule for counts (see
+/// [`kit`](crate::kit)): a whole number from 0 to [`MAX_REPORTED`], else not a count.
+/// Use it as a field type in a decoder's serde types (`#[serde(default)]`).
+///
+/// ```
+/// use theory_llm::kit::Reported;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Usage {
+///     #[serde(default)]
+///     output_tokens: Reported,
+/// }
+/// let u: Usage = serde_json::from_str(r#"{"output_tokens": 12}"#).unwrap();
+/// assert_eq!(u.output_tokens.value(), Some(12));
+/// let u: Usage = serde_json::from_str(r#"{"output_tokens": "12"}"#).unwrap();
+/// assert_eq!(u.output_tokens.value(), None); // a string is not a count
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Reported {
+pub enum Reported {
     /// The field was absent or `null`.
     #[default]
     Missing,
@@ -29,7 +45,7 @@ pub(crate) enum Reported {
 
 impl Reported {
     /// The count, if there is one.
-    pub(crate) fn value(self) -> Option<u64> {
+    pub fn value(self) -> Option<u64> {
         match self {
             Reported::Value(n) => Some(n),
             Reported::Missing | Reported::Invalid => None,
@@ -37,7 +53,7 @@ impl Reported {
     }
 
     /// Whether the field was present at all (even with a value that is not a count).
-    pub(crate) fn is_present(self) -> bool {
+    pub fn is_present(self) -> bool {
         self != Reported::Missing
     }
 

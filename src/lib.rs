@@ -33,6 +33,19 @@
 //! it; the response bytes are framed (Server-Sent Events or newline-delimited JSON),
 //! each frame is mapped to provider-neutral [`Chunk`]s, and the [`ChatStream`] hands
 //! them to the app as they arrive, or a [`Collector`] folds them into a [`ChatReply`].
+//! The source follows that flow: `kit/` (what every HTTP provider shares) and
+//! `providers/` on top, then `http/`, `framing/`, `decode.rs`, `stream/`, `collect.rs`.
+//!
+//! ## Where things are
+//!
+//! The crate root has what an app uses. Provider-specific types are in [`openai`],
+//! [`ollama`] and [`mock`] (builders, Ollama's [`KeepAlive`](ollama::KeepAlive) and
+//! model list); what it takes to write a provider of your own is in [`kit`].
+//!
+//! Foreign types in the API are few and deliberate: `futures::Stream` (what a
+//! [`ChatStream`] is), `reqwest::Client` (bring your own HTTP client to a builder),
+//! `serde_json::Value` (JSON data: Ollama's options), and `serde` traits for what is
+//! serialized.
 
 // Library code never panics on input and never prints; tests may unwrap.
 #![cfg_attr(
@@ -45,22 +58,22 @@
     )
 )]
 
-#[cfg(feature = "bench")]
-#[doc(hidden)]
-pub mod bench_support;
 mod chunk;
 mod collect;
+mod decode;
+mod duration;
+#[doc(hidden)]
+pub mod entry;
 mod error;
 mod framing;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 mod http;
+pub mod kit;
 mod lenient;
 mod pricing;
 mod provider;
 mod providers;
 mod redact;
+mod registry;
 mod request;
 mod retry;
 mod stream;
@@ -69,15 +82,13 @@ pub use chunk::{Chunk, Finish, FinishReason, ServerTimings};
 pub use collect::{ChatReply, Collector, Usage};
 pub use error::{Error, ErrorKind, Result};
 pub use pricing::{CostBasis, Price, PriceTable, Pricing};
-pub use provider::{get_llm_provider, LlmStreamProvider, ProviderFactory, Registry};
-pub use providers::mock::{MockProvider, MockProviderBuilder};
-pub use providers::ollama::{
-    KeepAlive, LocalModel, LocalModelDetails, OllamaProvider, OllamaProviderBuilder,
-};
-pub use providers::openai::{OpenAiProvider, OpenAiProviderBuilder};
+pub use provider::LlmStreamProvider;
+pub use providers::{mock, ollama, openai};
+pub use providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};
+pub use registry::{get_llm_provider, ProviderOptions, Registry};
 pub use request::{ChatRequest, Message, Role, Timeouts};
 pub use retry::RetryPolicy;
-pub use stream::{estimate_tokens, ChatStream, StreamInfo, TextStream};
+pub use stream::{ChatStream, TextStream};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

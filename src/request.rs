@@ -319,10 +319,10 @@ impl Timeouts {
         self
     }
 
-    /// `self` with each limit at most [`UNREASONABLE_WAIT`](crate::http::UNREASONABLE_WAIT)
+    /// `self` with each limit at most [`UNREASONABLE_WAIT`](crate::duration::UNREASONABLE_WAIT)
     /// (100 years), so that adding a limit to an instant cannot overflow.
     pub(crate) fn clamped(self) -> Timeouts {
-        let clamp = |d: Option<Duration>| d.map(|d| d.min(crate::http::UNREASONABLE_WAIT));
+        let clamp = |d: Option<Duration>| d.map(|d| d.min(crate::duration::UNREASONABLE_WAIT));
         Timeouts {
             first_chunk: clamp(self.first_chunk),
             idle: clamp(self.idle),

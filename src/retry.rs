@@ -2,6 +2,7 @@
 //! duplicated; exponential backoff with jitter; `Retry-After` honoured within a bound.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -11,9 +12,9 @@ use futures::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::chunk::Chunk;
+use crate::duration::fmt_duration;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Timeouts;
-use crate::stream::fmt_duration;
 
 /// When and how a request that failed before its first content is retried.
 ///
@@ -144,7 +145,7 @@ type Attempt = BoxStream<'static, Result<Chunk>>;
 pub(crate) struct Retrying<F> {
     make: F,
     policy: RetryPolicy,
-    provider: &'static str,
+    provider: Arc<str>,
     timeouts: Timeouts,
     /// When the call was made (the total deadline counts from here).
     called_at: Instant,
@@ -173,7 +174,7 @@ where
 {
     /// Retries under `policy`, within `timeouts` (the ones the stream applies).
     pub(crate) fn new(
-        provider: &'static str,
+        provider: Arc<str>,
         policy: RetryPolicy,
         timeouts: Timeouts,
         make: F,
@@ -353,9 +354,14 @@ mod tests {
     async fn retries_with_backoff_then_succeeds() {
         let (make, calls) = flaky(2, unavailable);
         let start = tokio::time::Instant::now();
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
-            .collect()
-            .await;
+        let items: Vec<_> = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        )
+        .collect()
+        .await;
         assert!(items.iter().all(Result::is_ok), "{items:?}");
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         // Two backoffs: [0.25, 0.5] s and [0.5, 1] s.
@@ -370,7 +376,7 @@ mod tests {
     async fn gives_up_with_the_last_error_and_the_attempt_count() {
         let (make, calls) = flaky(10, unavailable);
         let items: Vec<_> = Retrying::new(
-            "t",
+            Arc::from("t"),
             RetryPolicy::default().max_retries(3),
             Timeouts::default(),
             make,
@@ -389,9 +395,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn non_retryable_errors_fail_at_once() {
         let (make, calls) = flaky(10, || Error::new(ErrorKind::Auth, "no").with_status(401));
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
-            .collect()
-            .await;
+        let items: Vec<_> = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        )
+        .collect()
+        .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(items[0].as_ref().unwrap_err().to_string(), "no");
     }
@@ -405,9 +416,14 @@ mod tests {
             futures::stream::iter(vec![Ok(Chunk::Text("partial".into())), Err(unavailable())])
                 .boxed()
         };
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
-            .collect()
-            .await;
+        let items: Vec<_> = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        )
+        .collect()
+        .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(items.len(), 2);
         assert!(items[1].is_err());
@@ -417,18 +433,28 @@ mod tests {
     async fn retry_after_is_honoured_within_the_bound() {
         let (make, _) = flaky(1, || unavailable().with_retry_after(Duration::from_secs(7)));
         let start = tokio::time::Instant::now();
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
-            .collect()
-            .await;
+        let items: Vec<_> = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        )
+        .collect()
+        .await;
         assert!(items[0].is_ok());
         assert_eq!(start.elapsed(), Duration::from_secs(7));
 
         let (make, calls) = flaky(1, || {
             unavailable().with_retry_after(Duration::from_secs(600))
         });
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make)
-            .collect()
-            .await;
+        let items: Vec<_> = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        )
+        .collect()
+        .await;
         let err = items[0].as_ref().unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(err.kind(), ErrorKind::RateLimited);
@@ -444,7 +470,7 @@ mod tests {
         });
         let t = Timeouts::default().first_chunk(Duration::from_secs(2));
         let start = tokio::time::Instant::now();
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), t, make)
+        let items: Vec<_> = Retrying::new(Arc::from("t"), RetryPolicy::default(), t, make)
             .collect()
             .await;
         let err = items[0].as_ref().unwrap_err();
@@ -468,7 +494,7 @@ mod tests {
             .first_chunk(Duration::from_secs(10))
             .deadline(Duration::from_secs(4));
         let start = tokio::time::Instant::now();
-        let items: Vec<_> = Retrying::new("t", RetryPolicy::default(), t, make)
+        let items: Vec<_> = Retrying::new(Arc::from("t"), RetryPolicy::default(), t, make)
             .collect()
             .await;
         assert!(items.iter().all(Result::is_ok), "{items:?}");
@@ -506,7 +532,12 @@ mod tests {
     #[test]
     fn the_first_attempt_waits_for_the_first_poll() {
         let (make, calls) = flaky(0, unavailable);
-        let s = Retrying::new("t", RetryPolicy::default(), Timeouts::default(), make);
+        let s = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         drop(s);
     }

@@ -4,17 +4,23 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use theory_llm::{ChatRequest, Timeouts};
+use theory_llm::{ChatRequest, Registry, Timeouts};
 
-pub(crate) const USAGE: &str = "\
+/// The usage text, listing the providers of `registry`.
+pub(crate) fn usage(registry: &Registry) -> String {
+    USAGE.replace("{providers}", &registry.names().join(", "))
+}
+
+const USAGE: &str = "\
 hello_llm: chat with an LLM provider, printing tokens as they arrive
 
 USAGE:
     cargo run --example hello_llm -- [OPTIONS]
 
 OPTIONS:
-    --provider NAME[=MODEL]   mock | openai | ollama (or a comma-separated list with
-                              --repeat, to compare)                   [default: mock]
+    --provider NAME[=MODEL]   one of: {providers}
+                              (or a comma-separated list with --repeat, to compare)
+                                                                      [default: mock]
     --model MODEL             the model to invoke                     [default: the provider's]
     --prompt TEXT             the user message                        [default: Hello]
     --prompt-file PATH        read the user message from a file (- for stdin)

@@ -20,11 +20,9 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use theory_llm::{
-    get_llm_provider, Error, ErrorKind, LlmStreamProvider, OllamaProvider, OpenAiProvider,
-};
+use theory_llm::{Error, ErrorKind, LlmStreamProvider, ProviderOptions, Registry};
 
-use crate::args::{parse, Args, Parsed, Target, USAGE};
+use crate::args::{parse, usage, Args, Parsed, Target};
 use crate::output::{error_json, write_json};
 
 /// How a run ended.
@@ -41,24 +39,19 @@ pub(crate) enum Outcome {
     Interrupted,
 }
 
-/// The provider for `target`, from the environment; the connect timeout needs the builder.
+/// The providers the CLI knows: the built-in ones. A provider registered here (with
+/// `Registry::with`) is listed by `--help` and usable with `--provider`.
+pub(crate) fn registry() -> Registry {
+    Registry::builtin()
+}
+
+/// The provider for `target`, from the environment, with the command line's options.
 pub(crate) fn provider(args: &Args, target: &Target) -> Result<Box<dyn LlmStreamProvider>, Error> {
-    match (
-        target.provider.trim().to_ascii_lowercase().as_str(),
-        args.connect_timeout,
-    ) {
-        ("openai", Some(limit)) => Ok(Box::new(
-            OpenAiProvider::builder_from_env()?
-                .connect_timeout(limit)
-                .build()?,
-        )),
-        ("ollama", Some(limit)) => Ok(Box::new(
-            OllamaProvider::builder_from_env()
-                .connect_timeout(limit)
-                .build()?,
-        )),
-        (name, _) => get_llm_provider(name),
+    let mut options = ProviderOptions::default();
+    if let Some(limit) = args.connect_timeout {
+        options = options.connect_timeout(limit);
     }
+    registry().create_with(&target.provider, &options)
 }
 
 /// Runs the command, or stops when `interrupted` resolves (dropping the request, which
@@ -72,7 +65,7 @@ async fn run(
     let prompt = match args.prompt_text() {
         Ok(prompt) => prompt,
         Err(msg) => {
-            let _ = writeln!(err, "error: {msg}\n\n{USAGE}");
+            let _ = writeln!(err, "error: {msg}\n\n{}", usage(&registry()));
             return 2;
         }
     };
@@ -184,11 +177,11 @@ async fn cli() -> ExitCode {
     let args = match parse(std::env::args_os().skip(1)) {
         Ok(Parsed::Run(args)) => args,
         Ok(Parsed::Help) => {
-            let _ = writeln!(out, "{USAGE}");
+            let _ = writeln!(out, "{}", usage(&registry()));
             return ExitCode::SUCCESS;
         }
         Err(msg) => {
-            let _ = writeln!(err, "error: {msg}\n\n{USAGE}");
+            let _ = writeln!(err, "error: {msg}\n\n{}", usage(&registry()));
             return ExitCode::from(2);
         }
     };
@@ -258,6 +251,13 @@ mod tests {
         assert_eq!(code, 130);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["error"]["kind"], "cancelled");
+    }
+
+    #[test]
+    fn the_provider_list_comes_from_the_registry() {
+        let text =
+            usage(&registry().with("faq", |_| Ok(Box::new(theory_llm::MockProvider::new()))));
+        assert!(text.contains("mock, ollama, openai, faq"), "{text}");
     }
 
     #[tokio::test]

@@ -3,4 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| theory_llm::fuzzing::fuzz_headers(data));
+fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_headers(data));

@@ -4,4 +4,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| theory_llm::fuzzing::fuzz_map_openai(data));
+fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_map_openai(data));

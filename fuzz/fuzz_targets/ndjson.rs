@@ -6,4 +6,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| theory_llm::fuzzing::fuzz_ollama_ndjson(data));
+fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_ollama_ndjson(data));

@@ -1,4 +1,4 @@
-//! [`MockProvider`]: deterministic, free, no I/O. For tests, CI and first contact.
+//! The `mock` provider: deterministic, free, no I/O. For tests, CI and first contact.
 
 use std::time::Duration;
 
@@ -180,7 +180,8 @@ impl LlmStreamProvider for MockProvider {
             }
             item
         });
-        ChatStream::new(info, stream).with_timeouts(request.timeouts)
+        // The request's time limits are in `info`; the stream applies them.
+        ChatStream::new(info, stream)
     }
 }
 
@@ -210,7 +211,7 @@ impl Default for MockProviderBuilder {
 impl MockProviderBuilder {
     /// The model used when a request names none (default `mock`).
     #[must_use]
-    pub fn model(mut self, model: impl Into<String>) -> Self {
+    pub fn default_model(mut self, model: impl Into<String>) -> Self {
         self.inner.default_model = model.into();
         self
     }

@@ -227,7 +227,7 @@ impl LlmStreamProvider for Shouty {
             .split(' ')
             .map(str::to_owned)
             .collect();
-        let info = theory_llm::StreamInfo::new("shouty", "loud-1");
+        let info = theory_llm::kit::StreamInfo::new("shouty", "loud-1");
         let mut chunks: Vec<theory_llm::Result<Chunk>> =
             words.into_iter().map(|w| Ok(Chunk::Text(w))).collect();
         chunks.push(Ok(Chunk::from(theory_llm::Finish::new(FinishReason::Stop))));
@@ -237,7 +237,7 @@ impl LlmStreamProvider for Shouty {
 
 #[tokio::test]
 async fn custom_providers_get_chat_for_free() {
-    let registry = Registry::builtin().with("shouty", || Ok(Box::new(Shouty)));
+    let registry = Registry::builtin().with("shouty", |_| Ok(Box::new(Shouty)));
     let llm = registry.create("shouty").unwrap();
     let reply = llm.chat("hello there".into()).await.unwrap();
     assert_eq!(reply.text, "HELLOTHERE");

@@ -1,10 +1,14 @@
 //! One integration-test binary (one link instead of one per file).
 #![allow(unreachable_pub)] // test helpers are `pub` for the modules of this binary
 
-mod support; // loopback HTTP server replaying transcripts
+mod support; // the loopback server and transcripts, from testkit/
 
-mod core;
-mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs // the public API on the mock provider: trait, collector, errors, factory
+mod architecture; // the layers of src/: no import cycles, no import from a layer above
+mod core; // the public API on the mock provider: trait, collector, errors, factory
+mod framing; // the built-in SSE framer against eventsource-stream on every recording
+mod fuzzing; // property tests over the decoding pipelines, headers and model names
+mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs
+mod kit; // a provider of our own on the public kit, over loopback
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod resilience; // retries, cancellation, timeouts, concurrency

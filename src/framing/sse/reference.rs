@@ -44,7 +44,7 @@ impl<S> SseData<S> {
 }
 
 /// Both framers fail the same ways.
-pub(crate) use super::sse_native::SseError;
+pub(crate) use super::SseError;
 
 /// What [`EventCap`] yields as an error: the transport's, or the cap's.
 #[derive(Debug)]

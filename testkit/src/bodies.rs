@@ -1,8 +1,6 @@
 //! Synthetic reply bodies shaped like real ones: OpenAI `chat.completion.chunk` events
 //! over SSE and Ollama `/api/chat` lines, with ASCII, multi-byte UTF-8 and escaped text.
 
-#![allow(dead_code, unreachable_pub)] // each bench or example uses a different part
-
 /// The reply's tokens, cycled: mostly short ASCII words, some multi-byte UTF-8 (2, 3
 /// and 4 bytes per character), and some that need JSON escapes.
 const TOKENS: [&str; 16] = [

@@ -1,0 +1,180 @@
+//! The map stage: frames (SSE events' data, NDJSON lines) to [`Chunk`]s, by a
+//! provider's [`Decoder`]; [`Decoded`] runs one over a stream of frames.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use futures::Stream;
+use pin_project::pin_project;
+
+use crate::chunk::Chunk;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What a decoder says after a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// More frames may follow.
+    Continue,
+    /// The reply is complete (OpenAI `[DONE]`, Ollama `done: true`): stop reading.
+    Done,
+}
+
+/// A provider's mapping from frames to chunks, with whatever state one reply needs.
+///
+/// The kit gives it each frame as it arrives: the data of an SSE event, or one NDJSON
+/// line (without its line end), or, for a reply of `application/json`, the whole body.
+/// It never sees keep-alives or comments. Its errors should say what was wrong with the
+/// reply; [`Origin`] makes the usual ones. Secrets are not its concern: the kit scrubs
+/// every item it passes on.
+pub trait Decoder: Send + 'static {
+    /// Maps one frame, pushing any chunks it produces to `out`. Text and reasoning
+    /// chunks must not be empty. `Err` ends the reply, after the chunks pushed so far.
+    fn frame(&mut self, frame: &[u8], out: &mut VecDeque<Chunk>) -> Result<Flow>;
+
+    /// The body ended without [`Flow::Done`]: push the finish if the reply is complete,
+    /// or return the error for a truncated one (see [`Origin::truncated`]).
+    fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()>;
+}
+
+/// Who answered a request, for the errors a [`Decoder`] reports: the provider, the base
+/// URL as shown (no secrets in it) and the reply's media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    provider: Arc<str>,
+    base: Arc<str>,
+    media_type: Option<Arc<str>>,
+}
+
+impl Origin {
+    /// A reply from `provider` at `base` (shown in messages: give it without secrets).
+    pub fn new(provider: impl Into<Arc<str>>, base: impl Into<Arc<str>>) -> Origin {
+        Origin {
+            provider: provider.into(),
+            base: base.into(),
+            media_type: None,
+        }
+    }
+
+    /// The same origin, for a reply of `media_type`.
+    #[must_use]
+    pub fn with_media_type(mut self, media_type: Option<&str>) -> Origin {
+        self.media_type = media_type.map(Arc::from);
+        self
+    }
+
+    /// The provider's name.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The base URL, as shown.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The reply's media type (lowercase, no parameters), if the server sent one.
+    pub fn media_type(&self) -> Option<&str> {
+        self.media_type.as_deref()
+    }
+
+    /// The error for a frame that is not what the protocol says (`protocol`, not
+    /// retried): `"<provider>: malformed stream from <base>: <detail>. …"`.
+    pub fn malformed(&self, detail: &str) -> Error {
+        Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{}: malformed stream from {}: {detail}. The server may not speak this protocol; check the base URL and the server version",
+                self.provider, self.base
+            ),
+        )
+    }
+
+    /// The error for a body that ended before the reply was complete (`network`,
+    /// retried while nothing was delivered): `what` is what was missing.
+    pub fn truncated(&self, what: &str) -> Error {
+        Error::new(
+            ErrorKind::Network,
+            format!(
+                "{}: the reply from {} ended before {what}; it is incomplete (the connection was closed early). Retry the request",
+                self.provider, self.base
+            ),
+        )
+        .with_retryable(true)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.provider, self.base)
+    }
+}
+
+/// Frames decoded into chunks, in order, each as soon as its frame arrives.
+#[pin_project]
+#[derive(Debug)]
+pub(crate) struct Decoded<F, D> {
+    #[pin]
+    frames: F,
+    decoder: D,
+    out: VecDeque<Chunk>,
+    /// An error to deliver once the chunks decoded before it have been.
+    error: Option<Error>,
+    /// No more frames will be read (done, failed, or the body ended).
+    finished: bool,
+}
+
+impl<F, D> Decoded<F, D> {
+    pub(crate) fn new(frames: F, decoder: D) -> Decoded<F, D> {
+        Decoded {
+            frames,
+            decoder,
+            out: VecDeque::with_capacity(4),
+            error: None,
+            finished: false,
+        }
+    }
+}
+
+impl<F, T, D> Stream for Decoded<F, D>
+where
+    F: Stream<Item = Result<T>>,
+    T: AsRef<[u8]>,
+    D: Decoder,
+{
+    type Item = Result<Chunk>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        loop {
+            if let Some(chunk) = this.out.pop_front() {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if *this.finished {
+                return Poll::Ready(this.error.take().map(Err));
+            }
+            let result = match ready!(this.frames.as_mut().poll_next(cx)) {
+                Some(Ok(frame)) => match this.decoder.frame(frame.as_ref(), this.out) {
+                    Ok(Flow::Continue) => Ok(()),
+                    Ok(Flow::Done) => {
+                        *this.finished = true;
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
+                Some(Err(e)) => Err(e),
+                None => {
+                    *this.finished = true;
+                    this.decoder.end_of_body(this.out)
+                }
+            };
+            if let Err(e) = result {
+                // Chunks decoded before the error are delivered first, then the error.
+                *this.finished = true;
+                *this.error = Some(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Entry points for the crate's benches, fuzz targets and test kit (`testkit/`): the
+//! built-in decoding pipelines exactly as the providers run them over a response body,
+//! fed from memory, and the parsers of header values.
+//!
+//! Hidden from the docs; not part of the public API and not covered by semver.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::future::Either;
+use futures::{Stream, StreamExt};
+
+use crate::chunk::Chunk;
+use crate::decode::{Decoded, Origin};
+use crate::error::{Error, Result};
+use crate::kit::{frames_of, Framing};
+use crate::providers::ollama::LineDecoder;
+use crate::providers::openai::SseDecoder;
+use crate::redact::Redactor;
+
+/// The longest SSE event or NDJSON line the providers accept by default.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = crate::kit::settings::DEFAULT_MAX_FRAME_BYTES;
+
+/// A wait this long means "longer than anyone will wait" (an absurd `Retry-After`).
+pub const UNREASONABLE_WAIT: Duration = crate::duration::UNREASONABLE_WAIT;
+
+/// A built-in pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// OpenAI Chat Completions: SSE framing, then the chat completion chunk decoder.
+    OpenAiSse,
+    /// Ollama `/api/chat`: NDJSON framing, then the line decoder.
+    OllamaNdjson,
+}
+
+impl Wire {
+    fn framing(self) -> Framing {
+        match self {
+            Wire::OpenAiSse => Framing::Sse,
+            Wire::OllamaNdjson => Framing::Ndjson,
+        }
+    }
+
+    fn origin(self) -> Origin {
+        let name = match self {
+            Wire::OpenAiSse => "openai",
+            Wire::OllamaNdjson => "ollama",
+        };
+        Origin::new(name, "http://entry")
+    }
+}
+
+/// The frames of a body that arrives in `pieces` (network reads), each at most
+/// `max_frame` bytes.
+pub fn frames<I>(
+    wire: Wire,
+    pieces: I,
+    max_frame: usize,
+) -> impl Stream<Item = Result<Bytes>> + Send + 'static
+where
+    I: IntoIterator<Item = Bytes> + 'static,
+    I::IntoIter: Send + 'static,
+{
+    let bytes = futures::stream::iter(pieces.into_iter().map(Ok::<_, Error>));
+    frames_of(wire.framing(), bytes, max_frame, wire.origin(), |e| e)
+}
+
+/// Frames given to the pipeline's decoder, then the end of the body; every item
+/// scrubbed of `secret` as the provider scrubs them.
+pub fn map<S>(
+    wire: Wire,
+    frames: S,
+    secret: &str,
+) -> impl Stream<Item = Result<Chunk>> + Send + 'static
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    let redactor = Redactor::new([secret]);
+    let decoded = match wire {
+        Wire::OpenAiSse => Either::Left(Decoded::new(frames, SseDecoder::new(wire.origin()))),
+        Wire::OllamaNdjson => Either::Right(Decoded::new(frames, LineDecoder::new(wire.origin()))),
+    };
+    decoded.map(move |item| redactor.item(item))
+}
+
+/// The items of a reply whose body arrives in `pieces`: framing, then the decoder, then
+/// the scrub of `secret`, as the provider runs them (minus the socket).
+pub fn decode<I>(
+    wire: Wire,
+    pieces: I,
+    max_frame: usize,
+    secret: &str,
+) -> impl Stream<Item = Result<Chunk>> + Send + 'static
+where
+    I: IntoIterator<Item = Bytes> + 'static,
+    I::IntoIter: Send + 'static,
+{
+    map(wire, frames(wire, pieces, max_frame), secret)
+}
+
+/// Whenever the Ollama decoder's fast path reads `line`, serde reads it too, the same
+/// way. Returns whether the fast path read it.
+///
+/// # Errors
+/// What the two readings disagree on.
+pub fn ollama_fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bool, String> {
+    crate::providers::ollama::fast_path_agrees_with_serde(line)
+}
+
+/// The wait `retry-after-ms` and `Retry-After` ask for, read as the providers read them.
+pub fn parse_retry_after(
+    millis: Option<&[u8]>,
+    after: Option<&[u8]>,
+    now: SystemTime,
+) -> Option<Duration> {
+    crate::http::parse_retry_after(millis, after, now)
+}
+
+/// The media type of a `Content-Type` value, as the providers read it: lowercase, no
+/// parameters; `None` for a value HTTP does not allow, or an empty one.
+pub fn media_type(content_type: &[u8]) -> Option<String> {
+    let value = reqwest::header::HeaderValue::from_bytes(content_type).ok()?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::CONTENT_TYPE, value);
+    crate::http::media_type(&headers)
+}

@@ -1,0 +1,41 @@
+//! The request prologue: what every HTTP provider does with a request before anything
+//! is sent.
+
+use crate::kit::settings::HttpSettings;
+use crate::pricing::Pricing;
+use crate::request::ChatRequest;
+use crate::retry::RetryPolicy;
+use crate::stream::{ChatStream, StreamInfo};
+
+/// A request, ready to send: the stream's info (the model, the request's or the
+/// default; its pricing; the prompt's token estimate; the reply cap and time limits,
+/// the request's or else the provider's) and the retry policy.
+#[derive(Debug)]
+pub(crate) struct Prologue {
+    pub(crate) info: StreamInfo,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl Prologue {
+    /// The prologue of `request` on `provider`; for a request that fails validation,
+    /// the stream of its error, ready to return.
+    pub(crate) fn new(
+        provider: &str,
+        request: &ChatRequest,
+        default_model: &str,
+        settings: &HttpSettings,
+        pricing: impl FnOnce(&str) -> Pricing,
+    ) -> Result<Prologue, Box<ChatStream>> {
+        let mut info = StreamInfo::for_request(provider, request, default_model)
+            .with_max_reply_bytes(request.max_reply_bytes.unwrap_or(settings.max_reply_bytes))
+            .with_timeouts(request.timeouts.or(settings.timeouts));
+        info.pricing = pricing(&info.model);
+        if let Err(e) = request.validate() {
+            return Err(Box::new(ChatStream::from_error(info, e)));
+        }
+        Ok(Prologue {
+            info,
+            retry: settings.retry_policy(request.max_retries),
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! [`ChatCompletions`]: the Chat Completions API as a kit [`Dialect`]: the request,
+//! adapting to servers that reject an optional field, and the OpenAI error rules.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reqwest::header::HeaderMap;
+
+use crate::decode::Origin;
+use crate::error::{Error, Result};
+use crate::http::ErrorResponse;
+use crate::kit::{Dialect, Framing, HttpRequest};
+use crate::pricing::{PriceTable, Pricing};
+use crate::request::ChatRequest;
+
+use super::errors::classify;
+use super::map::SseDecoder;
+use super::wire;
+use super::OpenAiProvider;
+
+/// The Chat Completions API, streamed over SSE.
+pub(crate) struct ChatCompletions {
+    /// Sent as `Authorization: Bearer …` when not empty.
+    pub(crate) api_key: String,
+    /// Extra headers, values sensitive.
+    pub(crate) headers: HeaderMap,
+    pub(crate) prices: PriceTable,
+    /// The base URL as shown, for advice in errors.
+    pub(crate) shown_base_url: String,
+    /// Send `stream_options.include_usage`. Turned off for good after a server
+    /// rejected it (400 naming `stream_options`).
+    pub(crate) stream_options: AtomicBool,
+    /// Send `max_completion_tokens` instead of `max_tokens` (learned from a 400).
+    pub(crate) max_completion_tokens: AtomicBool,
+}
+
+impl std::fmt::Debug for ChatCompletions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatCompletions")
+            .field("api_key", &"[REDACTED]")
+            .field("extra_headers", &self.headers.len())
+            .field("stream_options", &self.stream_options)
+            .field("max_completion_tokens", &self.max_completion_tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dialect for ChatCompletions {
+    type Decoder = SseDecoder;
+
+    fn name(&self) -> &str {
+        OpenAiProvider::NAME
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+
+    fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
+        let mut body = wire::Request::from_chat(chat, model.to_owned());
+        if !self.stream_options.load(Ordering::Relaxed) {
+            body.stream_options = None;
+        }
+        if self.max_completion_tokens.load(Ordering::Relaxed) {
+            body.use_max_completion_tokens();
+        }
+        let request = HttpRequest::post_json("/chat/completions", &body)
+            .map_err(|e| e.context("openai: "))?
+            .header("accept", "text/event-stream")?
+            .with_headers(&self.headers);
+        if self.api_key.is_empty() {
+            return Ok(request);
+        }
+        request.bearer_auth(&self.api_key).map_err(|_| {
+            Error::new(
+                crate::error::ErrorKind::InvalidRequest,
+                "openai: the API key contains characters not allowed in an HTTP header; check OPENAI_API_KEY",
+            )
+        })
+    }
+
+    fn decoder(&self, origin: &Origin) -> SseDecoder {
+        SseDecoder::new(origin.clone())
+    }
+
+    fn classify(&self, failure: ErrorResponse, model: &str) -> Error {
+        classify(failure, model, &self.shown_base_url)
+    }
+
+    /// A 400 that names `stream_options` (or `max_completion_tokens`): the server will
+    /// reject it every time, so the provider remembers, and sends the request again.
+    fn adapt(&self, failure: &ErrorResponse) -> bool {
+        if failure.status() != 400 {
+            return false;
+        }
+        let message = failure.message();
+        let param = failure.param().unwrap_or("");
+        if (message.contains("stream_options") || param == "stream_options")
+            && self.stream_options.swap(false, Ordering::Relaxed)
+        {
+            return true;
+        }
+        message.contains("max_completion_tokens")
+            && !self.max_completion_tokens.swap(true, Ordering::Relaxed)
+    }
+
+    fn pricing(&self, model: &str) -> Pricing {
+        self.prices.pricing(model)
+    }
+
+    fn unreachable_hint(&self) -> &str {
+        "Check that the server is running and that OPENAI_BASE_URL (or the base URL you set) is right"
+    }
+}

@@ -1,0 +1,162 @@
+//! [`SseDecoder`]: Chat Completions SSE data to chunks. A pure mapping per event, with
+//! the state one reply needs (the finish is held back for the usage that follows it).
+
+use std::collections::VecDeque;
+
+use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
+use crate::decode::{Decoder, Flow, Origin};
+use crate::error::{excerpt, Result};
+
+use super::errors::stream_error;
+use super::wire;
+
+/// Maps SSE data frames to chunks.
+///
+/// The finish is held back until `[DONE]` or the end of the body, because with
+/// `include_usage` the token counts come in a chunk after the one with `finish_reason`.
+/// Secrets are not its concern: the provider scrubs every item it passes on.
+pub(crate) struct SseDecoder {
+    origin: Origin,
+    finish_reason: Option<FinishReason>,
+    tokens: Option<(Option<u64>, Option<u64>)>,
+    model: Option<String>,
+    timings: Option<ServerTimings>,
+    /// An event that was a chat completion chunk has been seen.
+    recognized: bool,
+    /// The start of the first event, kept until one is recognized: a body of JSON that is
+    /// not a chat completion is quoted in the error.
+    first_frame: Option<String>,
+}
+
+impl SseDecoder {
+    /// A decoder for one reply from `origin`.
+    pub(crate) fn new(origin: Origin) -> SseDecoder {
+        SseDecoder {
+            origin,
+            finish_reason: None,
+            tokens: None,
+            model: None,
+            timings: None,
+            recognized: false,
+            first_frame: None,
+        }
+    }
+
+    fn finish(&mut self) -> Chunk {
+        let mut finish = Finish::new(self.finish_reason.take().unwrap_or_default());
+        if let Some((tokens_in, tokens_out)) = self.tokens.take() {
+            finish = finish.with_tokens(tokens_in, tokens_out);
+        }
+        if let Some(model) = self.model.take() {
+            finish = finish.with_model(model);
+        }
+        if let Some(t) = self.timings.take() {
+            finish = finish.with_timings(t);
+        }
+        Chunk::from(finish)
+    }
+}
+
+impl Decoder for SseDecoder {
+    fn frame(&mut self, frame: &[u8], out: &mut VecDeque<Chunk>) -> Result<Flow> {
+        if frame.trim_ascii() == b"[DONE]" {
+            out.push_back(self.finish());
+            return Ok(Flow::Done);
+        }
+        // Checking the UTF-8 once here and parsing a `&str` is faster than having the
+        // JSON parser check each string it borrows (measured: ~50 ns an event).
+        let parsed = match std::str::from_utf8(frame) {
+            Ok(text) => serde_json::from_str::<wire::Event<'_>>(text).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let event = parsed.map_err(|e| {
+            let text = String::from_utf8_lossy(frame);
+            self.origin.malformed(&format!(
+                "an event is not a chat completion chunk ({e}): {}",
+                excerpt(&text, 200)
+            ))
+        })?;
+        if !self.recognized {
+            self.recognized = event.is_recognized();
+            if !self.recognized && self.first_frame.is_none() {
+                self.first_frame = Some(excerpt(&String::from_utf8_lossy(frame), 200));
+            }
+        }
+        map_event(event, self, out)?;
+        Ok(Flow::Continue)
+    }
+
+    fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()> {
+        if self.finish_reason.is_some() {
+            // Some servers close after the finish without sending `[DONE]`: complete.
+            out.push_back(self.finish());
+            Ok(())
+        } else if let (false, Some(first)) = (self.recognized, &self.first_frame) {
+            // Not a short reply but no reply at all: something else answered.
+            Err(self.origin.malformed(&format!(
+                "the body ({}) holds no chat completion; it starts: {first}",
+                self.origin.media_type().unwrap_or("no content type")
+            )))
+        } else {
+            Err(self
+                .origin
+                .truncated("the reply finished (no finish_reason and no [DONE])"))
+        }
+    }
+}
+
+/// The pure mapping of one event: text, reasoning, finish reason, usage, or an error.
+fn map_event(
+    event: wire::Event<'_>,
+    state: &mut SseDecoder,
+    out: &mut VecDeque<Chunk>,
+) -> Result<()> {
+    if let Some(error) = event.error {
+        return Err(stream_error(&error));
+    }
+    if let Some(model) = event.model {
+        if state.model.as_deref() != Some(&*model) {
+            state.model = Some(model.into_owned());
+        }
+    }
+    // With `n > 1` only the first choice is the reply: `Choices` keeps only index 0.
+    for choice in event.choices {
+        if let Some(delta) = choice.delta {
+            for reasoning in [delta.reasoning_content, delta.reasoning]
+                .into_iter()
+                .flatten()
+            {
+                if !reasoning.is_empty() {
+                    out.push_back(Chunk::Reasoning(reasoning.into_owned()));
+                }
+            }
+            if let Some(content) = delta.content {
+                if !content.is_empty() {
+                    out.push_back(Chunk::Text(content.into_owned()));
+                }
+            }
+        }
+        if let Some(reason) = choice.finish_reason {
+            if !reason.is_empty() {
+                state.finish_reason = Some(FinishReason::parse(&reason));
+            }
+        }
+    }
+    if let Some(usage) = event.usage {
+        if usage.prompt_tokens.is_present() || usage.completion_tokens.is_present() {
+            state.tokens = Some((usage.prompt_tokens.value(), usage.completion_tokens.value()));
+        }
+    }
+    if let Some(t) = event.timings {
+        state.timings = Some(ServerTimings {
+            total_ms: match (t.prompt_ms, t.predicted_ms) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            },
+            load_ms: None,
+            prompt_eval_ms: t.prompt_ms,
+            eval_ms: t.predicted_ms,
+        });
+    }
+    Ok(())
+}

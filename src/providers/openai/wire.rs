@@ -1,0 +1,287 @@
+//! The JSON on the wire. Lenient: every field optional, unknown fields ignored, and
+//! text borrowed from the frame when it has no escapes.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::lenient::Reported;
+use crate::request::ChatRequest;
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Request {
+    pub(crate) model: String,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) stop: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Message {
+    pub(crate) role: &'static str,
+    pub(crate) content: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StreamOptions {
+    pub(crate) include_usage: bool,
+}
+
+impl Request {
+    pub(crate) fn from_chat(request: &ChatRequest, model: String) -> Request {
+        Request {
+            model,
+            messages: request
+                .full_conversation()
+                .map(|(role, content)| Message {
+                    role: role.as_str(),
+                    content: content.to_owned(),
+                })
+                .collect(),
+            stream: true,
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+            temperature: request.temperature,
+            max_tokens: request.max_tokens,
+            max_completion_tokens: None,
+            stop: request.stop.clone(),
+            seed: request.seed,
+        }
+    }
+
+    pub(crate) fn use_max_completion_tokens(&mut self) {
+        if let Some(n) = self.max_tokens.take() {
+            self.max_completion_tokens = Some(n);
+        }
+    }
+}
+
+impl Event<'_> {
+    /// Whether this is what a chat completion stream is made of: choices, usage, an
+    /// error, or at least a model name.
+    pub(crate) fn is_recognized(&self) -> bool {
+        self.choices.first.is_some()
+            || self.choices.seen
+            || self.usage.is_some()
+            || self.error.is_some()
+            || self.model.is_some()
+    }
+}
+
+/// One `data:` event: a `chat.completion.chunk`, a usage-only chunk, an error, or
+/// (from a server that ignored `stream: true`) a whole `chat.completion`. What only
+/// a few events carry is boxed: a smaller struct is measurably faster to read.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Event<'a> {
+    #[serde(default, borrow)]
+    pub(crate) choices: Choices<'a>,
+    #[serde(default)]
+    pub(crate) usage: Option<Box<Usage>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub(crate) error: Option<Box<serde_json::Value>>,
+    /// llama.cpp's server timings.
+    #[serde(default)]
+    pub(crate) timings: Option<Box<Timings>>,
+}
+
+/// The choices of the reply (`choices[i]` with `index` 0, or no index): with `n > 1`
+/// the others are other replies, and are dropped as they are read. `null` or a
+/// missing list is empty. Reading the usual one choice allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Choices<'a> {
+    first: Option<Choice<'a>>,
+    more: Vec<Choice<'a>>,
+    /// The event had a `choices` list (maybe empty, as in Azure's first chunk).
+    seen: bool,
+}
+
+impl<'a> IntoIterator for Choices<'a> {
+    type Item = Choice<'a>;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<Choice<'a>>, std::vec::IntoIter<Choice<'a>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.more)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct List<'a>(PhantomData<Choice<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for List<'a> {
+            type Value = Choices<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of choices or null")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Choices::default())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Choices::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_seq(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut choices = Choices {
+                    seen: true,
+                    ..Choices::default()
+                };
+                while let Some(choice) = seq.next_element::<Choice<'a>>()? {
+                    if choice.index.value().unwrap_or(0) != 0 {
+                        continue;
+                    }
+                    match choices.first {
+                        None => choices.first = Some(choice),
+                        Some(_) => choices.more.push(choice),
+                    }
+                }
+                Ok(choices)
+            }
+        }
+        d.deserialize_option(List(PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Choice<'a> {
+    #[serde(default)]
+    pub(crate) index: Reported,
+    #[serde(default, borrow, alias = "message")]
+    pub(crate) delta: Option<Delta<'a>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Delta<'a> {
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) content: Option<Cow<'a, str>>,
+    /// DeepSeek, vLLM.
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) reasoning_content: Option<Cow<'a, str>>,
+    /// Groq, OpenRouter.
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) reasoning: Option<Cow<'a, str>>,
+}
+
+/// A string, borrowed from the frame when it has no escapes; `null` is `None`.
+///
+/// (`#[serde(borrow)]` alone borrows a `Cow<str>` field but not an
+/// `Option<Cow<str>>`: that one was always an owned copy.)
+fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    d.deserialize_option(Text)
+}
+
+/// Token counts, by the crate's one rule for counts ([`Reported`]).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Usage {
+    #[serde(default)]
+    pub(crate) prompt_tokens: Reported,
+    #[serde(default)]
+    pub(crate) completion_tokens: Reported,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Timings {
+    #[serde(default, deserialize_with = "millis")]
+    pub(crate) prompt_ms: Option<f64>,
+    #[serde(default, deserialize_with = "millis")]
+    pub(crate) predicted_ms: Option<f64>,
+}
+
+/// A number read leniently: an integer, a float (`12.0`, rounded), or a numeric
+/// string; anything else (a negative number, `true`, an object) is `None` rather
+/// than a failed reply, since a count is never worth losing the text over.
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    struct Number;
+    impl<'de> Visitor<'de> for Number {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.trim().parse().ok())
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    }
+    d.deserialize_option(Number)
+}
+
+/// A duration in milliseconds, leniently (see [`number`]).
+fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(number(d)?.filter(|n| n.is_finite() && *n >= 0.0))
+}

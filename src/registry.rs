@@ -1,0 +1,210 @@
+//! The [`Registry`] of providers by name, and [`get_llm_provider`]. It knows the
+//! built-in providers; the trait does not.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::LlmStreamProvider;
+use crate::providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};
+
+/// Settings given to a factory when it builds a provider: what a caller (the CLI, an
+/// app) sets once for every provider. A factory with no use for one ignores it.
+///
+/// ```
+/// use std::time::Duration;
+/// use theory_llm::{ProviderOptions, Registry};
+///
+/// # fn main() -> theory_llm::Result<()> {
+/// let options = ProviderOptions::default().connect_timeout(Duration::from_secs(2));
+/// let llm = Registry::builtin().create_with("mock", &options)?;
+/// assert_eq!(llm.name(), "mock");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderOptions {
+    /// The time to establish a connection, for providers that connect; `None` keeps the
+    /// provider's default (10 s for the built-in ones).
+    pub connect_timeout: Option<Duration>,
+}
+
+impl ProviderOptions {
+    /// Sets the connect timeout.
+    #[must_use]
+    pub fn connect_timeout(mut self, limit: Duration) -> ProviderOptions {
+        self.connect_timeout = Some(limit);
+        self
+    }
+}
+
+/// A function that builds a provider, typically from the environment.
+type Factory = dyn Fn(&ProviderOptions) -> Result<Box<dyn LlmStreamProvider>> + Send + Sync;
+
+/// Named provider factories. [`Registry::builtin`] knows the providers of this crate;
+/// add your own with [`Registry::with`].
+///
+/// ```
+/// use theory_llm::{LlmStreamProvider, MockProvider, Registry};
+///
+/// # fn main() -> theory_llm::Result<()> {
+/// let registry = Registry::builtin().with("canned", |_options| {
+///     Ok(Box::new(MockProvider::builder().reply("Canned answer.").build()))
+/// });
+/// assert!(registry.names().contains(&"canned"));
+/// let llm = registry.create("canned")?;
+/// assert_eq!(llm.name(), "mock");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    entries: Vec<(String, Arc<Factory>)>,
+}
+
+impl Registry {
+    /// A registry with no providers.
+    pub fn empty() -> Registry {
+        Registry::default()
+    }
+
+    /// The providers of this crate: `mock`, `ollama`, `openai`, each configured from
+    /// the environment (see their `from_env`).
+    pub fn builtin() -> Registry {
+        Registry::empty()
+            .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
+            .with("ollama", |options| {
+                let mut builder = OllamaProvider::builder_from_env();
+                if let Some(limit) = options.connect_timeout {
+                    builder = builder.connect_timeout(limit);
+                }
+                Ok(Box::new(builder.build()?))
+            })
+            .with("openai", |options| {
+                let mut builder = OpenAiProvider::builder_from_env();
+                if let Some(limit) = options.connect_timeout {
+                    builder = builder.connect_timeout(limit);
+                }
+                Ok(Box::new(builder.build()?))
+            })
+    }
+
+    /// `self` with `name` mapped to `factory` (replacing an entry of the same name).
+    /// Names are matched case-insensitively. The factory is given the caller's
+    /// [`ProviderOptions`].
+    #[must_use]
+    pub fn with<F>(mut self, name: impl Into<String>, factory: F) -> Registry
+    where
+        F: Fn(&ProviderOptions) -> Result<Box<dyn LlmStreamProvider>> + Send + Sync + 'static,
+    {
+        let name = name.into().trim().to_ascii_lowercase();
+        let factory: Arc<Factory> = Arc::new(factory);
+        match self.entries.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = factory,
+            None => self.entries.push((name, factory)),
+        }
+        self
+    }
+
+    /// The registered names, in registration order.
+    pub fn names(&self) -> Vec<&str> {
+        self.entries.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// Builds the provider registered as `name`, with default options.
+    ///
+    /// # Errors
+    /// `provider_unavailable` if no provider has that name (the message lists the known
+    /// names), or whatever the factory returns (e.g. a missing API key).
+    pub fn create(&self, name: &str) -> Result<Box<dyn LlmStreamProvider>> {
+        self.create_with(name, &ProviderOptions::default())
+    }
+
+    /// Builds the provider registered as `name`, with `options`.
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    pub fn create_with(
+        &self,
+        name: &str,
+        options: &ProviderOptions,
+    ) -> Result<Box<dyn LlmStreamProvider>> {
+        let wanted = name.trim().to_ascii_lowercase();
+        match self.entries.iter().find(|(n, _)| *n == wanted) {
+            Some((_, factory)) => factory(options),
+            None => Err(Error::new(
+                ErrorKind::ProviderUnavailable,
+                format!(
+                    "unknown provider '{name}': known providers are {}. Use one of these, or register your own with Registry::with",
+                    self.names().join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("names", &self.names())
+            .finish()
+    }
+}
+
+/// Builds a built-in provider by name, configured from the environment
+/// (see each provider's `from_env`).
+///
+/// # Errors
+/// `provider_unavailable` for an unknown name (listing the known ones) or a provider
+/// that is not configured (naming the missing variable).
+///
+/// ```
+/// let err = theory_llm::get_llm_provider("nope").unwrap_err();
+/// assert!(err.to_string().contains("mock"));
+/// ```
+pub fn get_llm_provider(name: &str) -> Result<Box<dyn LlmStreamProvider>> {
+    Registry::builtin().create(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_insensitive_and_replaceable() {
+        let r = Registry::empty()
+            .with("One", |_| Ok(Box::new(MockProvider::new())))
+            .with("one", |_| {
+                Ok(Box::new(MockProvider::builder().default_model("x").build()))
+            });
+        assert_eq!(r.names(), vec!["one"]);
+        assert_eq!(r.create(" ONE ").unwrap().default_model(), "x");
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let err = Registry::builtin().create("gemini").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        for name in Registry::builtin().names() {
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        assert!(format!("{:?}", Registry::builtin()).contains("mock"));
+    }
+
+    #[test]
+    fn factories_are_given_the_options() {
+        let r = Registry::empty().with("probe", |options| {
+            let model = format!("{:?}", options.connect_timeout);
+            Ok(Box::new(
+                MockProvider::builder().default_model(model).build(),
+            ))
+        });
+        let options = ProviderOptions::default().connect_timeout(Duration::from_secs(3));
+        assert_eq!(
+            r.create_with("probe", &options).unwrap().default_model(),
+            "Some(3s)"
+        );
+    }
+}

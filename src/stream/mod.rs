@@ -1,0 +1,191 @@
+//! [`ChatStream`], the owned stream every provider returns, and its adapters, one per
+//! file: [`TextStream`] (`text.rs`), the time limits (`timed.rs`). What a stream is,
+//! [`StreamInfo`], is in `info.rs`.
+
+mod info;
+#[cfg(test)]
+mod tests;
+mod text;
+mod timed;
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures::Stream;
+use tokio::time::Instant;
+
+use crate::chunk::Chunk;
+use crate::error::{Error, ErrorKind, Result};
+use crate::request::Timeouts;
+
+pub(crate) use info::DEFAULT_MAX_REPLY_BYTES;
+pub use info::{estimate_tokens, StreamInfo};
+pub use text::TextStream;
+use timed::Timed;
+
+type BoxChunkStream = Pin<Box<dyn Stream<Item = Result<Chunk>> + Send + 'static>>;
+
+/// The reply of a provider, as a stream of [`Chunk`]s in the order they were produced.
+///
+/// It is owned (`Send + 'static`), lazy (no request is made until it is first polled)
+/// and cancellable: dropping it at any point drops the HTTP response and closes the
+/// connection. A `ChatStream` yields text and reasoning chunks, then one
+/// [`Chunk::Finish`]; or it ends with one `Err` item. Nothing is yielded after either,
+/// and a provider stream that ends without a finish yields a `protocol` error rather
+/// than looking like a complete reply.
+///
+/// ```
+/// use futures::StreamExt;
+/// use theory_llm::{Chunk, LlmStreamProvider, MockProvider};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> theory_llm::Result<()> {
+/// let llm = MockProvider::new();
+/// let mut stream = llm.stream_chat("Hello".into());
+/// while let Some(chunk) = stream.next().await {
+///     match chunk? {
+///         Chunk::Text(text) => print!("{text}"),
+///         Chunk::Finish(finish) => println!("\n[{}]", finish.reason),
+///         _ => {}
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a ChatStream does nothing until it is polled"]
+pub struct ChatStream {
+    inner: BoxChunkStream,
+    info: StreamInfo,
+    started: Instant,
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// A finish or an error was yielded; the stream is over.
+    Done,
+}
+
+impl ChatStream {
+    /// Wraps a provider's stream of chunks, under the time limits of `info` (see
+    /// [`with_timeouts`](Self::with_timeouts)). The clock for latency and time to first
+    /// token starts now.
+    pub fn new<S>(info: StreamInfo, stream: S) -> ChatStream
+    where
+        S: Stream<Item = Result<Chunk>> + Send + 'static,
+    {
+        let timeouts = info.timeouts;
+        ChatStream {
+            inner: Box::pin(stream),
+            info,
+            started: Instant::now(),
+            state: State::Open,
+        }
+        .with_timeouts(timeouts)
+    }
+
+    /// A stream that yields `error` and ends (for requests rejected before any I/O).
+    pub fn from_error(info: StreamInfo, error: Error) -> ChatStream {
+        ChatStream::new(info, futures::stream::once(async move { Err(error) }))
+    }
+
+    /// Which provider and model this stream comes from, and how it is priced.
+    pub fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    /// When the call that made this stream happened.
+    pub(crate) fn started_at(&self) -> Instant {
+        self.started
+    }
+
+    /// Applies time limits: the first chunk must come within `first_chunk` of the first
+    /// poll, the stream may not wait more than `idle` for any next chunk (counted from
+    /// when it was polled for that chunk with none at hand, so time the app spends
+    /// between polls is not the server's), and the whole stream must end within
+    /// `deadline` of the call. A limit that fires ends the stream with an error of kind
+    /// [`ErrorKind::Timeout`] naming the phase and the limit.
+    ///
+    /// Keep-alives never reach this layer (framing drops them), so a server that sends
+    /// only keep-alives is idle. A limit of more than 100 years counts as 100 years.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> ChatStream {
+        if timeouts == Timeouts::default() {
+            return self;
+        }
+        let timeouts = timeouts.clamped();
+        let provider = self.info.provider.clone();
+        let deadline = timeouts.deadline.map(|d| self.started + d);
+        let inner = std::mem::replace(&mut self.inner, Box::pin(futures::stream::empty()));
+        self.inner = Box::pin(Timed::new(inner, provider, timeouts, deadline));
+        self
+    }
+
+    /// A view that yields only the reply text, for live display. Reasoning is skipped;
+    /// the finish ends the stream; errors are passed through.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use theory_llm::{LlmStreamProvider, MockProvider};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> theory_llm::Result<()> {
+    /// let llm = MockProvider::builder().reply("one two three").build();
+    /// let pieces: Vec<String> = llm.stream_chat("hi".into()).text().try_collect().await?;
+    /// assert_eq!(pieces.concat(), "one two three");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn text(self) -> TextStream {
+        TextStream { inner: self }
+    }
+}
+
+impl fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("info", &self.info)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<Chunk>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.state == State::Done {
+            return Poll::Ready(None);
+        }
+        let item = ready!(self.inner.as_mut().poll_next(cx));
+        match &item {
+            Some(Ok(Chunk::Finish(_))) | Some(Err(_)) => self.finish_inner(),
+            Some(Ok(_)) => {}
+            None => {
+                self.finish_inner();
+                let msg = format!(
+                    "the {} stream ended without a finish: the reply may be truncated. This is a bug in the provider; retry the request",
+                    self.info.provider
+                );
+                return Poll::Ready(Some(Err(Error::new(ErrorKind::Protocol, msg))));
+            }
+        }
+        Poll::Ready(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.state {
+            State::Done => (0, Some(0)),
+            State::Open => (0, None),
+        }
+    }
+}
+
+impl ChatStream {
+    /// Marks the stream over and drops the provider's stream, which releases its connection now.
+    fn finish_inner(&mut self) {
+        self.state = State::Done;
+        self.inner = Box::pin(futures::stream::empty());
+    }
+}

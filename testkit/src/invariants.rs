@@ -1,0 +1,481 @@
+//! The invariants every decoding run must keep, and the fuzz targets' bodies: the
+//! built-in pipelines (framing, the decoder, the scrub; `theory_llm::entry`) fed from
+//! memory, checked whole, split anywhere, and with a small cap.
+//!
+//! The invariants ([`check`]): decoding never panics and never hangs (a stream fed
+//! from memory never waits, and yields a bounded number of items); every failure is an
+//! error of a kind a reply body can cause, with a non-empty message that does not
+//! contain the API key; nothing follows an error or the finish; a run that does not
+//! fail ends with exactly one finish; text and reasoning chunks are never empty. And
+//! the same bytes split at any boundaries decode to the same items.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use bytes::Bytes;
+use futures::Stream;
+use theory_llm::entry::{self, Wire, DEFAULT_MAX_FRAME_BYTES, UNREASONABLE_WAIT};
+use theory_llm::{Chunk, ErrorKind, Result};
+
+/// The API key the OpenAI pipeline scrubs. No error message may contain it.
+pub const SECRET: &str = "sk-fuzz-0123456789abcdef";
+
+/// The small event/line cap of the `*_capped` runs, so that the cap's error paths are
+/// exercised by small inputs.
+pub const SMALL_CAP: usize = 64;
+
+fn to_bytes(pieces: &[&[u8]]) -> Vec<Bytes> {
+    pieces.iter().map(|p| Bytes::copy_from_slice(p)).collect()
+}
+
+/// The most items a run over `bytes` bytes of input may yield: every text, reasoning or
+/// finish chunk takes at least one byte, and an error ends the run. More means the
+/// stream is yielding without consuming input, which would never end on a live body.
+fn item_bound(bytes: usize) -> usize {
+    2 * bytes + 8
+}
+
+/// A waker that records that it was woken.
+#[derive(Default)]
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Polls a stream fed from memory to its end, and once more after it.
+///
+/// # Panics
+/// If the stream waits without having woken itself (with all of its input in memory,
+/// it would never be polled again: a hang), yields more than `max_items` items, or
+/// yields anything after it ended.
+fn drain<S: Stream<Item = Result<Chunk>>>(stream: S, max_items: usize) -> Vec<Result<Chunk>> {
+    let mut stream = std::pin::pin!(stream);
+    let flag = Arc::new(Flag::default());
+    let waker = Waker::from(flag.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut items = Vec::new();
+    let mut self_wakes = 0;
+    loop {
+        match stream.as_mut().poll_next(&mut cx) {
+            Poll::Ready(Some(item)) => {
+                items.push(item);
+                assert!(
+                    items.len() <= max_items,
+                    "the stream yielded more than {max_items} items: it does not consume its input"
+                );
+            }
+            Poll::Ready(None) => break,
+            Poll::Pending => {
+                // A stream may yield to the executor by waking itself; anything else
+                // waits for input that will never come.
+                assert!(
+                    flag.0.swap(false, Ordering::SeqCst) && self_wakes < max_items,
+                    "the stream is waiting with all of its input in memory: it would hang (after {} items)",
+                    items.len()
+                );
+                self_wakes += 1;
+            }
+        }
+    }
+    for _ in 0..2 {
+        assert!(
+            matches!(stream.as_mut().poll_next(&mut cx), Poll::Ready(None)),
+            "the stream yielded again after it ended"
+        );
+    }
+    items
+}
+
+/// The items of an OpenAI reply whose body arrives in `pieces` (network reads): SSE
+/// framing, then the Chat Completions decoder, with the default 16 MiB event cap.
+pub fn decode_openai_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
+    decode_openai_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
+}
+
+/// [`decode_openai_sse`] with an event cap of `max_event` bytes.
+pub fn decode_openai_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
+    let items = entry::decode(Wire::OpenAiSse, to_bytes(pieces), max_event, SECRET);
+    drain(items, item_bound(total_len(pieces)))
+}
+
+/// The items of an Ollama reply whose body arrives in `pieces` (network reads): NDJSON
+/// framing, then the `/api/chat` decoder, with the default 16 MiB line cap.
+pub fn decode_ollama_ndjson(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
+    decode_ollama_ndjson_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
+}
+
+/// [`decode_ollama_ndjson`] with a line cap of `max_line` bytes.
+pub fn decode_ollama_ndjson_capped(pieces: &[&[u8]], max_line: usize) -> Vec<Result<Chunk>> {
+    let items = entry::decode(Wire::OllamaNdjson, to_bytes(pieces), max_line, "");
+    drain(items, item_bound(total_len(pieces)))
+}
+
+/// The items of a reply of exactly these frames, given straight to `wire`'s decoder
+/// (no framing), followed by the end of the body.
+pub fn map_frames(wire: Wire, frames: &[&[u8]]) -> Vec<Result<Chunk>> {
+    let secret = if wire == Wire::OpenAiSse { SECRET } else { "" };
+    let stream = futures::stream::iter(to_bytes(frames).into_iter().map(Ok));
+    drain(
+        entry::map(wire, stream, secret),
+        item_bound(total_len(frames) + frames.len()),
+    )
+}
+
+/// One SSE data frame straight into the OpenAI decoder.
+pub fn map_openai_frame(frame: &[u8]) -> Vec<Result<Chunk>> {
+    map_frames(Wire::OpenAiSse, &[frame])
+}
+
+/// One NDJSON line straight into the Ollama decoder.
+pub fn map_ollama_line(line: &[u8]) -> Vec<Result<Chunk>> {
+    map_frames(Wire::OllamaNdjson, &[line])
+}
+
+fn total_len(pieces: &[&[u8]]) -> usize {
+    pieces.iter().map(|p| p.len()).sum()
+}
+
+/// `body` cut into pieces whose lengths are taken in turn from `sizes` (each modulo 32;
+/// 0 makes an empty read), and the rest of the body as the last piece. Empty `sizes`
+/// leaves the body whole.
+pub fn split_by<'a>(body: &'a [u8], sizes: &[u8]) -> Vec<&'a [u8]> {
+    let mut pieces = Vec::new();
+    let mut rest = body;
+    for size in sizes
+        .iter()
+        .cycle()
+        .take(if sizes.is_empty() { 0 } else { 4096 })
+    {
+        if rest.is_empty() {
+            break;
+        }
+        let (piece, tail) = rest.split_at(usize::from(size % 32).min(rest.len()));
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+/// Checks the invariants on the items of one run (see the module docs), with `secret`
+/// the API key the decoder was given (`""` for none); the first violation, described.
+pub fn check(items: &[Result<Chunk>], secret: &str) -> std::result::Result<(), String> {
+    let Some((last, before)) = items.split_last() else {
+        return Err("the stream ended without a finish or an error".to_owned());
+    };
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Ok(Chunk::Text(t)) if t.is_empty() => return Err(format!("item {i} is empty text")),
+            Ok(Chunk::Reasoning(t)) if t.is_empty() => {
+                return Err(format!("item {i} is empty reasoning"))
+            }
+            Err(e) => {
+                if e.message().trim().is_empty() {
+                    return Err(format!("item {i} is an error without a message: {e:?}"));
+                }
+                if !secret.is_empty() && e.message().contains(secret) {
+                    return Err(format!(
+                        "item {i} is an error that shows the API key: {e:?}"
+                    ));
+                }
+                if !matches!(
+                    e.kind(),
+                    ErrorKind::Protocol
+                        | ErrorKind::Network
+                        | ErrorKind::Server
+                        | ErrorKind::RateLimited
+                ) {
+                    return Err(format!(
+                        "item {i} is an error of a kind a reply body cannot cause: {e:?}"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(i) = before
+        .iter()
+        .position(|item| matches!(item, Ok(Chunk::Finish(_)) | Err(_)))
+    {
+        return Err(format!(
+            "item {i} ({:?}) is followed by {} more",
+            items[i],
+            items.len() - i - 1
+        ));
+    }
+    match last {
+        Ok(Chunk::Finish(_)) | Err(_) => Ok(()),
+        Ok(other) => Err(format!(
+            "the stream ended without a finish or an error, after {other:?}"
+        )),
+    }
+}
+
+/// The items as comparable strings: each chunk's `Debug`, or an error's kind and
+/// message.
+pub fn describe(items: &[Result<Chunk>]) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| match item {
+            Ok(chunk) => format!("{chunk:?}"),
+            Err(e) => format!("error {}: {}", e.kind(), e.message()),
+        })
+        .collect()
+}
+
+/// Panics with the input if `items` break an invariant.
+fn assert_valid(what: &str, input: &[u8], items: &[Result<Chunk>], secret: &str) {
+    if let Err(violation) = check(items, secret) {
+        panic!(
+            "{what}: {violation}\ninput: {:?}\nitems: {:#?}",
+            String::from_utf8_lossy(input),
+            describe(items)
+        );
+    }
+}
+
+/// Panics unless `capped` (a run with a small cap) equals `full` (the same input with
+/// the default cap), or is a prefix of it ended by the cap's error.
+fn assert_cap_only_cuts(input: &[u8], capped: &[Result<Chunk>], full: &[Result<Chunk>]) {
+    let (capped, full) = (describe(capped), describe(full));
+    if capped == full {
+        return;
+    }
+    let cut_by_cap = capped.split_last().is_some_and(|(last, before)| {
+        last.contains(&format!("longer than {SMALL_CAP} bytes")) && full.starts_with(before)
+    });
+    assert!(
+        cut_by_cap,
+        "a {SMALL_CAP}-byte cap changed more than where the run ends\ninput: {:?}\ncapped: {capped:#?}\nfull: {full:#?}",
+        String::from_utf8_lossy(input)
+    );
+}
+
+/// Splits fuzzer input into piece sizes and a body: the first byte says how many of
+/// the next bytes (0 to 7) are sizes for [`split_by`]; the rest is the body.
+fn sizes_and_body(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.split_first() {
+        None => (&[], &[]),
+        Some((n, rest)) => rest.split_at(usize::from(n % 8).min(rest.len())),
+    }
+}
+
+/// A pipeline run on a body in pieces, as [`decode_openai_sse`].
+pub type Decode = fn(&[&[u8]]) -> Vec<Result<Chunk>>;
+/// A pipeline run with a cap, as [`decode_openai_sse_capped`].
+pub type DecodeCapped = fn(&[&[u8]], usize) -> Vec<Result<Chunk>>;
+
+/// Checks `decode` on `body` whole, in pieces of `sizes`, one byte at a time, and with
+/// the small cap (split the same three ways): the invariants every time, and the same
+/// items for every split.
+pub fn fuzz_body(
+    body: &[u8],
+    sizes: &[u8],
+    secret: &str,
+    decode: Decode,
+    decode_capped: DecodeCapped,
+) {
+    let whole = decode(&[body]);
+    assert_valid("whole body", body, &whole, secret);
+    let expected = describe(&whole);
+    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
+    for (what, pieces) in [
+        ("pieces of the chosen sizes", split_by(body, sizes)),
+        ("one byte at a time", bytewise.clone()),
+    ] {
+        let items = decode(&pieces);
+        assert_valid(what, body, &items, secret);
+        let got = describe(&items);
+        assert!(
+            got == expected,
+            "{what} gave other items than the whole body\ninput: {:?}\nsizes: {sizes:?}\nwhole: {expected:#?}\nsplit: {got:#?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let capped = decode_capped(&split_by(body, sizes), SMALL_CAP);
+    assert_valid("small cap", body, &capped, secret);
+    assert_cap_only_cuts(body, &capped, &whole);
+    // Where the cap fires does not depend on the split either.
+    let capped = describe(&capped);
+    for (what, pieces) in [("whole", vec![body]), ("one byte at a time", bytewise)] {
+        let got = describe(&decode_capped(&pieces, SMALL_CAP));
+        assert!(
+            got == capped,
+            "with the small cap, {what} gave other items than pieces of the chosen sizes\ninput: {:?}\nsizes: {sizes:?}\nsplit: {capped:#?}\n{what}: {got:#?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+/// The `sse` fuzz target: `data` as an OpenAI SSE body, through framing and the
+/// decoder, whole and split. The first byte of `data` says how many of the next bytes
+/// (0 to 7) are read sizes for [`split_by`]; the rest is the body.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_openai_sse(data: &[u8]) {
+    let (sizes, body) = sizes_and_body(data);
+    fuzz_body(
+        body,
+        sizes,
+        SECRET,
+        decode_openai_sse,
+        decode_openai_sse_capped,
+    );
+}
+
+/// The `ndjson` fuzz target: `data` as an Ollama NDJSON body, through framing and the
+/// decoder, whole and split, read as [`fuzz_openai_sse`] reads it.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_ollama_ndjson(data: &[u8]) {
+    let (sizes, body) = sizes_and_body(data);
+    fuzz_body(
+        body,
+        sizes,
+        "",
+        decode_ollama_ndjson,
+        decode_ollama_ndjson_capped,
+    );
+}
+
+/// The `map_openai` fuzz target: `data` as one SSE data frame, straight into the
+/// decoder; and, when `data` can be an event's data, the same as `data: …` through
+/// the SSE framing, which must give the same items.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_map_openai(data: &[u8]) {
+    let items = map_openai_frame(data);
+    assert_valid("one frame", data, &items, SECRET);
+    let one_data_line = !data.is_empty()
+        && !data.contains(&b'\n')
+        && !data.contains(&b'\r')
+        && std::str::from_utf8(data).is_ok();
+    if one_data_line {
+        let body = [b"data: ", data, b"\n\n"].concat();
+        let framed = decode_openai_sse(&[&body]);
+        assert!(
+            describe(&framed) == describe(&items),
+            "the frame decoded differently through SSE framing\ninput: {:?}\nframe: {:#?}\nframed: {:#?}",
+            String::from_utf8_lossy(data),
+            describe(&items),
+            describe(&framed)
+        );
+    }
+}
+
+/// The `map_ollama` fuzz target: the fast path for token lines reads `data` as serde
+/// does (or leaves it to serde); `data` as one NDJSON line, straight into the decoder;
+/// and, when `data` can be a line, the same as `data\n` through the NDJSON framing,
+/// which must give the same items.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_map_ollama(data: &[u8]) {
+    if let Err(e) = entry::ollama_fast_path_agrees_with_serde(data) {
+        panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
+    }
+    let items = map_ollama_line(data);
+    assert_valid("one line", data, &items, "");
+    let one_line = !data.contains(&b'\n')
+        && data.last() != Some(&b'\r')
+        && !data.iter().all(u8::is_ascii_whitespace);
+    if one_line {
+        let body = [data, b"\n"].concat();
+        let framed = decode_ollama_ndjson(&[&body]);
+        assert!(
+            describe(&framed) == describe(&items),
+            "the line decoded differently through NDJSON framing\ninput: {:?}\nline: {:#?}\nframed: {:#?}",
+            String::from_utf8_lossy(data),
+            describe(&items),
+            describe(&framed)
+        );
+    }
+}
+
+/// The `headers` fuzz target: `data` split at its first two newlines into the values of
+/// `retry-after-ms`, `Retry-After` and `Content-Type`, read as the providers read them.
+/// No value may panic, a wait is never longer than "longer than anyone will wait", and
+/// a media type is lowercase, trimmed and without parameters.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_headers(data: &[u8]) {
+    let mut parts = data.splitn(3, |b| *b == b'\n');
+    let (millis, after, content_type) = (
+        parts.next().unwrap_or(b""),
+        parts.next().unwrap_or(b""),
+        parts.next().unwrap_or(b""),
+    );
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    for wait in [
+        entry::parse_retry_after(Some(millis), Some(after), now),
+        entry::parse_retry_after(None, Some(after), now),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(
+            wait <= UNREASONABLE_WAIT,
+            "{wait:?} for {:?}",
+            String::from_utf8_lossy(data)
+        );
+    }
+    if let Some(media) = entry::media_type(content_type) {
+        assert!(
+            !media.is_empty()
+                && !media.contains(';')
+                && media == media.trim()
+                && media == media.to_ascii_lowercase(),
+            "media type {media:?} of {:?}",
+            String::from_utf8_lossy(content_type)
+        );
+    }
+}
+
+/// The `model_name` fuzz target: `data` (lossily UTF-8) as a model name, through what
+/// happens to one before anything is sent: validation, the price lookup, the request
+/// prologue of the OpenAI and Ollama providers, and a whole chat with the mock.
+///
+/// # Panics
+/// On any broken invariant (a panic anywhere), with the input.
+pub fn fuzz_model_name(data: &[u8]) {
+    use std::sync::OnceLock;
+
+    use theory_llm::{
+        ChatRequest, LlmStreamProvider, MockProvider, OllamaProvider, OpenAiProvider, PriceTable,
+    };
+
+    static PROVIDERS: OnceLock<(OpenAiProvider, OllamaProvider)> = OnceLock::new();
+    let name = String::from_utf8_lossy(data).into_owned();
+    let _ = PriceTable::openai().pricing(&name);
+    let request = ChatRequest::new("Hello").model(name.clone());
+    let valid = request.validate().is_ok();
+    assert_eq!(valid, !name.trim().is_empty(), "{name:?}");
+    let (openai, ollama) = PROVIDERS.get_or_init(|| {
+        let openai = OpenAiProvider::builder()
+            .api_key(SECRET)
+            .base_url("http://127.0.0.1:9/v1")
+            .build();
+        let ollama = OllamaProvider::builder().host("127.0.0.1:9").build();
+        match (openai, ollama) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => panic!("the providers for the model_name target cannot be built"),
+        }
+    });
+    // Building a stream runs the prologue (model, pricing, estimates); nothing is sent
+    // until it is polled.
+    drop(openai.stream_chat(request.clone()));
+    drop(ollama.stream_chat(request.clone()));
+    let reply = futures::executor::block_on(MockProvider::new().chat(request));
+    if valid {
+        let reply = reply.unwrap_or_else(|e| panic!("the mock failed for {name:?}: {e}"));
+        assert_eq!(reply.model, name);
+    }
+}
