@@ -64,7 +64,7 @@ impl OllamaProviderBuilder {
         self
     }
 
-    /// How long Ollama keeps the model loaded after each request: a [`Duration`], or
+    /// How long Ollama keeps the model loaded after each request: a [`Duration`](std::time::Duration), or
     /// text in Ollama's syntax (`"5m"`, `"-1"` for forever, `"0"` to unload at once).
     /// Unset, the server's default applies (5 minutes, or its `OLLAMA_KEEP_ALIVE`).
     #[must_use]

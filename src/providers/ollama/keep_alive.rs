@@ -9,7 +9,7 @@ use crate::error::{excerpt, Error, ErrorKind, Result};
 /// Converts from a [`Duration`] or from text in Ollama's own syntax, so the builder
 /// takes either: `.keep_alive(Duration::from_secs(600))`, `.keep_alive("10m")`,
 /// `.keep_alive("-1")` (forever), `.keep_alive("0")` (unload right after the reply).
-/// Text is checked by [`OllamaProviderBuilder::build`].
+/// Text is checked by [`OllamaProviderBuilder::build`](super::OllamaProviderBuilder::build).
 ///
 /// ```
 /// use std::time::Duration;

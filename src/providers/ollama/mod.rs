@@ -35,7 +35,7 @@ pub use models::{LocalModel, LocalModelDetails};
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native
 /// `/api/chat` endpoint, streaming tokens as Ollama produces them.
 ///
-/// Free to use ([`Pricing::Free`]) and needs no API key. Token counts and Ollama's own
+/// Free to use ([`Pricing::Free`](crate::Pricing::Free)) and needs no API key. Token counts and Ollama's own
 /// timings (model load, prompt evaluation, generation) are taken from the final line of
 /// the reply. Cheap to clone (the configuration is shared).
 ///
@@ -68,11 +68,11 @@ pub use models::{LocalModel, LocalModelDetails};
 /// ```
 ///
 /// Errors are classified for Ollama: a model that has not been pulled is
-/// [`ErrorKind::ModelNotFound`] with the `ollama pull` command to run; a daemon that is
-/// not running is [`ErrorKind::ProviderUnavailable`] suggesting `ollama serve`; a busy
-/// server (HTTP 503, `server busy`) is [`ErrorKind::Server`] and worth retrying later;
+/// [`ErrorKind::ModelNotFound`](crate::ErrorKind::ModelNotFound) with the `ollama pull` command to run; a daemon that is
+/// not running is [`ErrorKind::ProviderUnavailable`](crate::ErrorKind::ProviderUnavailable) suggesting `ollama serve`; a busy
+/// server (HTTP 503, `server busy`) is [`ErrorKind::Server`](crate::ErrorKind::Server) and worth retrying later;
 /// an error Ollama reports after the reply started ends the stream with an
-/// [`ErrorKind::Server`] error, never with a truncated success.
+/// [`ErrorKind::Server`](crate::ErrorKind::Server) error, never with a truncated success.
 #[derive(Clone)]
 pub struct OllamaProvider {
     pub(crate) http: HttpProvider<ApiChat>,
