@@ -78,7 +78,10 @@ mod request;
 mod retry;
 mod stream;
 
-pub use chunk::{Chunk, Finish, FinishReason, ServerTimings};
+pub use chunk::{
+    Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall, ToolCallDelta,
+    ToolCallStart,
+};
 pub use collect::{ChatReply, Collector, Usage};
 pub use error::{Error, ErrorKind, Result};
 pub use pricing::{CostBasis, Price, PriceTable, Pricing};
@@ -86,7 +89,10 @@ pub use provider::LlmStreamProvider;
 pub use providers::{mock, ollama, openai};
 pub use providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};
 pub use registry::{get_llm_provider, ProviderOptions, Registry};
-pub use request::{ChatRequest, Message, Role, Timeouts};
+pub use request::{
+    strict_schema, ChatRequest, Image, Message, ProviderReasoning, ResponseFormat, Role, Timeouts,
+    Tool, ToolChoice,
+};
 pub use retry::RetryPolicy;
 pub use stream::{ChatStream, TextStream};
 

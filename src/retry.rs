@@ -20,7 +20,7 @@ use crate::request::Timeouts;
 ///
 /// Retried: connection failures, HTTP 408, 429 (except a used-up quota), 500, 502, 503,
 /// 504, and an error event that arrives before any text ([`Error::is_retryable`]).
-/// Never retried once text or reasoning has been delivered.
+/// Never retried once text, reasoning, a refusal or a tool call has been delivered.
 ///
 /// ```
 /// use std::time::Duration;
@@ -247,7 +247,7 @@ where
                 }
                 RetryState::Running(attempt) => match ready!(attempt.as_mut().poll_next(cx)) {
                     Some(Ok(chunk)) => {
-                        if matches!(chunk, Chunk::Text(_) | Chunk::Reasoning(_)) {
+                        if !matches!(chunk, Chunk::Finish(_)) {
                             this.delivered = true;
                         }
                         return Poll::Ready(Some(Ok(chunk)));

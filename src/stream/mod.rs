@@ -15,7 +15,7 @@ use std::task::{ready, Context, Poll};
 use futures::Stream;
 use tokio::time::Instant;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, FinishReason};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Timeouts;
 
@@ -33,7 +33,8 @@ type BoxChunkStream = Pin<Box<dyn Stream<Item = Result<Chunk>> + Send + 'static>
 /// connection. A `ChatStream` yields text and reasoning chunks, then one
 /// [`Chunk::Finish`]; or it ends with one `Err` item. Nothing is yielded after either,
 /// and a provider stream that ends without a finish yields a `protocol` error rather
-/// than looking like a complete reply.
+/// than looking like a complete reply. A reply with tool calls finishes with
+/// [`FinishReason::ToolCalls`], whatever the server said.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -59,6 +60,8 @@ pub struct ChatStream {
     info: StreamInfo,
     started: Instant,
     state: State,
+    /// A complete tool call has been yielded.
+    tool_calls: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +85,7 @@ impl ChatStream {
             info,
             started: Instant::now(),
             state: State::Open,
+            tool_calls: false,
         }
         .with_timeouts(timeouts)
     }
@@ -158,9 +162,20 @@ impl Stream for ChatStream {
         if self.state == State::Done {
             return Poll::Ready(None);
         }
-        let item = ready!(self.inner.as_mut().poll_next(cx));
-        match &item {
-            Some(Ok(Chunk::Finish(_))) | Some(Err(_)) => self.finish_inner(),
+        let mut item = ready!(self.inner.as_mut().poll_next(cx));
+        match &mut item {
+            Some(Ok(Chunk::Finish(finish))) => {
+                // A reply with tool calls ends for tool calls, whatever the server said
+                // (unless it was cut short, refused or filtered).
+                if self.tool_calls
+                    && matches!(finish.reason, FinishReason::Stop | FinishReason::Other(_))
+                {
+                    finish.reason = FinishReason::ToolCalls;
+                }
+                self.finish_inner();
+            }
+            Some(Ok(Chunk::ToolCall(_))) => self.tool_calls = true,
+            Some(Err(_)) => self.finish_inner(),
             Some(Ok(_)) => {}
             None => {
                 self.finish_inner();

@@ -12,3 +12,4 @@ mod kit; // a provider of our own on the public kit, over loopback
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod resilience; // retries, cancellation, timeouts, concurrency
+mod tools; // tool calls in every quirk and split, structured output, images, the tool loop

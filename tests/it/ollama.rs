@@ -189,14 +189,19 @@ async fn ollama_docs_examples() {
     assert_eq!(t.prompt_eval_ms, Some(342.546));
     assert_eq!(t.eval_ms, Some(4535.599));
 
-    // Tool calls do not break the stream; the reply has no text.
+    // A whole tool call (Ollama's docs): the reply is the call, and it ends for tool
+    // calls although Ollama says `stop` (issue 13; before, calls were ignored).
     let body = transcript("ollama-docs/chat-stream-tools.ndjson");
     for split in all_splits() {
         let reply = replay(&body, split, "Weather in Tokyo?".into())
             .await
             .unwrap();
         assert_eq!(reply.text, "");
-        assert_eq!(reply.finish_reason, FinishReason::Stop);
+        assert_eq!(reply.finish_reason, FinishReason::ToolCalls);
+        assert_eq!(reply.tool_calls.len(), 1);
+        assert_eq!(reply.tool_calls[0].name, "get_weather");
+        assert_eq!(reply.tool_calls[0].arguments["city"], "Tokyo");
+        assert_eq!(reply.tool_calls[0].id, "call_0");
         assert_eq!((reply.usage.tokens_in, reply.usage.tokens_out), (169, 15));
     }
 

@@ -14,7 +14,7 @@ use crate::request::ChatRequest;
 
 use super::errors::classify;
 use super::map::LineDecoder;
-use super::wire;
+use super::request;
 use super::OllamaProvider;
 
 /// Ollama's native chat API.
@@ -40,7 +40,8 @@ impl Dialect for ApiChat {
     }
 
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
-        let body = wire::Chat::new(chat, model, self.keep_alive.as_ref(), &self.options);
+        let body = request::Chat::new(chat, model, self.keep_alive.as_ref(), &self.options)
+            .map_err(|e| e.context("ollama: "))?;
         HttpRequest::post_json("/api/chat", &body)
             .map_err(|e| {
                 e.context("ollama: ")

@@ -62,6 +62,7 @@ pub(super) fn read(text: &str) -> Option<Line<'_>> {
         message: message.map(|(content, thinking)| LineMessage {
             content: content.unwrap_or_default(),
             thinking: thinking.unwrap_or_default(),
+            tool_calls: None,
         }),
         done,
         ..Line::default()

@@ -3,7 +3,9 @@
 
 use std::collections::VecDeque;
 
-use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
+use serde_json::Value;
+
+use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, ToolCall};
 use crate::decode::{Decoder, Flow, Origin};
 use crate::error::{excerpt, Result};
 use crate::lenient::Reported;
@@ -21,6 +23,8 @@ pub(crate) struct LineDecoder {
     /// The start of the first line, kept until one is recognized: a body of JSON that is
     /// not a chat reply is quoted in the error.
     first_line: Option<String>,
+    /// Tool calls sent so far.
+    tool_calls: usize,
 }
 
 impl LineDecoder {
@@ -31,13 +35,15 @@ impl LineDecoder {
             model: None,
             recognized: false,
             first_line: None,
+            tool_calls: 0,
         }
     }
 
     /// The pure mapping of one line.
     ///
     /// - `message.thinking` is reasoning and `message.content` is text (empty ones
-    ///   skipped); `tool_calls` and other fields are ignored.
+    ///   skipped); each of `message.tool_calls` is a whole call (start, arguments and
+    ///   the complete call at once); other fields are ignored.
     /// - A line with `error` (real Ollama: `{"error": "…"}` with no `done`; the
     ///   ollama-proxy-plus shim: on the `done` line with `done_reason: "error"`) ends the
     ///   stream with a `server` error, after any content it carries.
@@ -54,6 +60,9 @@ impl LineDecoder {
             }
             if !message.content.is_empty() {
                 out.push_back(Chunk::Text(message.content.into_owned()));
+            }
+            if let Some(calls) = message.tool_calls.as_deref() {
+                self.tool_calls(calls, out)?;
             }
         }
         if !line.model.is_empty() && self.model.as_deref() != Some(&*line.model) {
@@ -108,6 +117,46 @@ impl LineDecoder {
         }
         out.push_back(Chunk::from(finish));
         Ok(Flow::Done)
+    }
+}
+
+impl LineDecoder {
+    /// `[{"id"?, "function": {"index"?, "name", "arguments": {…}}}]`: each a whole call.
+    /// Ollama's ids are missing in older versions: `call_<n>` then.
+    fn tool_calls(&mut self, calls: &Value, out: &mut VecDeque<Chunk>) -> Result<()> {
+        let Value::Array(calls) = calls else {
+            return Ok(());
+        };
+        for call in calls {
+            let function = &call["function"];
+            let Some(name) = function["name"].as_str().filter(|n| !n.is_empty()) else {
+                return Err(self.origin.malformed(&format!(
+                    "a tool call has no name: {}",
+                    excerpt(&call.to_string(), 200)
+                )));
+            };
+            let number = self.tool_calls;
+            self.tool_calls += 1;
+            let id = call["id"]
+                .as_str()
+                .filter(|id| !id.is_empty())
+                .map_or_else(|| format!("call_{number}"), str::to_owned);
+            let arguments = match &function["arguments"] {
+                Value::String(text) => text.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            out.push_back(Chunk::tool_call_start(number, id.clone(), name));
+            if !arguments.is_empty() {
+                out.push_back(Chunk::tool_call_delta(number, arguments.clone()));
+            }
+            out.push_back(Chunk::from(ToolCall::from_parts(
+                id,
+                name.to_owned(),
+                &arguments,
+            )?));
+        }
+        Ok(())
     }
 }
 

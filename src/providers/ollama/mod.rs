@@ -4,7 +4,8 @@
 //! Files: this one (the provider and the environment), `builder.rs`, `host.rs` (the
 //! `OLLAMA_HOST` grammar), `keep_alive.rs`, `dialect.rs` (the request, as a kit dialect),
 //! `map.rs` (lines to chunks) with `fast.rs` (its fast path for token lines),
-//! `errors.rs`, `models.rs` (`/api/tags`), `wire.rs` (serde types).
+//! `errors.rs`, `models.rs` (`/api/tags`), `request.rs` (the request body), `wire.rs`
+//! (the reply's serde types).
 
 mod builder;
 mod dialect;
@@ -14,6 +15,7 @@ mod host;
 mod keep_alive;
 mod map;
 mod models;
+mod request;
 #[cfg(test)]
 mod tests;
 mod wire;

@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use super::errors::classify;
 use super::host::parse_host;
 use super::models::{self, TagModel};
+use super::request;
 use super::*;
 use crate::chunk::{Chunk, Finish, FinishReason};
 use crate::decode::{Decoded, Decoder, Flow, Origin};
@@ -267,7 +268,9 @@ fn request_body_maps_options_and_puts_the_system_prompt_first() {
     let mut defaults = BTreeMap::new();
     defaults.insert("num_ctx".to_owned(), serde_json::json!(8192));
     defaults.insert("temperature".to_owned(), serde_json::json!(1.5)); // the request's wins
-    let v = serde_json::to_value(wire::Chat::new(&req, "smollm2", Some(&keep), &defaults)).unwrap();
+    let v =
+        serde_json::to_value(request::Chat::new(&req, "smollm2", Some(&keep), &defaults).unwrap())
+            .unwrap();
     assert_eq!(
         v,
         serde_json::json!({
@@ -287,7 +290,7 @@ fn request_body_maps_options_and_puts_the_system_prompt_first() {
 fn unset_fields_are_absent_from_the_body() {
     let none = BTreeMap::new();
     let req = ChatRequest::new("hi");
-    let json = serde_json::to_string(&wire::Chat::new(&req, "m", None, &none)).unwrap();
+    let json = serde_json::to_string(&request::Chat::new(&req, "m", None, &none).unwrap()).unwrap();
     assert_eq!(
         json,
         r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#
@@ -295,7 +298,7 @@ fn unset_fields_are_absent_from_the_body() {
 
     let mut defaults = BTreeMap::new();
     defaults.insert("temperature".to_owned(), serde_json::json!(0));
-    let v = serde_json::to_value(wire::Chat::new(&req, "m", None, &defaults)).unwrap();
+    let v = serde_json::to_value(request::Chat::new(&req, "m", None, &defaults).unwrap()).unwrap();
     assert_eq!(v["options"], serde_json::json!({"temperature": 0}));
 }
 

@@ -1,98 +1,15 @@
-//! The JSON of `/api/chat` on the wire. Lenient: every field optional, unknown fields
-//! (`tool_calls`, `images`, `created_at`, `logprobs`, …) ignored, `null` taken as
-//! missing, and text borrowed from the line when it has no escapes.
+//! The JSON of an `/api/chat` reply. Lenient: every field optional, unknown fields
+//! (`images`, `created_at`, `logprobs`, …) ignored, `null` taken as missing, and text
+//! borrowed from the line when it has no escapes. (The request is in `request.rs`.)
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::lenient::Reported;
-use crate::request::ChatRequest;
-
-/// The body of `POST /api/chat`.
-#[derive(Debug, Serialize)]
-pub(crate) struct Chat<'a> {
-    pub(crate) model: &'a str,
-    pub(crate) messages: Vec<Message<'a>>,
-    pub(crate) stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) options: Option<Options<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) keep_alive: Option<&'a Value>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct Message<'a> {
-    pub(crate) role: &'static str,
-    pub(crate) content: &'a str,
-}
-
-/// `options`: the request's settings, plus the provider's extra entries for keys
-/// the request does not set.
-#[derive(Debug, Serialize)]
-pub(crate) struct Options<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) temperature: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) num_predict: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stop: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) seed: Option<u64>,
-    #[serde(flatten)]
-    pub(crate) extra: BTreeMap<&'a str, &'a Value>,
-}
-
-impl<'a> Chat<'a> {
-    pub(crate) fn new(
-        request: &'a ChatRequest,
-        model: &'a str,
-        keep_alive: Option<&'a Value>,
-        defaults: &'a BTreeMap<String, Value>,
-    ) -> Chat<'a> {
-        let stop = (!request.stop.is_empty()).then_some(request.stop.as_slice());
-        let set_by_request = |key: &str| match key {
-            "temperature" => request.temperature.is_some(),
-            "num_predict" => request.max_tokens.is_some(),
-            "stop" => stop.is_some(),
-            "seed" => request.seed.is_some(),
-            _ => false,
-        };
-        let options = Options {
-            temperature: request.temperature,
-            num_predict: request.max_tokens,
-            stop,
-            seed: request.seed,
-            extra: defaults
-                .iter()
-                .filter(|(k, _)| !set_by_request(k))
-                .map(|(k, v)| (k.as_str(), v))
-                .collect(),
-        };
-        let empty = options.temperature.is_none()
-            && options.num_predict.is_none()
-            && options.stop.is_none()
-            && options.seed.is_none()
-            && options.extra.is_empty();
-        Chat {
-            model,
-            messages: request
-                .full_conversation()
-                .map(|(role, content)| Message {
-                    role: role.as_str(),
-                    content,
-                })
-                .collect(),
-            stream: true,
-            options: (!empty).then_some(options),
-            keep_alive,
-        }
-    }
-}
 
 /// One line of a streamed `/api/chat` reply.
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -146,6 +63,10 @@ pub(crate) struct LineMessage<'a> {
     pub(crate) content: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "text")]
     pub(crate) thinking: Cow<'a, str>,
+    /// Whole calls (Ollama never sends them in pieces), read by the mapper:
+    /// `[{"id"?, "function": {"index"?, "name", "arguments": {…}}}]`. Kept as JSON so that
+    /// an odd shape costs the calls, not the line; boxed, as only a few lines have them.
+    pub(crate) tool_calls: Option<Box<Value>>,
 }
 
 /// A string, borrowed when it has no escapes; `null` is empty.

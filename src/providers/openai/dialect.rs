@@ -14,7 +14,7 @@ use crate::request::ChatRequest;
 
 use super::errors::classify;
 use super::map::SseDecoder;
-use super::wire;
+use super::request;
 use super::OpenAiProvider;
 
 /// The Chat Completions API, streamed over SSE.
@@ -56,7 +56,7 @@ impl Dialect for ChatCompletions {
     }
 
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
-        let mut body = wire::Request::from_chat(chat, model.to_owned());
+        let mut body = request::Request::from_chat(chat, model);
         if !self.stream_options.load(Ordering::Relaxed) {
             body.stream_options = None;
         }

@@ -8,6 +8,7 @@ use crate::decode::{Decoder, Flow, Origin};
 use crate::error::{excerpt, Result};
 
 use super::errors::stream_error;
+use super::tool_calls::{Fragment, ToolCalls};
 use super::wire;
 
 /// Maps SSE data frames to chunks.
@@ -26,6 +27,8 @@ pub(crate) struct SseDecoder {
     /// The start of the first event, kept until one is recognized: a body of JSON that is
     /// not a chat completion is quoted in the error.
     first_frame: Option<String>,
+    /// Tool calls being assembled from their fragments.
+    tool_calls: ToolCalls,
 }
 
 impl SseDecoder {
@@ -39,10 +42,18 @@ impl SseDecoder {
             timings: None,
             recognized: false,
             first_frame: None,
+            tool_calls: ToolCalls::default(),
         }
     }
 
-    fn finish(&mut self) -> Chunk {
+    /// The finish, after the tool calls still open (complete now).
+    fn finish(&mut self, out: &mut VecDeque<Chunk>) -> Result<()> {
+        self.tool_calls.finish(&self.origin, out)?;
+        out.push_back(self.finish_chunk());
+        Ok(())
+    }
+
+    fn finish_chunk(&mut self) -> Chunk {
         let mut finish = Finish::new(self.finish_reason.take().unwrap_or_default());
         if let Some((tokens_in, tokens_out)) = self.tokens.take() {
             finish = finish.with_tokens(tokens_in, tokens_out);
@@ -60,7 +71,7 @@ impl SseDecoder {
 impl Decoder for SseDecoder {
     fn frame(&mut self, frame: &[u8], out: &mut VecDeque<Chunk>) -> Result<Flow> {
         if frame.trim_ascii() == b"[DONE]" {
-            out.push_back(self.finish());
+            self.finish(out)?;
             return Ok(Flow::Done);
         }
         // Checking the UTF-8 once here and parsing a `&str` is faster than having the
@@ -89,8 +100,7 @@ impl Decoder for SseDecoder {
     fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()> {
         if self.finish_reason.is_some() {
             // Some servers close after the finish without sending `[DONE]`: complete.
-            out.push_back(self.finish());
-            Ok(())
+            self.finish(out)
         } else if let (false, Some(first)) = (self.recognized, &self.first_frame) {
             // Not a short reply but no reply at all: something else answered.
             Err(self.origin.malformed(&format!(
@@ -135,9 +145,34 @@ fn map_event(
                     out.push_back(Chunk::Text(content.into_owned()));
                 }
             }
+            if let Some(refusal) = delta.refusal.filter(|r| !r.is_empty()) {
+                out.push_back(Chunk::Refusal(refusal.into_owned()));
+            }
+            for call in delta.tool_calls.into_iter().flatten() {
+                let function = call.function.as_ref();
+                let fragment = Fragment {
+                    key: call.index.value(),
+                    id: call.id.as_deref(),
+                    name: function.and_then(|f| f.name.as_deref()),
+                    arguments: function.and_then(|f| f.arguments.as_deref()),
+                };
+                state.tool_calls.fragment(fragment, &state.origin, out)?;
+            }
+            if let Some(function) = delta.function_call {
+                // The legacy shape: one call, no id.
+                let fragment = Fragment {
+                    key: Some(0),
+                    id: None,
+                    name: function.name.as_deref(),
+                    arguments: function.arguments.as_deref(),
+                };
+                state.tool_calls.fragment(fragment, &state.origin, out)?;
+            }
         }
         if let Some(reason) = choice.finish_reason {
             if !reason.is_empty() {
+                // The choice is over: its tool calls are complete.
+                state.tool_calls.finish(&state.origin, out)?;
                 state.finish_reason = Some(FinishReason::parse(&reason));
             }
         }

@@ -3,15 +3,18 @@
 //! Ollama's `/v1`, hosted gateways).
 //!
 //! Files: this one (the provider and the environment), `builder.rs`, `dialect.rs` (the
-//! request, as a kit dialect), `map.rs` (SSE data to chunks), `errors.rs`, `wire.rs`
-//! (serde types).
+//! API as a kit dialect), `request.rs` (the request body), `map.rs` (SSE data to chunks)
+//! with `tool_calls.rs` (streamed tool calls assembled), `errors.rs`, `wire.rs` (the
+//! reply's serde types).
 
 mod builder;
 mod dialect;
 mod errors;
 mod map;
+mod request;
 #[cfg(test)]
 mod tests;
+mod tool_calls;
 mod wire;
 
 use std::fmt;

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::map::SseDecoder;
+use super::request;
 use super::wire;
 use super::OpenAiProvider;
 use crate::chunk::{Chunk, Finish, FinishReason};
@@ -206,7 +207,7 @@ fn request_body_has_exactly_the_options_set() {
         .max_tokens(7)
         .stop(["x"])
         .seed(3);
-    let v = serde_json::to_value(wire::Request::from_chat(&req, "m".into())).unwrap();
+    let v = serde_json::to_value(request::Request::from_chat(&req, "m")).unwrap();
     assert_eq!(
         v,
         serde_json::json!({
@@ -220,11 +221,8 @@ fn request_body_has_exactly_the_options_set() {
             "seed": 3
         })
     );
-    let v = serde_json::to_value(wire::Request::from_chat(
-        &ChatRequest::new("hi"),
-        "m".into(),
-    ))
-    .unwrap();
+    let v =
+        serde_json::to_value(request::Request::from_chat(&ChatRequest::new("hi"), "m")).unwrap();
     let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, vec!["messages", "model", "stream", "stream_options"]);
 }

@@ -1,75 +1,15 @@
-//! The JSON on the wire. Lenient: every field optional, unknown fields ignored, and
-//! text borrowed from the frame when it has no escapes.
+//! The JSON of a Chat Completions reply. Lenient: every field optional, unknown fields
+//! ignored, and text borrowed from the frame when it has no escapes. (The request is
+//! in `request.rs`.)
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use crate::lenient::Reported;
-use crate::request::ChatRequest;
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Request {
-    pub(crate) model: String,
-    pub(crate) messages: Vec<Message>,
-    pub(crate) stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stream_options: Option<StreamOptions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) temperature: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) max_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) max_completion_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) stop: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) seed: Option<u64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Message {
-    pub(crate) role: &'static str,
-    pub(crate) content: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct StreamOptions {
-    pub(crate) include_usage: bool,
-}
-
-impl Request {
-    pub(crate) fn from_chat(request: &ChatRequest, model: String) -> Request {
-        Request {
-            model,
-            messages: request
-                .full_conversation()
-                .map(|(role, content)| Message {
-                    role: role.as_str(),
-                    content: content.to_owned(),
-                })
-                .collect(),
-            stream: true,
-            stream_options: Some(StreamOptions {
-                include_usage: true,
-            }),
-            temperature: request.temperature,
-            max_tokens: request.max_tokens,
-            max_completion_tokens: None,
-            stop: request.stop.clone(),
-            seed: request.seed,
-        }
-    }
-
-    pub(crate) fn use_max_completion_tokens(&mut self) {
-        if let Some(n) = self.max_tokens.take() {
-            self.max_completion_tokens = Some(n);
-        }
-    }
-}
 
 impl Event<'_> {
     /// Whether this is what a chat completion stream is made of: choices, usage, an
@@ -180,6 +120,72 @@ pub(crate) struct Delta<'a> {
     /// Groq, OpenRouter.
     #[serde(default, borrow, deserialize_with = "text")]
     pub(crate) reasoning: Option<Cow<'a, str>>,
+    /// Structured output the model declined to give.
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) refusal: Option<Cow<'a, str>>,
+    /// Tool call fragments (`null` or `[]` on text chunks).
+    #[serde(default, borrow)]
+    pub(crate) tool_calls: Option<Vec<ToolCallFragment<'a>>>,
+    /// The legacy single function call.
+    #[serde(default, borrow)]
+    pub(crate) function_call: Option<Box<FunctionFragment<'a>>>,
+}
+
+/// A fragment of a tool call: any of its fields may be missing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ToolCallFragment<'a> {
+    #[serde(default)]
+    pub(crate) index: Reported,
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) function: Option<FunctionFragment<'a>>,
+}
+
+/// A fragment of a function call: its name, and a piece of its arguments.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FunctionFragment<'a> {
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) name: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "arguments")]
+    pub(crate) arguments: Option<Cow<'a, str>>,
+}
+
+/// Arguments: JSON text, as the API sends them; a JSON object (some servers send the
+/// arguments unencoded) is taken as its text.
+fn arguments<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    struct Arguments;
+    impl<'de> Visitor<'de> for Arguments {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("JSON text or an object")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let object = serde_json::Map::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            Ok(Some(Cow::Owned(
+                serde_json::Value::Object(object).to_string(),
+            )))
+        }
+    }
+    d.deserialize_option(Arguments)
 }
 
 /// A string, borrowed from the frame when it has no escapes; `null` is `None`.

@@ -1,68 +1,18 @@
-//! What to ask a provider: [`ChatRequest`], [`Message`], [`Role`].
+//! What to ask a provider: [`ChatRequest`]; one file per part of it: [`Message`] and
+//! [`Image`] (`message.rs`), [`Tool`], [`ToolChoice`] and [`ResponseFormat`]
+//! (`tools.rs`), [`Timeouts`] (`timeouts.rs`).
 
-use std::time::Duration;
+mod message;
+mod timeouts;
+mod tools;
 
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Who wrote a [`Message`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Role {
-    /// Instructions for the model.
-    System,
-    /// The person talking to the model.
-    User,
-    /// The model's earlier replies.
-    Assistant,
-}
-
-impl Role {
-    /// The wire name shared by OpenAI and Ollama: `"system"`, `"user"`, `"assistant"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        }
-    }
-}
-
-/// One turn of a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Message {
-    /// Who wrote it.
-    pub role: Role,
-    /// What was written.
-    pub content: String,
-}
-
-impl Message {
-    /// A message with the given role.
-    pub fn new(role: Role, content: impl Into<String>) -> Message {
-        Message {
-            role,
-            content: content.into(),
-        }
-    }
-
-    /// A system message (instructions).
-    pub fn system(content: impl Into<String>) -> Message {
-        Message::new(Role::System, content)
-    }
-
-    /// A user message.
-    pub fn user(content: impl Into<String>) -> Message {
-        Message::new(Role::User, content)
-    }
-
-    /// An assistant message (an earlier reply, for multi-turn chats).
-    pub fn assistant(content: impl Into<String>) -> Message {
-        Message::new(Role::Assistant, content)
-    }
-}
+pub use message::{Image, Message, ProviderReasoning, Role};
+pub use timeouts::Timeouts;
+pub use tools::{strict_schema, ResponseFormat, Tool, ToolChoice};
 
 /// A chat request: the conversation, which model, and generation options.
 ///
@@ -111,6 +61,16 @@ pub struct ChatRequest {
     /// Time limits for this request; unset limits use the provider's.
     #[serde(skip)]
     pub timeouts: Timeouts,
+    /// Tools the model may call.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Tool>,
+    /// Whether and which tool the model must call (`None`: the provider's default,
+    /// which is "auto" when tools are given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// The shape of the reply: JSON, or JSON matching a schema (`None`: text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
     /// Retries before the first content for this request; `None` uses the provider's.
     #[serde(skip)]
     pub max_retries: Option<u32>,
@@ -175,6 +135,34 @@ impl ChatRequest {
     #[must_use]
     pub fn stop<S: Into<String>>(mut self, stop: impl IntoIterator<Item = S>) -> ChatRequest {
         self.stop = stop.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a tool the model may call.
+    #[must_use]
+    pub fn tool(mut self, tool: Tool) -> ChatRequest {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Sets the tools the model may call.
+    #[must_use]
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> ChatRequest {
+        self.tools = tools.into_iter().collect();
+        self
+    }
+
+    /// Sets whether and which tool the model must call.
+    #[must_use]
+    pub fn tool_choice(mut self, choice: ToolChoice) -> ChatRequest {
+        self.tool_choice = Some(choice);
+        self
+    }
+
+    /// Sets the shape of the reply.
+    #[must_use]
+    pub fn response_format(mut self, format: ResponseFormat) -> ChatRequest {
+        self.response_format = Some(format);
         self
     }
 
@@ -251,6 +239,43 @@ impl ChatRequest {
                 ));
             }
         }
+        self.validate_tools()
+    }
+
+    /// Tools have names and object schemas; a named tool choice names one of them; a
+    /// tool result says which call it answers; a response schema is an object.
+    fn validate_tools(&self) -> Result<()> {
+        let invalid = |msg: String| Err(Error::new(ErrorKind::InvalidRequest, msg));
+        for tool in &self.tools {
+            if tool.name.trim().is_empty() {
+                return invalid("a tool has an empty name: give every tool a name".into());
+            }
+            if !tool.parameters.is_object() {
+                return invalid(format!(
+                    "the parameters of tool '{}' are not a JSON Schema object: use {{\"type\": \"object\", \"properties\": {{...}}}}",
+                    tool.name
+                ));
+            }
+        }
+        if let Some(ToolChoice::Tool(name)) = &self.tool_choice {
+            if !self.tools.iter().any(|t| &t.name == name) {
+                return invalid(format!(
+                    "the tool choice names '{name}', which is not among the request's tools: add it with ChatRequest::tool"
+                ));
+            }
+        }
+        if let Some(ResponseFormat::JsonSchema { schema, .. }) = &self.response_format {
+            if !schema.is_object() {
+                return invalid("the response schema is not a JSON Schema object".into());
+            }
+        }
+        for message in &self.messages {
+            if message.role == Role::Tool
+                && message.tool_call_id.as_deref().is_none_or(str::is_empty)
+            {
+                return invalid("a tool result has no call id: make it with Message::tool_result(call_id, name, result)".into());
+            }
+        }
         Ok(())
     }
 }
@@ -273,76 +298,10 @@ impl From<&String> for ChatRequest {
     }
 }
 
-/// Time limits for one streamed request. `None` means "use the provider's setting".
-///
-/// The limits are stream-aware: a long reply that keeps producing text never
-/// times out unless a total `deadline` is set.
-///
-/// ```
-/// use std::time::Duration;
-/// use theory_llm::Timeouts;
-///
-/// let t = Timeouts::default().idle(Duration::from_secs(5));
-/// assert_eq!(t.idle, Some(Duration::from_secs(5)));
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Timeouts {
-    /// From sending the request to the first content (text, reasoning or finish).
-    pub first_chunk: Option<Duration>,
-    /// The longest wait for a next content event (from when the stream is polled for it
-    /// with none at hand); keep-alives do not count as content.
-    pub idle: Option<Duration>,
-    /// The whole request, from the call to the end of the stream.
-    pub deadline: Option<Duration>,
-}
-
-impl Timeouts {
-    /// Sets the first-chunk limit.
-    #[must_use]
-    pub fn first_chunk(mut self, limit: Duration) -> Timeouts {
-        self.first_chunk = Some(limit);
-        self
-    }
-
-    /// Sets the idle limit.
-    #[must_use]
-    pub fn idle(mut self, limit: Duration) -> Timeouts {
-        self.idle = Some(limit);
-        self
-    }
-
-    /// Sets the total deadline.
-    #[must_use]
-    pub fn deadline(mut self, limit: Duration) -> Timeouts {
-        self.deadline = Some(limit);
-        self
-    }
-
-    /// `self` with each limit at most [`UNREASONABLE_WAIT`](crate::duration::UNREASONABLE_WAIT)
-    /// (100 years), so that adding a limit to an instant cannot overflow.
-    pub(crate) fn clamped(self) -> Timeouts {
-        let clamp = |d: Option<Duration>| d.map(|d| d.min(crate::duration::UNREASONABLE_WAIT));
-        Timeouts {
-            first_chunk: clamp(self.first_chunk),
-            idle: clamp(self.idle),
-            deadline: clamp(self.deadline),
-        }
-    }
-
-    /// `self`, with unset limits taken from `fallback`.
-    #[must_use]
-    pub fn or(self, fallback: Timeouts) -> Timeouts {
-        Timeouts {
-            first_chunk: self.first_chunk.or(fallback.first_chunk),
-            idle: self.idle.or(fallback.idle),
-            deadline: self.deadline.or(fallback.deadline),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -378,6 +337,28 @@ mod tests {
             .validate()
             .is_err());
         assert!(ChatRequest::new("x").temperature(2.0).validate().is_ok());
+    }
+
+    #[test]
+    fn tools_and_formats_are_checked_before_sending() {
+        use serde_json::json;
+        let tool = Tool::new("get", "Get", json!({"type": "object"}));
+        assert!(ChatRequest::new("x").tool(tool.clone()).validate().is_ok());
+        let bad = [
+            ChatRequest::new("x").tool(Tool::new(" ", "", json!({"type": "object"}))),
+            ChatRequest::new("x").tool(Tool::new("t", "", json!("object"))),
+            ChatRequest::new("x")
+                .tool(tool.clone())
+                .tool_choice(ToolChoice::Tool("other".into())),
+            ChatRequest::new("x").response_format(ResponseFormat::json_schema("s", json!(1))),
+            ChatRequest::default().messages([Message::new(Role::Tool, "18 C")]),
+        ];
+        for request in bad {
+            let err = request.validate().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+        }
+        let turn = ChatRequest::default().messages([Message::tool_result("c1", "get", "18 C")]);
+        assert!(turn.validate().is_ok());
     }
 
     #[test]

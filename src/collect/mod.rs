@@ -1,12 +1,17 @@
-//! [`Collector`]: folds a stream of chunks into a [`ChatReply`] with [`Usage`].
+//! The collect stage: [`Collector`] folds a stream of chunks into a [`ChatReply`]
+//! (`reply.rs`) with [`Usage`] (`usage.rs`).
 
-use serde::Serialize;
+mod reply;
+mod usage;
+
 use tokio::time::Instant;
 
-use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
+use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
-use crate::pricing::CostBasis;
 use crate::stream::{ChatStream, StreamInfo};
+
+pub use reply::ChatReply;
+pub use usage::Usage;
 
 impl ChatStream {
     /// Drives the stream to its end and folds it into a [`ChatReply`]
@@ -21,49 +26,6 @@ impl ChatStream {
         }
         collector.finish()
     }
-}
-
-/// A whole reply: the text and what it cost.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ChatReply {
-    /// The reply text: every text delta, concatenated.
-    pub text: String,
-    /// The model's reasoning, if it sent any (not part of `text`).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reasoning: String,
-    /// The provider's name.
-    pub provider: String,
-    /// The model that answered (as the server named it, else as requested).
-    pub model: String,
-    /// Why generation stopped.
-    pub finish_reason: FinishReason,
-    /// Tokens, time and cost.
-    pub usage: Usage,
-    /// The server's own timings, when it reports them (Ollama).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_timings: Option<ServerTimings>,
-}
-
-/// Tokens, time and cost of one reply.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Usage {
-    /// Prompt tokens.
-    pub tokens_in: u64,
-    /// Generated tokens (reasoning included, as providers bill it).
-    pub tokens_out: u64,
-    /// Milliseconds from the call to the final chunk.
-    pub latency_ms: f64,
-    /// Cost in micro-USD (1,000,000 = $1). See `cost_basis` for what a 0 means.
-    pub usd_micros: u64,
-    /// Milliseconds from the call to the first non-empty text delta; `None` if there was no text.
-    pub ttft_ms: Option<f64>,
-    /// `true` when the provider reported no token counts and they were estimated
-    /// (about 4 characters per token).
-    pub tokens_estimated: bool,
-    /// What `usd_micros` is based on: the price table, a free provider, or an unknown price.
-    pub cost_basis: CostBasis,
 }
 
 /// Folds chunks into a [`ChatReply`]. [`LlmStreamProvider::chat`](crate::LlmStreamProvider::chat)
@@ -98,6 +60,10 @@ pub struct Collector {
     started: Instant,
     text: String,
     reasoning: String,
+    refusal: String,
+    tool_calls: Vec<ToolCall>,
+    /// Bytes taken so far (text, reasoning, refusal, tool arguments), for the cap.
+    held: usize,
     first_text: Option<Instant>,
     finished: Option<(Finish, Instant)>,
 }
@@ -130,6 +96,9 @@ impl Collector {
             started,
             text: String::new(),
             reasoning: String::new(),
+            refusal: String::new(),
+            tool_calls: Vec::new(),
+            held: 0,
             first_text: None,
             finished: None,
         }
@@ -139,38 +108,49 @@ impl Collector {
     /// clock here, so push chunks as they arrive.
     ///
     /// # Errors
-    /// A `protocol` error when the text and reasoning together would pass the stream's
-    /// cap ([`StreamInfo::max_reply_bytes`], 64 MiB by default); the chunk is not kept.
+    /// A `protocol` error when what the reply holds (text, reasoning, refusal, tool
+    /// arguments) would pass the stream's cap ([`StreamInfo::max_reply_bytes`], 64 MiB
+    /// by default); the chunk is not kept.
     pub fn push(&mut self, chunk: &Chunk) -> Result<()> {
         match chunk {
             Chunk::Text(text) => {
                 if text.is_empty() {
                     return Ok(());
                 }
-                self.check_room(text.len())?;
+                self.take(text.len())?;
                 if self.first_text.is_none() {
                     self.first_text = Some(Instant::now());
                 }
                 self.text.push_str(text);
             }
             Chunk::Reasoning(text) => {
-                self.check_room(text.len())?;
+                self.take(text.len())?;
                 self.reasoning.push_str(text);
             }
+            Chunk::Refusal(text) => {
+                self.take(text.len())?;
+                self.refusal.push_str(text);
+            }
+            // Counted as they stream; the complete call is what is kept.
+            Chunk::ToolCallDelta(delta) => self.take(delta.arguments.len())?,
+            Chunk::ToolCall(call) => self.tool_calls.push((**call).clone()),
             Chunk::Finish(finish) => {
                 if self.finished.is_none() {
                     self.finished = Some(((**finish).clone(), Instant::now()));
                 }
             }
+            Chunk::ToolCallStart(_) => {}
         }
         Ok(())
     }
 
-    fn check_room(&self, more: usize) -> Result<()> {
-        let held = self.text.len().saturating_add(self.reasoning.len());
-        if held.saturating_add(more) > self.info.max_reply_bytes {
+    /// Counts `more` bytes toward the cap.
+    fn take(&mut self, more: usize) -> Result<()> {
+        let held = self.held.saturating_add(more);
+        if held > self.info.max_reply_bytes {
             return Err(too_long(&self.info.provider, self.info.max_reply_bytes));
         }
+        self.held = held;
         Ok(())
     }
 
@@ -213,14 +193,25 @@ impl Collector {
             tokens_estimated: estimated,
             cost_basis,
         };
+        // A reply with tool calls ends for tool calls, whatever the server said (also
+        // for chunks pushed by an app, which did not pass through a ChatStream).
+        let finish_reason = match finish.reason {
+            FinishReason::Stop | FinishReason::Other(_) if !self.tool_calls.is_empty() => {
+                FinishReason::ToolCalls
+            }
+            reason => reason,
+        };
         Ok(ChatReply {
             text: self.text,
             reasoning: self.reasoning,
+            refusal: self.refusal,
+            tool_calls: self.tool_calls,
             provider: self.info.provider,
             model: finish.model.unwrap_or(self.info.model),
-            finish_reason: finish.reason,
+            finish_reason,
             usage,
             server_timings: finish.timings,
+            reasoning_blocks: finish.reasoning_blocks,
         })
     }
 }
@@ -228,6 +219,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pricing::CostBasis;
     use crate::pricing::{Price, Pricing};
     use std::time::Duration;
 

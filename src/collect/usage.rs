@@ -1,0 +1,26 @@
+//! [`Usage`]: the tokens, time and cost of one reply.
+
+use serde::Serialize;
+
+use crate::pricing::CostBasis;
+
+/// Tokens, time and cost of one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Usage {
+    /// Prompt tokens.
+    pub tokens_in: u64,
+    /// Generated tokens (reasoning included, as providers bill it).
+    pub tokens_out: u64,
+    /// Milliseconds from the call to the final chunk.
+    pub latency_ms: f64,
+    /// Cost in micro-USD (1,000,000 = $1). See `cost_basis` for what a 0 means.
+    pub usd_micros: u64,
+    /// Milliseconds from the call to the first non-empty text delta; `None` if there was no text.
+    pub ttft_ms: Option<f64>,
+    /// `true` when the provider reported no token counts and they were estimated
+    /// (about 4 characters per token).
+    pub tokens_estimated: bool,
+    /// What `usd_micros` is based on: the price table, a free provider, or an unknown price.
+    pub cost_basis: CostBasis,
+}

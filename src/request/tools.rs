@@ -1,0 +1,285 @@
+//! What a request may ask beyond text: [`Tool`]s the model may call, the
+//! [`ToolChoice`], and a [`ResponseFormat`] (JSON, or JSON matching a schema).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A tool (a function) the model may call: its name, what it does, and its parameters
+/// as a JSON Schema object.
+///
+/// ```
+/// use serde_json::json;
+/// use theory_llm::Tool;
+///
+/// let weather = Tool::new(
+///     "get_weather",
+///     "The current weather in a city",
+///     json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+/// );
+/// assert_eq!(weather.strict, None);
+/// let strict = weather.strict(); // OpenAI's strict mode: the schema is made strict too
+/// assert_eq!(strict.parameters["additionalProperties"], json!(false));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Tool {
+    /// The name the model calls it by.
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// Its parameters, a JSON Schema object (`serde_json::Value`: JSON data, by design).
+    pub parameters: Value,
+    /// Ask the provider to hold the model to the schema exactly (OpenAI `strict`;
+    /// Anthropic `strict`). `None` leaves it to the provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+}
+
+impl Tool {
+    /// A tool. An empty `parameters` (`null`) means none: `{"type": "object"}`.
+    pub fn new(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Tool {
+        let parameters = if parameters.is_null() {
+            serde_json::json!({"type": "object", "properties": {}})
+        } else {
+            parameters
+        };
+        Tool {
+            name: name.into(),
+            description: description.into(),
+            parameters,
+            strict: None,
+        }
+    }
+
+    /// The tool in strict mode: its schema converted by [`strict_schema`], and `strict`
+    /// set.
+    #[must_use]
+    pub fn strict(mut self) -> Tool {
+        self.parameters = strict_schema(&self.parameters);
+        self.strict = Some(true);
+        self
+    }
+}
+
+/// Whether and which tool the model must call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ToolChoice {
+    /// The model decides (the default when tools are given).
+    Auto,
+    /// No tool call, even with tools given.
+    None,
+    /// At least one tool call.
+    Required,
+    /// A call to this tool.
+    Tool(String),
+}
+
+/// The shape of the reply: text, any JSON object, or JSON matching a schema. The JSON
+/// streams as text; [`ChatReply::json`](crate::ChatReply::json) reads it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResponseFormat {
+    /// Plain text (the default).
+    Text,
+    /// A JSON object (OpenAI's JSON mode; Ollama `format: "json"`).
+    JsonObject,
+    /// JSON matching `schema`.
+    JsonSchema {
+        /// A name for the schema (OpenAI requires one).
+        name: String,
+        /// The JSON Schema.
+        schema: Value,
+        /// Ask the provider to hold the model to the schema exactly.
+        strict: bool,
+    },
+}
+
+impl ResponseFormat {
+    /// JSON matching `schema`, not strict.
+    pub fn json_schema(name: impl Into<String>, schema: Value) -> ResponseFormat {
+        ResponseFormat::JsonSchema {
+            name: name.into(),
+            schema,
+            strict: false,
+        }
+    }
+
+    /// JSON matching `schema` in strict mode: the schema converted by [`strict_schema`].
+    pub fn strict_json_schema(name: impl Into<String>, schema: &Value) -> ResponseFormat {
+        ResponseFormat::JsonSchema {
+            name: name.into(),
+            schema: strict_schema(schema),
+            strict: true,
+        }
+    }
+}
+
+/// `schema` as OpenAI's strict mode requires it: every object has
+/// `"additionalProperties": false` and lists every property as required; a property
+/// that was optional becomes nullable (it may be `null` instead of absent). Nested
+/// objects, array items, `anyOf`/`oneOf`/`allOf` branches and `$defs` are converted too.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let schema = json!({"type": "object",
+///     "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+///     "required": ["name"]});
+/// let strict = theory_llm::strict_schema(&schema);
+/// assert_eq!(strict["required"], json!(["age", "name"]));
+/// assert_eq!(strict["properties"]["age"]["type"], json!(["integer", "null"]));
+/// assert_eq!(strict["additionalProperties"], json!(false));
+/// ```
+pub fn strict_schema(schema: &Value) -> Value {
+    let Value::Object(map) = schema else {
+        return schema.clone();
+    };
+    let mut out = Map::new();
+    for (key, value) in map {
+        let converted = match key.as_str() {
+            "properties" | "$defs" | "definitions" | "patternProperties" => match value {
+                Value::Object(props) => Value::Object(
+                    props
+                        .iter()
+                        .map(|(k, v)| (k.clone(), strict_schema(v)))
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            "items" | "not" | "additionalItems" => strict_schema(value),
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => match value {
+                Value::Array(branches) => {
+                    Value::Array(branches.iter().map(strict_schema).collect())
+                }
+                other => other.clone(),
+            },
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), converted);
+    }
+    let is_object =
+        out.get("type").and_then(Value::as_str) == Some("object") || out.contains_key("properties");
+    if !is_object {
+        return Value::Object(out);
+    }
+    let required: Vec<String> = out
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(Value::Object(props)) = out.get_mut("properties") {
+        for (name, prop) in props.iter_mut() {
+            if !required.contains(name) {
+                *prop = nullable(prop.clone());
+            }
+        }
+        let all: Vec<Value> = props.keys().map(|k| Value::String(k.clone())).collect();
+        out.insert("required".to_owned(), Value::Array(all));
+    }
+    out.insert("additionalProperties".to_owned(), Value::Bool(false));
+    Value::Object(out)
+}
+
+/// `schema` that also accepts `null`.
+fn nullable(schema: Value) -> Value {
+    let Value::Object(mut map) = schema else {
+        return schema;
+    };
+    match map.get("type").cloned() {
+        Some(Value::String(t)) if t == "null" => {}
+        Some(Value::String(t)) => {
+            map.insert("type".to_owned(), serde_json::json!([t, "null"]));
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                if !values.contains(&Value::Null) {
+                    values.push(Value::Null);
+                }
+            }
+        }
+        Some(Value::Array(mut types)) => {
+            if !types.contains(&Value::from("null")) {
+                types.push(Value::from("null"));
+            }
+            map.insert("type".to_owned(), Value::Array(types));
+        }
+        _ => {
+            let null_type = serde_json::json!({"type": "null"});
+            if let Some(Value::Array(branches)) = map.get_mut("anyOf") {
+                if !branches.contains(&null_type) {
+                    branches.push(null_type);
+                }
+                return Value::Object(map);
+            }
+            let mut either = Map::new();
+            either.insert(
+                "anyOf".to_owned(),
+                Value::Array(vec![Value::Object(map), null_type]),
+            );
+            return Value::Object(either);
+        }
+    }
+    Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strict_schemas_close_every_object_and_require_every_property() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "object", "properties": {"k": {"type": "string"}}}},
+                "kind": {"type": "string", "enum": ["a", "b"]},
+                "either": {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"x": {"type": "number"}}}]},
+                "ref": {"$ref": "#/$defs/Point"}
+            },
+            "required": ["name"],
+            "$defs": {"Point": {"type": "object", "properties": {"x": {"type": "number"}}}}
+        });
+        let s = strict_schema(&schema);
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["required"].as_array().unwrap().len(), 5);
+        assert_eq!(s["properties"]["name"]["type"], json!("string"));
+        assert_eq!(s["properties"]["tags"]["type"], json!(["array", "null"]));
+        let item = &s["properties"]["tags"]["items"];
+        assert_eq!(
+            (
+                item["additionalProperties"].clone(),
+                item["required"].clone()
+            ),
+            (json!(false), json!(["k"]))
+        );
+        assert_eq!(item["properties"]["k"]["type"], json!(["string", "null"]));
+        assert_eq!(s["properties"]["kind"]["enum"], json!(["a", "b", null]));
+        assert_eq!(
+            s["properties"]["either"]["anyOf"][1]["additionalProperties"],
+            json!(false)
+        );
+        assert_eq!(s["properties"]["ref"]["anyOf"][1], json!({"type": "null"}));
+        assert_eq!(s["$defs"]["Point"]["additionalProperties"], json!(false));
+        // Idempotent, and a non-object is left alone.
+        assert_eq!(strict_schema(&s), s);
+        assert_eq!(
+            strict_schema(&json!({"type": "string"})),
+            json!({"type": "string"})
+        );
+        assert_eq!(strict_schema(&json!(true)), json!(true));
+    }
+
+    #[test]
+    fn tools_without_parameters_take_an_empty_object() {
+        let t = Tool::new("now", "The time", Value::Null);
+        assert_eq!(t.parameters["type"], "object");
+        assert_eq!(t.strict().parameters["additionalProperties"], json!(false));
+    }
+}
