@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub use message::{Image, Message, ProviderReasoning, Role};
 pub use timeouts::Timeouts;
+pub(crate) use tools::merge_schema;
 pub use tools::{strict_schema, ResponseFormat, Tool, ToolChoice};
 
 /// A chat request: the conversation, which model, and generation options.

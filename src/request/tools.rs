@@ -137,6 +137,26 @@ pub fn strict_schema(schema: &Value) -> Value {
     let Value::Object(map) = schema else {
         return schema.clone();
     };
+    // `allOf` of plain object schemas is one object: merged before it is closed, since
+    // branches closed one by one would admit no value with the properties of two.
+    let flattened;
+    let map = match map.get("allOf") {
+        Some(Value::Array(parts))
+            if !parts.is_empty()
+                && parts
+                    .iter()
+                    .all(|p| p.is_object() && p.get("$ref").is_none()) =>
+        {
+            let mut merged = map.clone();
+            merged.remove("allOf");
+            for part in parts {
+                merge_schema(&mut merged, part);
+            }
+            flattened = merged;
+            &flattened
+        }
+        _ => map,
+    };
     let mut out = Map::new();
     for (key, value) in map {
         let converted = match key.as_str() {
@@ -160,8 +180,11 @@ pub fn strict_schema(schema: &Value) -> Value {
         };
         out.insert(key.clone(), converted);
     }
-    let is_object =
-        out.get("type").and_then(Value::as_str) == Some("object") || out.contains_key("properties");
+    let is_object = match out.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "object"),
+        _ => false,
+    } || out.contains_key("properties");
     if !is_object {
         return Value::Object(out);
     }
@@ -174,6 +197,20 @@ pub fn strict_schema(schema: &Value) -> Value {
                 .collect()
         })
         .unwrap_or_default();
+    // A required name without a property would be forbidden once the object is closed:
+    // it gets a property, of the `additionalProperties` schema if there was one.
+    let extra = match out.get("additionalProperties") {
+        Some(schema @ Value::Object(_)) => schema.clone(),
+        _ => Value::Object(Map::new()),
+    };
+    for name in &required {
+        let props = out
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(props) = props {
+            props.entry(name.clone()).or_insert_with(|| extra.clone());
+        }
+    }
     if let Some(Value::Object(props)) = out.get_mut("properties") {
         for (name, prop) in props.iter_mut() {
             if !required.contains(name) {
@@ -185,6 +222,35 @@ pub fn strict_schema(schema: &Value) -> Value {
     }
     out.insert("additionalProperties".to_owned(), Value::Bool(false));
     Value::Object(out)
+}
+
+/// Adds `part`'s keywords to the schema `into` (both meant to hold at once):
+/// properties and required names are united, other keywords kept where `into` has
+/// none.
+pub(crate) fn merge_schema(into: &mut Map<String, Value>, part: &Value) {
+    let Value::Object(part) = part else {
+        return;
+    };
+    for (key, value) in part {
+        match (key.as_str(), into.get_mut(key), value) {
+            ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
+                for (name, schema) in theirs {
+                    mine.entry(name.clone()).or_insert_with(|| schema.clone());
+                }
+            }
+            ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
+                for name in theirs {
+                    if !mine.contains(name) {
+                        mine.push(name.clone());
+                    }
+                }
+            }
+            (_, Some(_), _) => {}
+            (_, None, _) => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
 }
 
 /// `schema` that also accepts `null`.

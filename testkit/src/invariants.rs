@@ -479,3 +479,241 @@ pub fn fuzz_model_name(data: &[u8]) {
         assert_eq!(reply.model, name);
     }
 }
+
+/// Checks the order and shape of the tool call chunks of one run: a call's
+/// [`Chunk::ToolCallStart`] comes once, before its deltas and its complete
+/// [`Chunk::ToolCall`]; calls start and complete in order (the k-th complete call is
+/// index k), with the start's name; names and ids are never empty, deltas never empty
+/// and none comes after its call completed; and a complete call's arguments are its
+/// deltas, concatenated and parsed (empty text is `{}`). The first violation, described.
+pub fn check_tool_calls(items: &[Result<Chunk>]) -> std::result::Result<(), String> {
+    // By index: (id, name, the arguments streamed so far, complete).
+    let mut calls: Vec<(String, String, String, bool)> = Vec::new();
+    let mut completed = 0;
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Ok(Chunk::ToolCallStart(start)) => {
+                if start.index != calls.len() {
+                    return Err(format!(
+                        "item {i}: call {} starts after {} calls started",
+                        start.index,
+                        calls.len()
+                    ));
+                }
+                if start.name.is_empty() || start.id.is_empty() {
+                    return Err(format!(
+                        "item {i}: a call starts without a name or id: {start:?}"
+                    ));
+                }
+                calls.push((start.id.clone(), start.name.clone(), String::new(), false));
+            }
+            Ok(Chunk::ToolCallDelta(delta)) => match calls.get_mut(delta.index) {
+                None => {
+                    return Err(format!(
+                        "item {i}: a delta of call {} before its start",
+                        delta.index
+                    ))
+                }
+                Some((.., true)) => {
+                    return Err(format!(
+                        "item {i}: a delta of call {} after it completed",
+                        delta.index
+                    ))
+                }
+                Some(_) if delta.arguments.is_empty() => {
+                    return Err(format!("item {i}: an empty delta of call {}", delta.index))
+                }
+                Some((_, _, arguments, false)) => arguments.push_str(&delta.arguments),
+            },
+            Ok(Chunk::ToolCall(call)) => {
+                let Some((id, name, arguments, done)) = calls.get_mut(completed) else {
+                    return Err(format!(
+                        "item {i}: call {completed} completes before it started: {call:?}"
+                    ));
+                };
+                if call.name.is_empty() {
+                    return Err(format!(
+                        "item {i}: a complete call without a name: {call:?}"
+                    ));
+                }
+                if call.name != *name || call.id != *id {
+                    return Err(format!(
+                        "item {i}: call {completed} started as {name:?} (id {id:?}) but completes as {:?} (id {:?})",
+                        call.name, call.id
+                    ));
+                }
+                let streamed = if arguments.trim().is_empty() {
+                    Ok(serde_json::Value::Object(serde_json::Map::new()))
+                } else {
+                    serde_json::from_str::<serde_json::Value>(arguments)
+                };
+                if streamed.as_ref().ok() != Some(&call.arguments) {
+                    return Err(format!(
+                        "item {i}: call {completed} streamed {arguments:?} but completes with {}",
+                        call.arguments
+                    ));
+                }
+                *done = true;
+                completed += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Fragments of tool call arguments: JSON tokens, a piece at a time.
+const ARGUMENT_TOKENS: [&str; 16] = [
+    "{",
+    "}",
+    "\"",
+    ":",
+    ",",
+    "0",
+    "7",
+    "-1.5e3",
+    "\"city\"",
+    "\"Paris\"",
+    " ",
+    "[",
+    "]",
+    "null",
+    "\\",
+    "é",
+];
+
+/// The `tool_calls` fuzz target: `data` read as a sequence of OpenAI tool call
+/// fragments, rendered as an SSE body of chat completion chunks that ends with a
+/// finish reason and `[DONE]`, then decoded whole and split as [`fuzz_body`] does;
+/// the tool call chunks must keep [`check_tool_calls`].
+///
+/// The first byte says how many of the next bytes (0 to 7) are read sizes for
+/// [`split_by`]; the next one picks the finish reason. Then each 3 bytes are one
+/// fragment: the first picks its `index` (0 to 3, absent, or `null`), its `id` (absent,
+/// empty, or one of three), and whether a text chunk (with `tool_calls: []`) comes
+/// before it; the second its function `name` (absent, one of two, or empty), its
+/// `arguments` (absent, `null`, a string of one or two JSON tokens, or an object), and
+/// whether it shares the previous fragment's event; the third the tokens.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_tool_calls(data: &[u8]) {
+    let (sizes, body) = tool_calls_body(data);
+    fuzz_body(
+        &body,
+        sizes,
+        SECRET,
+        decode_openai_sse,
+        decode_openai_sse_capped,
+    );
+    let items = decode_openai_sse(&[&body]);
+    if let Err(violation) = check_tool_calls(&items) {
+        panic!(
+            "{violation}\ninput: {:?}\nitems: {:#?}",
+            String::from_utf8_lossy(&body),
+            describe(&items)
+        );
+    }
+}
+
+/// The read sizes and the SSE body [`fuzz_tool_calls`] makes of `data` (see there).
+pub fn tool_calls_body(data: &[u8]) -> (&[u8], Vec<u8>) {
+    let (sizes, rest) = sizes_and_body(data);
+    let (finish, fragments) = match rest.split_first() {
+        Some((f, rest)) => (*f, rest),
+        None => (0, rest),
+    };
+    let reason = ["tool_calls", "stop", "length", "function_call"][usize::from(finish % 4)];
+    let event = |deltas: &[serde_json::Value], text: Option<&str>, reason: Option<&str>| {
+        let mut delta = serde_json::json!({ "tool_calls": deltas });
+        if let Some(text) = text {
+            delta["content"] = text.into();
+        }
+        let chunk = serde_json::json!({
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
+        });
+        format!("data: {chunk}\n\n")
+    };
+    let mut body = String::new();
+    let mut pending: Vec<serde_json::Value> = Vec::new();
+    for record in fragments.chunks(3).take(64) {
+        let byte = |k: usize| usize::from(record.get(k).copied().unwrap_or(0));
+        let (b0, b1, b2) = (byte(0), byte(1), byte(2));
+        let mut fragment = serde_json::Map::new();
+        match b0 % 6 {
+            4 => {}
+            5 => {
+                fragment.insert("index".into(), serde_json::Value::Null);
+            }
+            n => {
+                fragment.insert("index".into(), n.into());
+            }
+        }
+        match (b0 / 6) % 5 {
+            0 => {}
+            1 => {
+                fragment.insert("id".into(), "".into());
+            }
+            n => {
+                fragment.insert("id".into(), format!("call_{n}").into());
+            }
+        }
+        let mut function = serde_json::Map::new();
+        match b1 % 5 {
+            0 | 1 => {}
+            2 => {
+                function.insert("name".into(), "get_weather".into());
+            }
+            3 => {
+                function.insert("name".into(), "get_time".into());
+            }
+            _ => {
+                function.insert("name".into(), "".into());
+            }
+        }
+        let mut piece = ARGUMENT_TOKENS[b2 % 16].to_owned();
+        if (b2 / 16) % 2 == 1 {
+            piece.push_str(ARGUMENT_TOKENS[(b2 / 32) % 8 + 8]);
+        }
+        match (b1 / 5) % 5 {
+            0 => {}
+            1 => {
+                function.insert("arguments".into(), serde_json::Value::Null);
+            }
+            2 | 3 => {
+                function.insert("arguments".into(), piece.into());
+            }
+            _ => {
+                let object = if b2 % 2 == 0 {
+                    serde_json::json!({"city": "Paris"})
+                } else {
+                    serde_json::json!({})
+                };
+                function.insert("arguments".into(), object);
+            }
+        }
+        if !function.is_empty() {
+            fragment.insert("function".into(), function.into());
+        }
+        // A new event unless this fragment shares the previous one's.
+        if (b1 / 25) % 2 == 0 && !pending.is_empty() {
+            body.push_str(&event(&pending, None, None));
+            pending.clear();
+        }
+        if (b0 / 30) % 2 == 1 {
+            if !pending.is_empty() {
+                body.push_str(&event(&pending, None, None));
+                pending.clear();
+            }
+            body.push_str(&event(&[], Some("Let me check."), None));
+        }
+        pending.push(fragment.into());
+    }
+    if !pending.is_empty() {
+        body.push_str(&event(&pending, None, None));
+    }
+    body.push_str(&event(&[], None, Some(reason)));
+    body.push_str("data: [DONE]\n\n");
+    (sizes, body.into_bytes())
+}

@@ -1,12 +1,14 @@
 //! Test scaffolding for theory-llm: the one loopback server ([`loopback`]), the
 //! invariants every decoding run keeps and the fuzz targets' bodies ([`invariants`]),
-//! synthetic reply bodies ([`bodies`]) and the recorded transcripts ([`transcript`]).
+//! synthetic reply bodies ([`bodies`]), a small JSON Schema validator ([`schema`]) and the
+//! recorded transcripts ([`transcript`]).
 //!
 //! It reaches the crate's private pipelines only through `theory_llm::entry`.
 
 pub mod bodies;
 pub mod invariants;
 pub mod loopback;
+pub mod schema;
 
 use std::path::PathBuf;
 

@@ -590,3 +590,394 @@ fn the_recorded_transcripts_pass_every_target() {
         fuzz_ollama_ndjson(&[[2, 5, 11].as_slice(), &body].concat());
     }
 }
+
+// ---- tool calls ----
+
+/// How a stream ties fragments to their call: OpenAI's `index` per call; index 0 for
+/// every call, told apart by new ids (vLLM, lmdeploy); or no index, a new id starting
+/// each call (Gemini).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Indexing {
+    PerCall,
+    ZeroReused,
+    Absent,
+}
+
+/// One generated tool call: what it must assemble to, and how it is sent.
+#[derive(Debug, Clone)]
+struct GenCall {
+    name: &'static str,
+    arguments: Value,
+    /// The id on its first fragment (always, unless `PerCall`).
+    id: Option<String>,
+    /// The arguments' JSON text pretty-printed.
+    pretty: bool,
+    /// Cut points in the arguments' text (as character positions, modulo its length).
+    cuts: Vec<usize>,
+    /// The name comes on the second fragment, not the first.
+    name_later: bool,
+    /// The arguments come as a JSON object, in one fragment (not JSON text).
+    as_object: bool,
+    /// `{}` sent as `""` (a tool without parameters).
+    empty_text: bool,
+    /// What later fragments carry as id: 0 none, 1 `""`, 2 the same id; and whether
+    /// they repeat the name.
+    later_id: u8,
+    later_name: bool,
+    /// A text chunk (with `tool_calls: []`) comes before each fragment marked.
+    text_before: Vec<bool>,
+}
+
+fn argument_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1000i64..1000).prop_map(Value::from),
+        prop::sample::select(vec![0.5, -1.25, 1e-7, 3.0e10]).prop_map(Value::from),
+        prop_oneof![
+            prop::sample::select(vec![
+                "Paris",
+                "",
+                "日本語",
+                "🦀",
+                "a\"b",
+                "\\",
+                "\n",
+                "{\"x\":1}",
+                "\u{0}"
+            ])
+            .prop_map(str::to_owned),
+            "\\PC{0,8}",
+        ]
+        .prop_map(Value::String),
+    ];
+    let key = prop::sample::select(vec!["city", "unit", "q", "é", "a b", ""]);
+    let field = leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map(prop::sample::select(vec!["k", "v"]), inner, 0..3)
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+        ]
+    });
+    prop::collection::btree_map(key, field, 0..4)
+        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+}
+
+fn gen_call() -> impl Strategy<Value = GenCall> {
+    (
+        (
+            prop::sample::select(vec!["get_weather", "get_time", "search", "now"]),
+            argument_value(),
+            any::<bool>(),
+            any::<bool>(),
+            prop::bool::weighted(0.2),
+            prop::collection::vec(any::<usize>(), 0..6),
+        ),
+        (
+            prop::bool::weighted(0.2),
+            prop::bool::weighted(0.15),
+            0u8..3,
+            any::<bool>(),
+            prop::collection::vec(prop::bool::weighted(0.15), 8),
+        ),
+    )
+        .prop_map(
+            |(
+                (name, arguments, pretty, has_id, name_later, cuts),
+                (as_object, empty_text, later_id, later_name, text_before),
+            )| GenCall {
+                name,
+                arguments,
+                // The id itself is set by `tool_call_stream`, which knows the others.
+                id: has_id.then(String::new),
+                pretty,
+                cuts,
+                name_later,
+                as_object,
+                empty_text,
+                later_id,
+                later_name,
+                text_before,
+            },
+        )
+}
+
+/// A Chat Completions SSE body with these calls, then `finish` (the usage after it, if
+/// asked) and `[DONE]`; every event ended by `end`.
+fn render_tool_calls(
+    indexing: Indexing,
+    calls: &[GenCall],
+    finish: &str,
+    end: &str,
+    usage: bool,
+) -> Vec<u8> {
+    let event = |delta: Value, finish: Option<&str>| {
+        let chunk = json!({
+            "id": "chatcmpl-x",
+            "object": "chat.completion.chunk",
+            "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        format!("data: {chunk}{end}")
+    };
+    let mut body = event(json!({"role": "assistant", "content": null}), None);
+    for (k, call) in calls.iter().enumerate() {
+        let id = call.id.as_deref().unwrap_or("");
+        let text = if call.arguments == json!({}) && call.empty_text {
+            String::new()
+        } else if call.pretty {
+            serde_json::to_string_pretty(&call.arguments).unwrap()
+        } else {
+            call.arguments.to_string()
+        };
+        // The arguments in pieces (JSON text), or whole (an object).
+        let pieces: Vec<Value> = if call.as_object {
+            vec![call.arguments.clone(), json!("")]
+        } else {
+            let chars: Vec<char> = text.chars().collect();
+            let mut cuts: Vec<usize> = call.cuts.iter().map(|c| c % (chars.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.push(chars.len());
+            let mut last = 0;
+            let mut pieces = Vec::new();
+            for c in cuts {
+                pieces.push(Value::String(chars[last..c].iter().collect()));
+                last = c;
+            }
+            pieces
+        };
+        let fragments = pieces.len().max(if call.name_later { 2 } else { 1 });
+        for f in 0..fragments {
+            let mut fragment = Map::new();
+            match indexing {
+                Indexing::PerCall => {
+                    fragment.insert("index".into(), json!(k));
+                }
+                Indexing::ZeroReused => {
+                    fragment.insert("index".into(), json!(0));
+                }
+                Indexing::Absent => {}
+            }
+            let mut function = Map::new();
+            if f == 0 {
+                if !id.is_empty() {
+                    fragment.insert("id".into(), json!(id));
+                }
+                fragment.insert("type".into(), json!("function"));
+                if !call.name_later {
+                    function.insert("name".into(), json!(call.name));
+                }
+            } else {
+                match call.later_id {
+                    1 => {
+                        fragment.insert("id".into(), json!(""));
+                    }
+                    2 if !id.is_empty() => {
+                        fragment.insert("id".into(), json!(id));
+                    }
+                    _ => {}
+                }
+                if (f == 1 && call.name_later) || call.later_name {
+                    function.insert("name".into(), json!(call.name));
+                }
+            }
+            function.insert(
+                "arguments".into(),
+                pieces.get(f).cloned().unwrap_or(json!("")),
+            );
+            fragment.insert("function".into(), Value::Object(function));
+            if call.text_before[f % call.text_before.len()] {
+                body.push_str(&event(
+                    json!({"content": "Let me check. ", "tool_calls": []}),
+                    None,
+                ));
+            }
+            body.push_str(&event(json!({"tool_calls": [fragment]}), None));
+        }
+    }
+    body.push_str(&event(json!({}), Some(finish)));
+    if usage {
+        let chunk = json!({"object": "chat.completion.chunk", "choices": [],
+                           "usage": {"prompt_tokens": 9, "completion_tokens": 4}});
+        body.push_str(&format!("data: {chunk}{end}"));
+    }
+    body.push_str(&format!("data: [DONE]{end}"));
+    body.into_bytes()
+}
+
+fn tool_call_stream(
+) -> impl Strategy<Value = (Indexing, Vec<GenCall>, &'static str, &'static str, bool)> {
+    (
+        prop::sample::select(vec![
+            Indexing::PerCall,
+            Indexing::ZeroReused,
+            Indexing::Absent,
+        ]),
+        prop::collection::vec(gen_call(), 1..4),
+        prop::sample::select(vec!["tool_calls", "stop"]),
+        prop::sample::select(END),
+        any::<bool>(),
+    )
+        .prop_map(|(indexing, mut calls, finish, end, usage)| {
+            for (k, call) in calls.iter_mut().enumerate() {
+                // Without a per-call index, a call is told from the one before by a new id.
+                if call.id.is_some() || indexing != Indexing::PerCall {
+                    call.id = Some(format!("call_{k}_{}", call.name));
+                }
+            }
+            (indexing, calls, finish, end, usage)
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_split_of_a_tool_call_stream_gives_the_same_calls(
+        (indexing, calls, finish, end, usage) in tool_call_stream(),
+        cuts in cuts(),
+        sizes in prop::collection::vec(any::<u8>(), 0..8),
+    ) {
+        let body = render_tool_calls(indexing, &calls, finish, end, usage);
+        let whole = decode_openai_sse(&[&body]);
+        prop_assert_eq!(check(&whole, SECRET), Ok(()));
+        prop_assert_eq!(check_tool_calls(&whole), Ok(()), "{:#?}", describe(&whole));
+        let expected = describe(&whole);
+        let bytewise: Vec<&[u8]> = body.chunks(1).collect();
+        for pieces in [cut(&body, cuts), bytewise] {
+            let items = decode_openai_sse(&pieces);
+            prop_assert_eq!(check(&items, SECRET), Ok(()));
+            prop_assert_eq!(describe(&items), expected.clone());
+        }
+        fuzz_body(&body, &sizes, SECRET, decode_openai_sse, decode_openai_sse_capped);
+
+        // The calls generated, complete, in order.
+        let complete: Vec<&theory_llm::ToolCall> = whole
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Chunk::ToolCall(call)) => Some(&**call),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(complete.len(), calls.len(), "{:#?}", expected);
+        for (k, (got, want)) in complete.iter().zip(&calls).enumerate() {
+            prop_assert_eq!(got.name.as_str(), want.name);
+            prop_assert_eq!(&got.arguments, &want.arguments);
+            let id = want.id.clone().unwrap_or_else(|| format!("call_{k}"));
+            prop_assert_eq!(&got.id, &id);
+        }
+        // The finish: the server's reason from the decoder; tool_calls for the reply.
+        let Some(Ok(Chunk::Finish(f))) = whole.last() else {
+            return Err(TestCaseError::fail(format!("no finish: {expected:#?}")));
+        };
+        let server = theory_llm::FinishReason::parse(finish);
+        prop_assert_eq!(&f.reason, &server);
+        let mut collector =
+            theory_llm::Collector::new(theory_llm::kit::StreamInfo::new("openai", "m"));
+        for item in &whole {
+            collector.push(item.as_ref().unwrap()).unwrap();
+        }
+        let reply = collector.finish().unwrap();
+        prop_assert_eq!(reply.finish_reason, theory_llm::FinishReason::ToolCalls);
+        prop_assert_eq!(reply.tool_calls.len(), calls.len());
+    }
+
+    #[test]
+    fn tool_call_fragments_from_any_bytes_keep_the_invariants(
+        data in prop::collection::vec(
+            prop_oneof![
+                3 => any::<u8>(),
+                // Small values pick the common cases: an index, a name, a JSON piece.
+                2 => 0u8..32,
+            ],
+            0..64,
+        ),
+    ) {
+        fuzz_tool_calls(&data);
+    }
+}
+
+#[test]
+fn the_tool_calls_target_reads_its_bytes_as_documented() {
+    // No read sizes; finish reason 0 (tool_calls); then one fragment per 3 bytes:
+    // index 0, id call_2, name get_weather, no arguments; then index 0, no id, no
+    // name, the arguments as the object {"city":"Paris"}.
+    let data = [0, 0, 12, 2, 0, 0, 20, 0];
+    let (sizes, body) = tool_calls_body(&data);
+    assert!(sizes.is_empty());
+    assert_eq!(
+        describe(&decode_openai_sse(&[&body])),
+        [
+            r#"ToolCallStart(ToolCallStart { index: 0, id: "call_2", name: "get_weather" })"#,
+            r#"ToolCallDelta(ToolCallDelta { index: 0, arguments: "{\"city\":\"Paris\"}" })"#,
+            r#"ToolCall(ToolCall { id: "call_2", name: "get_weather", arguments: Object {"city": String("Paris")} })"#,
+            "Finish(Finish { reason: ToolCalls, tokens_in: None, tokens_out: None, model: None, timings: None, reasoning_blocks: [] })",
+        ],
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    for data in [
+        &[][..],
+        &[7, 1, 2, 3, 4, 5, 6, 7, 255, 255, 255, 255],
+        &[0, 1, 6, 4, 0],
+    ] {
+        fuzz_tool_calls(data);
+    }
+}
+
+#[test]
+fn check_tool_calls_catches_each_broken_order() {
+    use theory_llm::{Finish, ToolCall};
+    let start = |i, name: &str| Ok(Chunk::tool_call_start(i, format!("id{i}"), name));
+    let delta = |i, a: &str| Ok(Chunk::tool_call_delta(i, a));
+    let call = |i, name: &str, a: Value| Ok(Chunk::from(ToolCall::new(format!("id{i}"), name, a)));
+    let finish = || Ok(Chunk::from(Finish::default()));
+    let good = vec![
+        start(0, "a"),
+        delta(0, "{\"x\":"),
+        delta(0, "1}"),
+        call(0, "a", json!({"x": 1})),
+        start(1, "b"),
+        call(1, "b", json!({})),
+        finish(),
+    ];
+    assert_eq!(check_tool_calls(&good), Ok(()));
+    for bad in [
+        vec![delta(0, "{}"), start(0, "a")],
+        vec![call(0, "a", json!({}))],
+        vec![start(1, "a")],
+        vec![start(0, ""), call(0, "", json!({}))],
+        vec![start(0, "a"), call(0, "b", json!({}))],
+        vec![start(0, "a"), delta(0, "")],
+        vec![start(0, "a"), call(0, "a", json!({})), delta(0, "{}")],
+        vec![start(0, "a"), delta(0, "{}"), call(0, "a", json!({"x": 1}))],
+    ] {
+        assert!(check_tool_calls(&bad).is_err(), "{:?}", describe(&bad));
+    }
+}
+
+#[test]
+fn a_call_keeps_one_id_from_start_to_completion() {
+    // Minimal (found by the tool_calls target): the first fragment has a name and no id,
+    // so ToolCallStart carries a made-up "call_0"; the id arrives on the next fragment
+    // and the complete ToolCall carries "call_x". An app tying its UI or tool result to
+    // the start's id loses the call.
+    let body = concat!(
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"now\",\"arguments\":\"\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_x\",\"function\":{\"arguments\":\"{}\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n",
+    );
+    let items = decode_openai_sse(&[body.as_bytes()]);
+    let ids: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            Ok(Chunk::ToolCallStart(s)) => Some(s.id.as_str()),
+            Ok(Chunk::ToolCall(c)) => Some(c.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{:#?}", describe(&items));
+    assert_eq!(ids[0], ids[1], "{:#?}", describe(&items));
+}

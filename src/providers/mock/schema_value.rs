@@ -2,84 +2,152 @@
 //! a request asks for structured output (or when it calls a tool by itself).
 //!
 //! It covers what structured output schemas use: `type` (one, or a list, of which the
-//! first that is not `null`), `properties` (all of them), `items`, `minItems` and
-//! `maxItems`, `enum`, `const`, `default`, `anyOf`/`oneOf` (the first branch that is not
-//! `null`), `allOf` (merged), `$ref` into `$defs`/`definitions`, string lengths and
-//! common formats, and numeric bounds.
+//! first that is not `null`; implied by the keywords when absent), `properties` (all of
+//! them) and `required`, `items`, `minItems` and `maxItems`, `enum`, `const`, `default`,
+//! `anyOf`/`oneOf` (the first branch that is not `null`, with the schema's other
+//! keywords), `allOf` (merged), `$ref` into `$defs`/`definitions` (recursion ends: past a
+//! few levels only what is required is made), string lengths and common formats, and
+//! numeric bounds of every draft.
 
 use serde_json::{json, Map, Value};
 
-/// How deep a schema is followed before `null` ends a recursive one.
-const MAX_DEPTH: usize = 12;
+use crate::request::merge_schema;
+
+/// How many `$ref`s deep every property is made; deeper, only required ones (and the
+/// fewest array items), so that a recursive schema ends.
+const FULL_REF_DEPTH: usize = 3;
+/// How deep a schema is followed at all: past it, `null` (a schema that requires
+/// infinite nesting has no finite value).
+const MAX_DEPTH: usize = 64;
+/// The most array items made, whatever `minItems` says.
+const MAX_ITEMS: u64 = 1024;
 
 /// A value satisfying `schema`.
 pub(crate) fn value_for(schema: &Value) -> Value {
-    generate(schema, schema, 0)
+    Generator { root: schema }.generate(schema, 0, 0)
 }
 
-fn generate(schema: &Value, root: &Value, depth: usize) -> Value {
-    let Value::Object(map) = schema else {
-        // `true` or an empty schema allows anything.
-        return json!("mock");
-    };
-    if depth > MAX_DEPTH {
-        return Value::Null;
-    }
-    if let Some(value) = map.get("const") {
-        return value.clone();
-    }
-    if let Some(Value::Array(values)) = map.get("enum") {
-        if let Some(first) = values.iter().find(|v| !v.is_null()).or(values.first()) {
-            return first.clone();
-        }
-    }
-    if let Some(value) = map.get("default") {
-        return value.clone();
-    }
-    if let Some(Value::String(reference)) = map.get("$ref") {
-        return match resolve(reference, root) {
-            Some(target) => generate(target, root, depth + 1),
-            None => Value::Null,
+struct Generator<'a> {
+    root: &'a Value,
+}
+
+impl Generator<'_> {
+    /// `depth` counts every level, `refs` the `$ref`s followed to get here.
+    fn generate(&self, schema: &Value, depth: usize, refs: usize) -> Value {
+        let Value::Object(map) = schema else {
+            // `true` or an empty schema allows anything.
+            return json!("mock");
         };
-    }
-    for key in ["anyOf", "oneOf"] {
-        if let Some(Value::Array(branches)) = map.get(key) {
-            let branch = branches
-                .iter()
-                .find(|b| b.get("type").and_then(Value::as_str) != Some("null"))
-                .or(branches.first());
-            if let Some(branch) = branch {
-                return generate(branch, root, depth + 1);
+        if depth > MAX_DEPTH {
+            return Value::Null;
+        }
+        if let Some(value) = map.get("const") {
+            return value.clone();
+        }
+        if let Some(Value::Array(values)) = map.get("enum") {
+            if let Some(first) = values.iter().find(|v| !v.is_null()).or(values.first()) {
+                return first.clone();
             }
         }
-    }
-    if let Some(Value::Array(parts)) = map.get("allOf") {
-        let mut merged = map.clone();
-        merged.remove("allOf");
-        for part in parts {
-            if let Value::Object(p) = part {
-                for (k, v) in p {
-                    merged.entry(k.clone()).or_insert_with(|| v.clone());
+        if let Some(value) = map.get("default") {
+            return value.clone();
+        }
+        if let Some(Value::String(reference)) = map.get("$ref") {
+            return match resolve(reference, self.root) {
+                Some(target) => self.generate(target, depth + 1, refs + 1),
+                None => Value::Null,
+            };
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(branches)) = map.get(key) {
+                let branch = branches
+                    .iter()
+                    .find(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+                    .or(branches.first());
+                if let Some(branch) = branch {
+                    // The branch applies together with the schema's other keywords.
+                    let mut merged = map.clone();
+                    merged.remove("anyOf");
+                    merged.remove("oneOf");
+                    merge_schema(&mut merged, branch);
+                    return self.generate(&Value::Object(merged), depth + 1, refs);
                 }
             }
         }
-        return generate(&Value::Object(merged), root, depth + 1);
+        if let Some(Value::Array(parts)) = map.get("allOf") {
+            let mut merged = map.clone();
+            merged.remove("allOf");
+            for part in parts {
+                merge_schema(&mut merged, part);
+            }
+            return self.generate(&Value::Object(merged), depth + 1, refs);
+        }
+        match type_of(map).as_deref() {
+            Some("object") => self.object(map, depth, refs),
+            Some("array") => self.array(map, depth, refs),
+            Some("string") => string(map),
+            Some("integer") => integer(map),
+            Some("number") => number(map),
+            Some("boolean") => Value::Bool(true),
+            Some("null") => Value::Null,
+            _ => json!("mock"),
+        }
     }
-    match type_of(map).as_deref() {
-        Some("object") => object(map, root, depth),
-        Some("array") => array(map, root, depth),
-        Some("string") => string(map),
-        Some("integer") => integer(map),
-        Some("number") => number(map),
-        Some("boolean") => Value::Bool(true),
-        Some("null") => Value::Null,
-        _ => json!("mock"),
+
+    fn object(&self, map: &Map<String, Value>, depth: usize, refs: usize) -> Value {
+        let required: Vec<&str> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut out = Map::new();
+        if let Some(Value::Object(props)) = map.get("properties") {
+            for (name, prop) in props {
+                if refs <= FULL_REF_DEPTH || required.contains(&name.as_str()) {
+                    out.insert(name.clone(), self.generate(prop, depth + 1, refs));
+                }
+            }
+        }
+        // Required names the schema gives no property for: `additionalProperties`
+        // says what they may hold (anything, if it says nothing).
+        for name in required {
+            if !out.contains_key(name) {
+                let extra = match map.get("additionalProperties") {
+                    Some(schema @ Value::Object(_)) => self.generate(schema, depth + 1, refs),
+                    _ => json!("mock"),
+                };
+                out.insert(name.to_owned(), extra);
+            }
+        }
+        Value::Object(out)
+    }
+
+    fn array(&self, map: &Map<String, Value>, depth: usize, refs: usize) -> Value {
+        let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+        let max = map
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .unwrap_or(u64::MAX);
+        // One item shows the shape; inside a recursion, the fewest allowed end it.
+        let wanted = if refs <= FULL_REF_DEPTH {
+            min.max(1)
+        } else {
+            min
+        };
+        let count = wanted.min(max).min(MAX_ITEMS);
+        let item = map.get("items").cloned().unwrap_or(Value::Bool(true));
+        Value::Array(
+            (0..count)
+                .map(|_| self.generate(&item, depth + 1, refs))
+                .collect(),
+        )
     }
 }
 
-/// The type to make: the schema's (the first that is not `null`, of a list), or
-/// `object` for a schema with properties.
+/// The type to make: the schema's (the first that is not `null`, of a list), else the
+/// one its keywords imply.
 fn type_of(map: &Map<String, Value>) -> Option<String> {
+    let implied = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
     match map.get("type") {
         Some(Value::String(t)) => Some(t.clone()),
         Some(Value::Array(types)) => types
@@ -88,8 +156,14 @@ fn type_of(map: &Map<String, Value>) -> Option<String> {
             .find(|t| *t != "null")
             .or_else(|| types.iter().filter_map(Value::as_str).next())
             .map(str::to_owned),
-        _ if map.contains_key("properties") => Some("object".to_owned()),
-        _ if map.contains_key("items") => Some("array".to_owned()),
+        _ if implied(&["properties", "required", "additionalProperties"]) => {
+            Some("object".to_owned())
+        }
+        _ if implied(&["items", "minItems", "maxItems"]) => Some("array".to_owned()),
+        _ if implied(&["minLength", "maxLength", "pattern", "format"]) => Some("string".to_owned()),
+        _ if implied(&["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]) => {
+            Some("number".to_owned())
+        }
         _ => None,
     }
 }
@@ -99,31 +173,6 @@ fn resolve<'a>(reference: &str, root: &'a Value) -> Option<&'a Value> {
     path.split('/').try_fold(root, |node, part| {
         node.get(part.replace("~1", "/").replace("~0", "~"))
     })
-}
-
-fn object(map: &Map<String, Value>, root: &Value, depth: usize) -> Value {
-    let mut out = Map::new();
-    if let Some(Value::Object(props)) = map.get("properties") {
-        for (name, prop) in props {
-            out.insert(name.clone(), generate(prop, root, depth + 1));
-        }
-    }
-    Value::Object(out)
-}
-
-fn array(map: &Map<String, Value>, root: &Value, depth: usize) -> Value {
-    let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(1);
-    let max = map
-        .get("maxItems")
-        .and_then(Value::as_u64)
-        .unwrap_or(u64::MAX);
-    let count = min.max(1).min(max).min(16);
-    let item = map.get("items").cloned().unwrap_or(Value::Bool(true));
-    Value::Array(
-        (0..count)
-            .map(|_| generate(&item, root, depth + 1))
-            .collect(),
-    )
 }
 
 fn string(map: &Map<String, Value>) -> Value {
@@ -152,28 +201,63 @@ fn string(map: &Map<String, Value>) -> Value {
     Value::String(text)
 }
 
-/// The lower bound, else the upper one, else 0, kept inside both.
-fn bounded(map: &Map<String, Value>, step: f64) -> f64 {
-    let get = |k: &str| map.get(k).and_then(Value::as_f64);
-    let low = get("minimum")
-        .or_else(|| get("exclusiveMinimum").map(|m| m + step))
-        .unwrap_or(f64::NEG_INFINITY);
-    let high = get("maximum")
-        .or_else(|| get("exclusiveMaximum").map(|m| m - step))
-        .unwrap_or(f64::INFINITY);
-    let mut value = if low.is_finite() {
+/// A bound and whether it is exclusive.
+type Bound = Option<(f64, bool)>;
+
+/// The tightest lower and upper bounds, from `minimum`/`maximum`, numeric
+/// `exclusiveMinimum`/`exclusiveMaximum` (draft 6 on), or the boolean ones of draft 4
+/// and OpenAPI 3.0 that make `minimum`/`maximum` exclusive.
+fn bounds(map: &Map<String, Value>) -> (Bound, Bound) {
+    let number = |k: &str| map.get(k).and_then(Value::as_f64).filter(|n| n.is_finite());
+    let flag = |k: &str| map.get(k).and_then(Value::as_bool) == Some(true);
+    let mut low = number("minimum").map(|m| (m, flag("exclusiveMinimum")));
+    if let Some(e) = number("exclusiveMinimum") {
+        if low.is_none_or(|(m, _)| e >= m) {
+            low = Some((e, true));
+        }
+    }
+    let mut high = number("maximum").map(|m| (m, flag("exclusiveMaximum")));
+    if let Some(e) = number("exclusiveMaximum") {
+        if high.is_none_or(|(m, _)| e <= m) {
+            high = Some((e, true));
+        }
+    }
+    (low, high)
+}
+
+/// The multiple of `multipleOf` nearest above `value`, if it is still at most `high`.
+fn multiple_above(map: &Map<String, Value>, value: f64, high: f64) -> f64 {
+    match map.get("multipleOf").and_then(Value::as_f64) {
+        Some(m) if m > 0.0 && m.is_finite() => {
+            let candidate = (value / m).ceil() * m;
+            if candidate <= high {
+                candidate
+            } else {
+                value
+            }
+        }
+        _ => value,
+    }
+}
+
+fn integer(map: &Map<String, Value>) -> Value {
+    let (low, high) = bounds(map);
+    let low = match low {
+        Some((l, true)) => l.floor() + 1.0,
+        Some((l, false)) => l.ceil(),
+        None => f64::NEG_INFINITY,
+    };
+    let high = match high {
+        Some((h, true)) => h.ceil() - 1.0,
+        Some((h, false)) => h.floor(),
+        None => f64::INFINITY,
+    };
+    let value = if low.is_finite() {
         low
     } else {
         0.0_f64.min(high)
     };
-    if let Some(multiple) = get("multipleOf").filter(|m| *m > 0.0) {
-        value = (value / multiple).ceil() * multiple;
-    }
-    value
-}
-
-fn integer(map: &Map<String, Value>) -> Value {
-    let value = bounded(map, 1.0).ceil();
+    let value = multiple_above(map, value, high);
     if value >= i64::MIN as f64 && value <= i64::MAX as f64 {
         json!(value as i64)
     } else {
@@ -182,7 +266,24 @@ fn integer(map: &Map<String, Value>) -> Value {
 }
 
 fn number(map: &Map<String, Value>) -> Value {
-    let value = bounded(map, 0.5);
+    let (low, high) = bounds(map);
+    let top = high.map_or(f64::INFINITY, |(h, _)| h);
+    // A step past an exclusive bound that stays inside the other one.
+    let step = |from: f64| {
+        if top.is_finite() {
+            ((top - from) / 2.0).min(0.5)
+        } else {
+            0.5
+        }
+    };
+    let value = match (low, high) {
+        (Some((l, false)), _) => l,
+        (Some((l, true)), _) => l + step(l),
+        (None, Some((h, true))) => (h - 1.0).min(0.0),
+        (None, Some((h, false))) => h.min(0.0),
+        (None, None) => 0.0,
+    };
+    let value = multiple_above(map, value, top);
     serde_json::Number::from_f64(value).map_or(json!(0), Value::Number)
 }
 

@@ -2,7 +2,9 @@
 //! servers send.
 //!
 //! Fragments concatenate by `index`; a call is complete when a fragment of another
-//! call starts, or when the choice finishes. Tolerated: a missing `index` (Gemini's
+//! call starts, or when the choice finishes. A call is announced once its id is known
+//! (the first fragment, or the second for servers that send it late), so that its start
+//! and its completion carry the same id. Tolerated: a missing `index` (Gemini's
 //! compatible endpoint), a first fragment without a name, a whole call in one chunk
 //! (xAI, Ollama's `/v1`), `arguments: ""` for a tool without parameters (`{}`), an empty
 //! `id` on later fragments (a known id is never overwritten), index 0 reused for
@@ -25,8 +27,12 @@ struct Slot {
     id: String,
     name: String,
     arguments: String,
-    /// `ToolCallStart` has been sent.
+    /// Fragments taken so far.
+    fragments: u32,
+    /// `ToolCallStart` has been sent (with `id`, which is then fixed).
     started: bool,
+    /// `id` came from the server (not made up by `id()`).
+    id_from_server: bool,
 }
 
 impl Slot {
@@ -69,8 +75,11 @@ impl ToolCalls {
         let id = fragment.id.filter(|id| !id.is_empty());
         let at = self.slot_for(fragment.key, id, origin, out)?;
         let slot = &mut self.open[at];
+        slot.fragments = slot.fragments.saturating_add(1);
+        // A started call keeps the id its start announced, even a made-up one.
         if let (true, Some(id)) = (slot.id.is_empty(), id) {
             slot.id = id.to_owned();
+            slot.id_from_server = true;
         }
         if let (true, Some(name)) = (slot.name.is_empty(), fragment.name) {
             slot.name = name.to_owned();
@@ -81,7 +90,9 @@ impl ToolCalls {
             if !piece.is_empty() {
                 out.push_back(Chunk::tool_call_delta(slot.number, piece));
             }
-        } else if !slot.name.is_empty() {
+        } else if !slot.name.is_empty() && (slot.id_from_server || slot.fragments > 1) {
+            // Started once its id is known: servers that send the id late send it on
+            // the call's second fragment, and one that sends none has started by then.
             start(slot, out);
         }
         Ok(())
@@ -105,7 +116,7 @@ impl ToolCalls {
     ) -> Result<usize> {
         let same = |slot: &Slot| match (key, id) {
             // A known id that differs: index 0 reused for the next parallel call.
-            (_, Some(id)) if !slot.id.is_empty() && slot.id != id => false,
+            (_, Some(id)) if slot.id_from_server && slot.id != id => false,
             (Some(key), _) => slot.key == Some(key),
             (None, _) => true,
         };
@@ -128,7 +139,9 @@ impl ToolCalls {
             id: String::new(),
             name: String::new(),
             arguments: String::new(),
+            fragments: 0,
             started: false,
+            id_from_server: false,
         });
         self.begun += 1;
         Ok(self.open.len() - 1)
@@ -138,9 +151,10 @@ impl ToolCalls {
 /// Sends the start of a call, and the arguments that came before its name.
 fn start(slot: &mut Slot, out: &mut VecDeque<Chunk>) {
     slot.started = true;
+    slot.id = slot.id();
     out.push_back(Chunk::tool_call_start(
         slot.number,
-        slot.id(),
+        slot.id.clone(),
         slot.name.clone(),
     ));
     if !slot.arguments.is_empty() {
