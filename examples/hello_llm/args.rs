@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use theory_llm::{ChatRequest, Registry, Timeouts};
+use theory_llm::{Registry, Timeouts, ToolChoice};
 
 /// The usage text, listing the providers of `registry`.
 pub(crate) fn usage(registry: &Registry) -> String {
@@ -29,6 +29,12 @@ OPTIONS:
     --max-tokens N            the most tokens to generate
     --seed N                  sampling seed
     --json                    print one JSON object on stdout (the reply, the benchmark, or the error)
+    --tools FILE              a JSON array of tools the model may call: {\"name\", \"description\",
+                              \"parameters\"} (or OpenAI's {\"type\":\"function\",\"function\":{...}})
+    --tool-choice CHOICE      auto | none | required | a tool's name
+    --json-schema FILE        structured output: a reply that matches this JSON Schema
+    --json-object             structured output: a JSON object (JSON mode)
+    --image PATH_OR_URL       attach an image (a .png/.jpg/.gif/.webp file, or a URL); repeatable
     --no-stream               wait for the whole reply instead of printing tokens live
     --raw                     print the model's text as it is, control characters included
                               (by default they are escaped, so a reply cannot drive the terminal)
@@ -91,6 +97,12 @@ pub(crate) struct Args {
     pub(crate) max_retries: Option<u32>,
     pub(crate) repeat: Option<usize>,
     pub(crate) concurrency: usize,
+    pub(crate) tools_file: Option<PathBuf>,
+    pub(crate) tool_choice: Option<ToolChoice>,
+    pub(crate) json_schema_file: Option<PathBuf>,
+    pub(crate) json_object: bool,
+    /// Paths or URLs.
+    pub(crate) images: Vec<String>,
 }
 
 impl Default for Args {
@@ -114,6 +126,11 @@ impl Default for Args {
             max_retries: None,
             repeat: None,
             concurrency: 1,
+            tools_file: None,
+            tool_choice: None,
+            json_schema_file: None,
+            json_object: false,
+            images: Vec::new(),
         }
     }
 }
@@ -154,6 +171,16 @@ fn at_least_one(flag: &str, v: &str) -> Result<usize, String> {
         0 => Err(format!("{flag} must be at least 1")),
         n => Ok(n),
     }
+}
+
+fn tool_choice(v: &str) -> Result<ToolChoice, String> {
+    Ok(match v.trim() {
+        "" => return Err("--tool-choice needs auto, none, required or a tool's name".into()),
+        "auto" => ToolChoice::Auto,
+        "none" => ToolChoice::None,
+        "required" => ToolChoice::Required,
+        name => ToolChoice::Tool(name.to_owned()),
+    })
 }
 
 fn targets(v: &str) -> Result<Vec<Target>, String> {
@@ -241,60 +268,21 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Long("concurrency") => {
                 args.concurrency = at_least_one("--concurrency", &text(&mut parser)?)?
             }
+            Long("tools") => args.tools_file = Some(PathBuf::from(text(&mut parser)?)),
+            Long("tool-choice") => args.tool_choice = Some(tool_choice(&text(&mut parser)?)?),
+            Long("json-schema") => args.json_schema_file = Some(PathBuf::from(text(&mut parser)?)),
+            Long("json-object") => args.json_object = true,
+            Long("image") => args.images.push(text(&mut parser)?),
             other => return Err(other.unexpected().to_string()),
         }
+    }
+    if args.json_object && args.json_schema_file.is_some() {
+        return Err("give one of --json-schema and --json-object".into());
     }
     if args.targets.len() > 1 && args.repeat.is_none() {
         return Err("several providers can only be given with --repeat (benchmark mode)".into());
     }
     Ok(Parsed::Run(Box::new(args)))
-}
-
-impl Args {
-    /// The prompt's text: the flag's, or the file's (`-`: standard input).
-    pub(crate) fn prompt_text(&self) -> Result<String, String> {
-        match &self.prompt {
-            Prompt::Text(text) => Ok(text.clone()),
-            Prompt::File(path) => {
-                let bytes = if path.as_os_str() == "-" {
-                    let mut buf = Vec::new();
-                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                        .map(|_| buf)
-                        .map_err(|e| format!("--prompt-file: cannot read standard input: {e}"))?
-                } else {
-                    std::fs::read(path).map_err(|e| {
-                        format!("--prompt-file: cannot read {}: {e}", path.display())
-                    })?
-                };
-                String::from_utf8(bytes)
-                    .map_err(|_| format!("--prompt-file: {} is not UTF-8 text", path.display()))
-            }
-        }
-    }
-
-    /// The request for `target`, with the prompt's text.
-    pub(crate) fn request(&self, target: &Target, prompt: &str) -> ChatRequest {
-        let mut req = ChatRequest::new(prompt).timeouts(self.timeouts);
-        if let Some(m) = target.model.as_ref().or(self.model.as_ref()) {
-            req = req.model(m.clone());
-        }
-        if let Some(s) = &self.system {
-            req = req.system(s.clone());
-        }
-        if let Some(t) = self.temperature {
-            req = req.temperature(t);
-        }
-        if let Some(n) = self.max_tokens {
-            req = req.max_tokens(n);
-        }
-        if let Some(s) = self.seed {
-            req = req.seed(s);
-        }
-        if let Some(n) = self.max_retries {
-            req = req.max_retries(n);
-        }
-        req
-    }
 }
 
 #[cfg(test)]
@@ -381,45 +369,5 @@ mod tests {
         let bad = OsString::from_vec(vec![0x66, 0x6f, 0x80]);
         let err = parse([OsString::from("--prompt"), bad]).err().unwrap();
         assert!(!err.is_empty());
-    }
-
-    #[test]
-    fn the_prompt_comes_from_a_flag_or_a_file() {
-        let dir = std::env::temp_dir().join(format!("hello_llm_test_{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("prompt.txt");
-        let long = "word ".repeat(200_000); // larger than many OS argument limits
-        std::fs::write(&path, &long).unwrap();
-        let a = run_args(&["--prompt-file", path.to_str().unwrap()]);
-        assert_eq!(a.prompt_text().unwrap(), long);
-        let a = run_args(&["--prompt-file", dir.join("missing").to_str().unwrap()]);
-        assert!(a.prompt_text().unwrap_err().contains("cannot read"));
-        std::fs::write(&path, [0xff, 0xfe]).unwrap();
-        let a = run_args(&["--prompt-file", path.to_str().unwrap()]);
-        assert!(a.prompt_text().unwrap_err().contains("UTF-8"));
-        assert!(args(&["--prompt", "a", "--prompt-file", "b"]).is_err());
-        assert_eq!(run_args(&[]).prompt_text().unwrap(), "Hello");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn benchmark_targets() {
-        let a = run_args(&[
-            "--provider",
-            "ollama=qwen2.5:0.5b, openai",
-            "--model",
-            "m",
-            "--repeat",
-            "3",
-            "--concurrency",
-            "2",
-        ]);
-        assert_eq!(a.targets.len(), 2);
-        assert_eq!(
-            a.request(&a.targets[0], "hi").model.as_deref(),
-            Some("qwen2.5:0.5b")
-        );
-        assert_eq!(a.request(&a.targets[1], "hi").model.as_deref(), Some("m"));
-        assert_eq!((a.repeat, a.concurrency), (Some(3), 2));
     }
 }

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use theory_llm::{ChatReply, Error, LlmStreamProvider};
 
 use crate::args::{Args, Target};
+use crate::inputs::Inputs;
 use crate::output::{terminal_safe, write_json};
 use crate::Outcome;
 
@@ -132,11 +133,11 @@ impl Tally {
 async fn bench_target(
     args: &Args,
     target: &Target,
-    prompt: &str,
+    inputs: &Inputs,
     runs: usize,
     llm: Result<Box<dyn LlmStreamProvider>, Error>,
 ) -> BenchRow {
-    let request = args.request(target, prompt);
+    let request = inputs.request(args, target);
     let llm = match llm {
         Ok(llm) => llm,
         Err(e) => {
@@ -165,7 +166,7 @@ async fn bench_target(
 /// Runs the benchmark and prints its report.
 pub(crate) async fn benchmark(
     args: &Args,
-    prompt: &str,
+    inputs: &Inputs,
     runs: usize,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -181,7 +182,7 @@ pub(crate) async fn benchmark(
             );
         }
         let llm = crate::provider(args, target);
-        rows.push(bench_target(args, target, prompt, runs, llm).await);
+        rows.push(bench_target(args, target, inputs, runs, llm).await);
     }
     let printed = if args.json {
         let json =
@@ -275,11 +276,12 @@ mod tests {
             model: None,
         };
         let failed = Err(Error::new(ErrorKind::ProviderUnavailable, "not configured"));
-        let row = bench_target(&args, &target, "hi", 4, failed).await;
+        let inputs = Inputs::load(&args).unwrap();
+        let row = bench_target(&args, &target, &inputs, 4, failed).await;
         assert_eq!((row.ok, row.runs), (0, 4));
         assert_eq!(row.errors.get("provider_unavailable"), Some(&4));
         let built: Result<Box<dyn LlmStreamProvider>, Error> = Ok(Box::new(MockProvider::new()));
-        let row = bench_target(&args, &args.targets[0], "hi", 2, built).await;
+        let row = bench_target(&args, &args.targets[0], &inputs, 2, built).await;
         assert_eq!(row.ok, 2);
     }
 }

@@ -1,53 +1,108 @@
-//! One request: the reply printed live (or whole), or as one JSON object.
+//! One request: the reply printed live (or whole), or as one JSON object; tool calls
+//! printed as they complete; structured output read as JSON.
 
 use std::io::{self, Write};
 
 use futures::StreamExt;
-use theory_llm::{ChatReply, ChatRequest, Chunk, Collector, LlmStreamProvider};
+use serde_json::Value;
+use theory_llm::{ChatReply, ChatRequest, Chunk, Collector, LlmStreamProvider, ToolCall};
 
 use crate::output::{reply_text, terminal_safe, usage_line, write_json};
 use crate::Outcome;
+
+/// How to print a reply.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Style {
+    pub(crate) json: bool,
+    pub(crate) stream: bool,
+    pub(crate) raw: bool,
+    /// The reply must be JSON (`--json-schema`, `--json-object`).
+    pub(crate) structured: bool,
+}
 
 /// Sends `request` and prints the reply to `out` (reasoning and the usage line to `err`).
 pub(crate) async fn chat(
     llm: &dyn LlmStreamProvider,
     request: ChatRequest,
-    json: bool,
-    stream: bool,
-    raw: bool,
+    style: Style,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Outcome {
-    let reply = if json || !stream {
+    let reply = if style.json || !style.stream {
         match llm.chat(request).await {
             Ok(reply) => reply,
             Err(e) => return Outcome::Failed(e),
         }
     } else {
-        match stream_live(llm, request, raw, out, err).await {
+        match stream_live(llm, request, style.raw, out, err).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(e)) => return Outcome::Failed(e),
             Err(io) => return Outcome::Output(io),
         }
     };
-    if json {
-        return match write_json(out, &reply) {
-            Ok(()) => Outcome::Done,
-            Err(io) => Outcome::Output(io),
-        };
-    }
-    if !stream {
-        let text = reply_text(&reply.text, raw);
-        if let Err(io) = writeln!(out, "{text}").and_then(|()| out.flush()) {
-            return Outcome::Output(io);
+    // Structured output that does not parse fails, saying why (refused, cut short).
+    let parsed = if style.structured {
+        match reply.json::<Value>() {
+            Ok(value) => Some(value),
+            Err(e) => return Outcome::Failed(e),
         }
+    } else {
+        None
+    };
+    let printed = if style.json {
+        write_json(
+            out,
+            &JsonReply {
+                reply: &reply,
+                json: parsed,
+            },
+        )
+    } else {
+        print_whole(&reply, style, out)
+    };
+    if let Err(io) = printed {
+        return Outcome::Output(io);
     }
-    let _ = writeln!(err, "{}", usage_line(&reply));
+    if !style.json {
+        let _ = writeln!(err, "{}", usage_line(&reply));
+    }
     Outcome::Done
 }
 
-/// Prints text as it arrives (reasoning goes to `err`), and returns the collected reply.
-/// A write to `out` that fails ends the request (dropping the stream cancels it).
+/// The reply as `--json` prints it: the reply's fields, in their order (`tool_calls`
+/// always there) and, for structured output, `"json"`: the parsed reply.
+#[derive(serde::Serialize)]
+struct JsonReply<'a> {
+    #[serde(flatten)]
+    reply: &'a ChatReply,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    json: Option<Value>,
+}
+
+/// Plain mode, after the reply: the text if it was not streamed, and the tool calls.
+fn print_whole(reply: &ChatReply, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if !style.stream {
+        writeln!(out, "{}", reply_text(&reply.text, style.raw))?;
+        for call in &reply.tool_calls {
+            writeln!(out, "{}", tool_call_line(call))?;
+        }
+    }
+    out.flush()
+}
+
+/// `→ get_weather {"city":"Paris"} (call_1)`
+fn tool_call_line(call: &ToolCall) -> String {
+    format!(
+        "→ {} {} ({})",
+        terminal_safe(&call.name),
+        terminal_safe(&call.arguments.to_string()),
+        terminal_safe(&call.id)
+    )
+}
+
+/// Prints text as it arrives (reasoning goes to `err`) and each tool call when it is
+/// complete, and returns the collected reply. A write to `out` that fails ends the
+/// request (dropping the stream cancels it).
 async fn stream_live(
     llm: &dyn LlmStreamProvider,
     request: ChatRequest,
@@ -58,6 +113,7 @@ async fn stream_live(
     let mut stream = llm.stream_chat(request);
     let mut collector = Collector::for_stream(&stream);
     let mut in_reasoning = false;
+    let mut mid_line = false;
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -74,10 +130,24 @@ async fn stream_live(
                 }
                 out.write_all(reply_text(text, raw).as_bytes())?;
                 out.flush()?;
+                mid_line = !text.ends_with('\n');
             }
             Chunk::Reasoning(text) => {
                 in_reasoning = true;
                 let _ = write!(err, "{}", terminal_safe(text));
+            }
+            Chunk::Refusal(text) => {
+                out.write_all(terminal_safe(text).as_bytes())?;
+                out.flush()?;
+                mid_line = true;
+            }
+            Chunk::ToolCall(call) => {
+                if mid_line {
+                    writeln!(out)?;
+                }
+                writeln!(out, "{}", tool_call_line(call))?;
+                out.flush()?;
+                mid_line = false;
             }
             _ => {}
         }
@@ -86,7 +156,9 @@ async fn stream_live(
             return Ok(Err(e));
         }
     }
-    writeln!(out)?;
+    if mid_line {
+        writeln!(out)?;
+    }
     out.flush()?;
     Ok(collector.finish())
 }

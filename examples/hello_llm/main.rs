@@ -8,12 +8,14 @@
 //! cargo run --example hello_llm -- --provider ollama=qwen2.5:0.5b,openai=gpt-4o-mini --repeat 20 --concurrency 4
 //! ```
 //!
-//! Files: `args.rs` (flags and usage), `chat.rs` (one request), `bench.rs` (benchmark
-//! mode), `output.rs` (what is printed, made safe).
+//! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
+//! and the request), `chat.rs` (one request), `bench.rs` (benchmark mode), `output.rs`
+//! (what is printed, made safe).
 
 mod args;
 mod bench;
 mod chat;
+mod inputs;
 mod output;
 
 use std::future::Future;
@@ -23,6 +25,7 @@ use std::process::ExitCode;
 use theory_llm::{Error, ErrorKind, LlmStreamProvider, ProviderOptions, Registry};
 
 use crate::args::{parse, usage, Args, Parsed, Target};
+use crate::inputs::Inputs;
 use crate::output::{error_json, write_json};
 
 /// How a run ended.
@@ -62,8 +65,8 @@ async fn run(
     err: &mut dyn Write,
     interrupted: impl Future<Output = ()>,
 ) -> u8 {
-    let prompt = match args.prompt_text() {
-        Ok(prompt) => prompt,
+    let inputs = match Inputs::load(args) {
+        Ok(inputs) => inputs,
         Err(msg) => {
             let _ = writeln!(err, "error: {msg}\n\n{}", usage(&registry()));
             return 2;
@@ -71,22 +74,19 @@ async fn run(
     };
     let work = async {
         match args.repeat {
-            Some(runs) => bench::benchmark(args, &prompt, runs, out, err).await,
+            Some(runs) => bench::benchmark(args, &inputs, runs, out, err).await,
             None => {
                 let target = &args.targets[0];
                 match provider(args, target) {
                     Ok(llm) => {
-                        let request = args.request(target, &prompt);
-                        chat::chat(
-                            llm.as_ref(),
-                            request,
-                            args.json,
-                            args.stream,
-                            args.raw,
-                            out,
-                            err,
-                        )
-                        .await
+                        let request = inputs.request(args, target);
+                        let style = chat::Style {
+                            json: args.json,
+                            stream: args.stream,
+                            raw: args.raw,
+                            structured: inputs.structured(),
+                        };
+                        chat::chat(llm.as_ref(), request, style, out, err).await
                     }
                     Err(e) => Outcome::Failed(e),
                 }
@@ -251,6 +251,46 @@ mod tests {
         assert_eq!(code, 130);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["error"]["kind"], "cancelled");
+    }
+
+    #[tokio::test]
+    async fn tool_calls_and_structured_output_in_the_json_object() {
+        let dir = std::env::temp_dir().join(format!("hello_llm_main_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tools = dir.join("tools.json");
+        std::fs::write(&tools, r#"[{"name": "now", "description": "The time"}]"#).unwrap();
+        let schema = dir.join("n.json");
+        std::fs::write(
+            &schema,
+            r#"{"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let args = parsed(&[
+            "--json",
+            "--tools",
+            tools.to_str().unwrap(),
+            "--tool-choice",
+            "required",
+        ]);
+        assert_eq!(run_to_end(&args, &mut out).await.0, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["tool_calls"][0]["name"], "now");
+        assert_eq!(v["tool_calls"][0]["arguments"], serde_json::json!({}));
+        assert_eq!(v["finish_reason"], "tool_calls");
+        let mut out = Vec::new();
+        let args = parsed(&["--json", "--json-schema", schema.to_str().unwrap()]);
+        assert_eq!(run_to_end(&args, &mut out).await.0, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["json"], serde_json::json!({"n": 0}));
+        assert_eq!(v["tool_calls"], serde_json::json!([]));
+        // The reply's own fields keep their order, "json" last.
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("{\"text\":") && text.contains(",\"json\":{"),
+            "{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

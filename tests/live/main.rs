@@ -12,6 +12,8 @@
 //! Run with `--ignored` but without the servers, they fail rather than skip, so CI can
 //! never pass without having talked to the servers.
 
+mod tools; // structured output, tool turns and images against the real servers
+
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -19,7 +21,7 @@ use theory_llm::{
     ChatRequest, ErrorKind, FinishReason, LlmStreamProvider, OllamaProvider, OpenAiProvider,
 };
 
-fn env(name: &str) -> String {
+pub(crate) fn env(name: &str) -> String {
     assert_eq!(
         std::env::var("THEORY_LLM_LIVE").as_deref(),
         Ok("1"),
@@ -29,11 +31,11 @@ fn env(name: &str) -> String {
         .unwrap_or_else(|_| panic!("{name} is not set: eval \"$(scripts/realservers.sh start)\""))
 }
 
-fn model() -> String {
+pub(crate) fn model() -> String {
     std::env::var("THEORY_LLM_LIVE_MODEL").unwrap_or_else(|_| "smollm2".into())
 }
 
-fn openai() -> OpenAiProvider {
+pub(crate) fn openai() -> OpenAiProvider {
     OpenAiProvider::builder()
         .api_key("none")
         .base_url(env("OPENAI_BASE_URL"))
@@ -42,7 +44,7 @@ fn openai() -> OpenAiProvider {
         .unwrap()
 }
 
-fn ollama() -> OllamaProvider {
+pub(crate) fn ollama() -> OllamaProvider {
     OllamaProvider::builder()
         .host(env("OLLAMA_HOST"))
         .default_model(model())

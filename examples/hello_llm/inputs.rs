@@ -1,0 +1,320 @@
+//! What the flags point to, read: the prompt (from a file or standard input), the
+//! tools, the response schema and the images; and the request made of them.
+
+use std::path::Path;
+
+use serde_json::Value;
+use theory_llm::{ChatRequest, Image, Message, ResponseFormat, Tool};
+
+use crate::args::{Args, Prompt, Target};
+
+/// The request's parts, read.
+#[derive(Debug)]
+pub(crate) struct Inputs {
+    pub(crate) prompt: String,
+    tools: Vec<Tool>,
+    format: Option<ResponseFormat>,
+    images: Vec<Image>,
+}
+
+impl Inputs {
+    /// Reads what `args` points to; the message says which flag was wrong.
+    pub(crate) fn load(args: &Args) -> Result<Inputs, String> {
+        let format = match (&args.json_schema_file, args.json_object) {
+            (Some(path), _) => Some(read_schema(path)?),
+            (None, true) => Some(ResponseFormat::JsonObject),
+            (None, false) => None,
+        };
+        Ok(Inputs {
+            prompt: prompt_text(&args.prompt)?,
+            tools: match &args.tools_file {
+                Some(path) => read_tools(path)?,
+                None => Vec::new(),
+            },
+            format,
+            images: args
+                .images
+                .iter()
+                .map(|i| image(i))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Whether the reply is to be JSON (`--json-schema`, `--json-object`).
+    pub(crate) fn structured(&self) -> bool {
+        self.format.is_some()
+    }
+
+    /// The request for `target`.
+    pub(crate) fn request(&self, args: &Args, target: &Target) -> ChatRequest {
+        let mut user = Message::user(self.prompt.clone());
+        for image in &self.images {
+            user = user.image(image.clone());
+        }
+        let mut req = ChatRequest::default()
+            .message(user)
+            .timeouts(args.timeouts)
+            .tools(self.tools.clone());
+        if let Some(m) = target.model.as_ref().or(args.model.as_ref()) {
+            req = req.model(m.clone());
+        }
+        if let Some(s) = &args.system {
+            req = req.system(s.clone());
+        }
+        if let Some(t) = args.temperature {
+            req = req.temperature(t);
+        }
+        if let Some(n) = args.max_tokens {
+            req = req.max_tokens(n);
+        }
+        if let Some(s) = args.seed {
+            req = req.seed(s);
+        }
+        if let Some(n) = args.max_retries {
+            req = req.max_retries(n);
+        }
+        if let Some(choice) = &args.tool_choice {
+            req = req.tool_choice(choice.clone());
+        }
+        if let Some(format) = &self.format {
+            req = req.response_format(format.clone());
+        }
+        req
+    }
+}
+
+/// The prompt's text: the flag's, or the file's (`-`: standard input).
+fn prompt_text(prompt: &Prompt) -> Result<String, String> {
+    match prompt {
+        Prompt::Text(text) => Ok(text.clone()),
+        Prompt::File(path) => {
+            let bytes = if path.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .map(|_| buf)
+                    .map_err(|e| format!("--prompt-file: cannot read standard input: {e}"))?
+            } else {
+                read("--prompt-file", path)?
+            };
+            String::from_utf8(bytes)
+                .map_err(|_| format!("--prompt-file: {} is not UTF-8 text", path.display()))
+        }
+    }
+}
+
+fn read(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{flag}: cannot read {}: {e}", path.display()))
+}
+
+fn read_json(flag: &str, path: &Path) -> Result<Value, String> {
+    serde_json::from_slice(&read(flag, path)?)
+        .map_err(|e| format!("{flag}: {} is not JSON ({e})", path.display()))
+}
+
+/// A JSON array of tools: `{"name", "description", "parameters", "strict"?}`, or
+/// OpenAI's `{"type": "function", "function": {...}}`.
+fn read_tools(path: &Path) -> Result<Vec<Tool>, String> {
+    let Value::Array(items) = read_json("--tools", path)? else {
+        return Err(format!(
+            "--tools: {} is not a JSON array of tools",
+            path.display()
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let spec = item.get("function").unwrap_or(item);
+            let name = spec["name"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| format!("--tools: tool {i} in {} has no name", path.display()))?;
+            let description = spec["description"].as_str().unwrap_or("");
+            let parameters = spec.get("parameters").cloned().unwrap_or(Value::Null);
+            if !(parameters.is_object() || parameters.is_null()) {
+                return Err(format!(
+                    "--tools: the parameters of '{name}' are not a JSON Schema object"
+                ));
+            }
+            let tool = Tool::new(name, description, parameters);
+            Ok(match spec["strict"].as_bool() {
+                Some(true) => tool.strict(),
+                _ => tool,
+            })
+        })
+        .collect()
+}
+
+/// A JSON Schema (named after the file), or OpenAI's `{"name", "schema", "strict"}`.
+fn read_schema(path: &Path) -> Result<ResponseFormat, String> {
+    let value = read_json("--json-schema", path)?;
+    if !value.is_object() {
+        return Err(format!(
+            "--json-schema: {} is not a JSON Schema object",
+            path.display()
+        ));
+    }
+    if let (Some(name), Some(schema)) = (value["name"].as_str(), value.get("schema")) {
+        if value["strict"] == true {
+            return Ok(ResponseFormat::strict_json_schema(name, schema));
+        }
+        return Ok(ResponseFormat::json_schema(name, schema.clone()));
+    }
+    let name = path
+        .file_stem()
+        .map(|s| {
+            s.to_string_lossy().replace(
+                |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+                "_",
+            )
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "reply".to_owned());
+    Ok(ResponseFormat::json_schema(name, value))
+}
+
+/// A URL (`http`, `https`, `data:`), or a file whose extension says its type.
+fn image(spec: &str) -> Result<Image, String> {
+    if spec.starts_with("http://") || spec.starts_with("https://") || spec.starts_with("data:") {
+        return Ok(Image::url(spec));
+    }
+    let path = Path::new(spec);
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let media_type = match extension.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        _ => {
+            return Err(format!(
+                "--image: cannot tell the type of {spec}: use a .png, .jpg, .gif or .webp file, or a URL"
+            ))
+        }
+    };
+    Ok(Image::bytes(media_type, read("--image", path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+    use crate::args::{parse, Parsed};
+
+    fn run_args(v: &[&str]) -> Args {
+        match parse(v.iter().map(OsString::from)) {
+            Ok(Parsed::Run(a)) => *a,
+            _ => panic!("{v:?} did not parse"),
+        }
+    }
+
+    fn prompt(a: &Args) -> Result<String, String> {
+        Inputs::load(a).map(|i| i.prompt)
+    }
+
+    #[test]
+    fn tools_schemas_and_images_are_read_from_their_files() {
+        let dir = std::env::temp_dir().join(format!("hello_llm_inputs_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tools = dir.join("tools.json");
+        std::fs::write(
+            &tools,
+            r#"[{"name": "a", "description": "A", "parameters": {"type": "object"}},
+                {"type": "function", "function": {"name": "b", "strict": true, "parameters": {"type": "object", "properties": {"x": {"type": "string"}}}}}]"#,
+        )
+        .unwrap();
+        let schema = dir.join("person.json");
+        std::fs::write(
+            &schema,
+            r#"{"type": "object", "properties": {"name": {"type": "string"}}}"#,
+        )
+        .unwrap();
+        let png = dir.join("dot.png");
+        std::fs::write(&png, [1, 2, 3]).unwrap();
+        let a = run_args(&[
+            "--tools",
+            tools.to_str().unwrap(),
+            "--tool-choice",
+            "b",
+            "--json-schema",
+            schema.to_str().unwrap(),
+            "--image",
+            png.to_str().unwrap(),
+            "--image",
+            "https://example.com/a.jpg",
+        ]);
+        let inputs = Inputs::load(&a).unwrap();
+        let request = inputs.request(&a, &a.targets[0]);
+        assert_eq!(request.tools.len(), 2);
+        assert_eq!(request.tools[1].strict, Some(true));
+        assert_eq!(request.tools[1].parameters["additionalProperties"], false);
+        assert!(
+            matches!(&request.response_format, Some(ResponseFormat::JsonSchema { name, .. }) if name == "person")
+        );
+        assert_eq!(request.messages[0].images.len(), 2);
+        assert!(request.validate().is_ok());
+        for bad in [
+            vec!["--tools", schema.to_str().unwrap()],
+            vec!["--json-schema", tools.to_str().unwrap()],
+            vec!["--image", "picture.bmp"],
+            vec!["--image", dir.join("missing.png").to_str().unwrap()],
+        ] {
+            assert!(Inputs::load(&run_args(&bad)).is_err(), "{bad:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_prompt_comes_from_a_flag_or_a_file() {
+        let dir = std::env::temp_dir().join(format!("hello_llm_test_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("prompt.txt");
+        let long = "word ".repeat(200_000); // larger than many OS argument limits
+        std::fs::write(&path, &long).unwrap();
+        let a = run_args(&["--prompt-file", path.to_str().unwrap()]);
+        assert_eq!(prompt(&a).unwrap(), long);
+        let a = run_args(&["--prompt-file", dir.join("missing").to_str().unwrap()]);
+        assert!(prompt(&a).unwrap_err().contains("cannot read"));
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        let a = run_args(&["--prompt-file", path.to_str().unwrap()]);
+        assert!(prompt(&a).unwrap_err().contains("UTF-8"));
+        assert!(parse(["--prompt", "a", "--prompt-file", "b"].map(OsString::from)).is_err());
+        assert_eq!(prompt(&run_args(&[])).unwrap(), "Hello");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn benchmark_targets() {
+        let a = run_args(&[
+            "--provider",
+            "ollama=qwen2.5:0.5b, openai",
+            "--model",
+            "m",
+            "--repeat",
+            "3",
+            "--concurrency",
+            "2",
+        ]);
+        assert_eq!(a.targets.len(), 2);
+        assert_eq!(
+            Inputs::load(&a)
+                .unwrap()
+                .request(&a, &a.targets[0])
+                .model
+                .as_deref(),
+            Some("qwen2.5:0.5b")
+        );
+        assert_eq!(
+            Inputs::load(&a)
+                .unwrap()
+                .request(&a, &a.targets[1])
+                .model
+                .as_deref(),
+            Some("m")
+        );
+        assert_eq!((a.repeat, a.concurrency), (Some(3), 2));
+    }
+}
