@@ -213,10 +213,22 @@ pub enum ThinkingBlock {
 pub struct Finish {
     /// Why generation stopped.
     pub reason: FinishReason,
-    /// Prompt tokens, as the provider reported them (`None` if it did not).
+    /// All prompt tokens, cached ones included, as the provider reported them (`None`
+    /// if it did not). Providers that count cache reads and writes apart from the input
+    /// (Anthropic) have them added here.
     pub tokens_in: Option<u64>,
-    /// Generated tokens, as the provider reported them (`None` if it did not).
+    /// Generated tokens, reasoning included, as the provider reported them (`None` if
+    /// it did not).
     pub tokens_out: Option<u64>,
+    /// Of `tokens_in`, the tokens read from the provider's prompt cache (`None`: not
+    /// reported, which is not the same as 0).
+    pub cached_tokens_in: Option<u64>,
+    /// Of `tokens_in`, the tokens written to the provider's prompt cache (Anthropic).
+    pub cache_write_tokens_in: Option<u64>,
+    /// Of `tokens_out`, the reasoning tokens (OpenAI's reasoning models).
+    pub reasoning_tokens_out: Option<u64>,
+    /// The provider's id of this reply (`chatcmpl-…`, `msg_…`, `resp_…`).
+    pub response_id: Option<String>,
     /// The model that answered, as the server named it (it may be more precise than the
     /// name requested, e.g. a dated OpenAI id).
     pub model: Option<String>,
@@ -241,6 +253,29 @@ impl Finish {
     pub fn with_tokens(mut self, tokens_in: Option<u64>, tokens_out: Option<u64>) -> Finish {
         self.tokens_in = tokens_in;
         self.tokens_out = tokens_out;
+        self
+    }
+
+    /// Sets the prompt cache counts the provider reported: tokens read from the cache
+    /// and tokens written to it, both part of `tokens_in`.
+    #[must_use]
+    pub fn with_cache_tokens(mut self, cached: Option<u64>, written: Option<u64>) -> Finish {
+        self.cached_tokens_in = cached;
+        self.cache_write_tokens_in = written;
+        self
+    }
+
+    /// Sets the reasoning tokens the provider reported (part of `tokens_out`).
+    #[must_use]
+    pub fn with_reasoning_tokens(mut self, tokens: Option<u64>) -> Finish {
+        self.reasoning_tokens_out = tokens;
+        self
+    }
+
+    /// Sets the provider's id of the reply.
+    #[must_use]
+    pub fn with_response_id(mut self, id: impl Into<String>) -> Finish {
+        self.response_id = Some(id.into());
         self
     }
 

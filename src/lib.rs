@@ -84,7 +84,7 @@ pub use chunk::{
 };
 pub use collect::{ChatReply, Collector, Usage};
 pub use error::{Error, ErrorKind, Result};
-pub use pricing::{CostBasis, Price, PriceTable, Pricing};
+pub use pricing::{CostBasis, LongPrompt, Price, PriceTable, Pricing, TokenCounts};
 pub use provider::LlmStreamProvider;
 pub use providers::{mock, ollama, openai};
 pub use providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
+use crate::pricing::TokenCounts;
 use crate::stream::{ChatStream, StreamInfo};
 
 pub use reply::ChatReply;
@@ -183,10 +184,16 @@ impl Collector {
             let chars = self.text.chars().count() + self.reasoning.chars().count();
             (chars as u64).div_ceil(4)
         });
-        let (usd_micros, cost_basis) = self.info.pricing.cost(tokens_in, tokens_out);
+        let counts = TokenCounts::new(tokens_in, tokens_out)
+            .with_cached_input(finish.cached_tokens_in.unwrap_or(0))
+            .with_cache_write(finish.cache_write_tokens_in.unwrap_or(0));
+        let (usd_micros, cost_basis) = self.info.pricing.cost(&counts);
         let usage = Usage {
             tokens_in,
             tokens_out,
+            cached_tokens_in: finish.cached_tokens_in,
+            cache_write_tokens_in: finish.cache_write_tokens_in,
+            reasoning_tokens_out: finish.reasoning_tokens_out,
             latency_ms: ms(finished_at),
             usd_micros,
             ttft_ms: self.first_text.map(ms),
@@ -208,6 +215,7 @@ impl Collector {
             tool_calls: self.tool_calls,
             provider: self.info.provider,
             model: finish.model.unwrap_or(self.info.model),
+            response_id: finish.response_id,
             finish_reason,
             usage,
             server_timings: finish.timings,

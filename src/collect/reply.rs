@@ -28,6 +28,8 @@ pub struct ChatReply {
     pub provider: String,
     /// The model that answered (as the server named it, else as requested).
     pub model: String,
+    /// The provider's id of the reply (`chatcmpl-…`, `msg_…`, `resp_…`), when it sent one.
+    pub response_id: Option<String>,
     /// Why generation stopped.
     pub finish_reason: FinishReason,
     /// Tokens, time and cost.

@@ -11,6 +11,15 @@ use super::errors::stream_error;
 use super::tool_calls::{Fragment, ToolCalls};
 use super::wire;
 
+/// The counts of a usage object: prompt, completion, cached prompt, reasoning.
+#[derive(Debug, Clone, Copy)]
+struct Tokens {
+    prompt: Option<u64>,
+    completion: Option<u64>,
+    cached: Option<u64>,
+    reasoning: Option<u64>,
+}
+
 /// Maps SSE data frames to chunks.
 ///
 /// The finish is held back until `[DONE]` or the end of the body, because with
@@ -19,8 +28,9 @@ use super::wire;
 pub(crate) struct SseDecoder {
     origin: Origin,
     finish_reason: Option<FinishReason>,
-    tokens: Option<(Option<u64>, Option<u64>)>,
+    tokens: Option<Tokens>,
     model: Option<String>,
+    response_id: Option<String>,
     timings: Option<ServerTimings>,
     /// An event that was a chat completion chunk has been seen.
     recognized: bool,
@@ -39,6 +49,7 @@ impl SseDecoder {
             finish_reason: None,
             tokens: None,
             model: None,
+            response_id: None,
             timings: None,
             recognized: false,
             first_frame: None,
@@ -55,8 +66,14 @@ impl SseDecoder {
 
     fn finish_chunk(&mut self) -> Chunk {
         let mut finish = Finish::new(self.finish_reason.take().unwrap_or_default());
-        if let Some((tokens_in, tokens_out)) = self.tokens.take() {
-            finish = finish.with_tokens(tokens_in, tokens_out);
+        if let Some(t) = self.tokens.take() {
+            finish = finish
+                .with_tokens(t.prompt, t.completion)
+                .with_cache_tokens(t.cached, None)
+                .with_reasoning_tokens(t.reasoning);
+        }
+        if let Some(id) = self.response_id.take() {
+            finish = finish.with_response_id(id);
         }
         if let Some(model) = self.model.take() {
             finish = finish.with_model(model);
@@ -124,6 +141,11 @@ fn map_event(
     if let Some(error) = event.error {
         return Err(stream_error(&error));
     }
+    if let (None, Some(id)) = (&state.response_id, &event.id) {
+        if !id.is_empty() {
+            state.response_id = Some(id.to_string());
+        }
+    }
     if let Some(model) = event.model {
         if state.model.as_deref() != Some(&*model) {
             state.model = Some(model.into_owned());
@@ -179,7 +201,12 @@ fn map_event(
     }
     if let Some(usage) = event.usage {
         if usage.prompt_tokens.is_present() || usage.completion_tokens.is_present() {
-            state.tokens = Some((usage.prompt_tokens.value(), usage.completion_tokens.value()));
+            state.tokens = Some(Tokens {
+                prompt: usage.prompt_tokens.value(),
+                completion: usage.completion_tokens.value(),
+                cached: usage.cached_tokens(),
+                reasoning: usage.reasoning_tokens(),
+            });
         }
     }
     if let Some(t) = event.timings {

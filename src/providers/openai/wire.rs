@@ -34,6 +34,9 @@ pub(crate) struct Event<'a> {
     pub(crate) usage: Option<Box<Usage>>,
     #[serde(default, borrow, deserialize_with = "text")]
     pub(crate) model: Option<Cow<'a, str>>,
+    /// The completion's id (`chatcmpl-…`), repeated on every chunk.
+    #[serde(default, borrow, deserialize_with = "text")]
+    pub(crate) id: Option<Cow<'a, str>>,
     #[serde(default)]
     pub(crate) error: Option<Box<serde_json::Value>>,
     /// llama.cpp's server timings.
@@ -228,6 +231,44 @@ pub(crate) struct Usage {
     pub(crate) prompt_tokens: Reported,
     #[serde(default)]
     pub(crate) completion_tokens: Reported,
+    /// OpenAI, llama.cpp: `cached_tokens` (prompt cache reads, part of the prompt).
+    #[serde(default)]
+    pub(crate) prompt_tokens_details: Option<PromptDetails>,
+    /// DeepSeek's name for the cached part of the prompt.
+    #[serde(default)]
+    pub(crate) prompt_cache_hit_tokens: Reported,
+    /// `reasoning_tokens` (part of the completion).
+    #[serde(default)]
+    pub(crate) completion_tokens_details: Option<CompletionDetails>,
+}
+
+impl Usage {
+    /// The cached part of the prompt, as OpenAI or DeepSeek name it.
+    pub(crate) fn cached_tokens(&self) -> Option<u64> {
+        self.prompt_tokens_details
+            .as_ref()
+            .and_then(|d| d.cached_tokens.value())
+            .or(self.prompt_cache_hit_tokens.value())
+    }
+
+    /// The reasoning part of the completion.
+    pub(crate) fn reasoning_tokens(&self) -> Option<u64> {
+        self.completion_tokens_details
+            .as_ref()
+            .and_then(|d| d.reasoning_tokens.value())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PromptDetails {
+    #[serde(default)]
+    pub(crate) cached_tokens: Reported,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CompletionDetails {
+    #[serde(default)]
+    pub(crate) reasoning_tokens: Reported,
 }
 
 #[derive(Debug, Deserialize)]

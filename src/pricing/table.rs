@@ -1,0 +1,336 @@
+//! [`PriceTable`]: model prices by id, the built-in ones read from `prices.json` (the one
+//! place prices live, with the date they were checked and their sources).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{LongPrompt, Price, Pricing};
+use crate::error::{Error, ErrorKind, Result};
+
+/// The built-in prices: USD per 1M tokens, with the date they were checked.
+const BUILT_IN: &str = include_str!("prices.json");
+
+/// A table of model prices, looked up by exact model id, then by the id without a date
+/// suffix (`-2024-07-18` as OpenAI dates ids, `-20251001` as Anthropic does) or a
+/// `-latest` alias.
+///
+/// The built-in tables come from `src/pricing/prices.json`, which says when they were
+/// checked and where: prices change, so apps that bill should load their own
+/// ([`from_json`](Self::from_json)) or override single models.
+///
+/// ```
+/// use theory_llm::{Price, PriceTable, Pricing};
+///
+/// let table = PriceTable::openai().with("my-finetune", Price::per_million_usd(1.0, 2.0));
+/// assert!(matches!(table.pricing("gpt-4o-mini-2024-07-18"), Pricing::Metered(_)));
+/// assert!(matches!(table.pricing("my-finetune"), Pricing::Metered(_)));
+/// assert_eq!(table.pricing("smollm2"), Pricing::Unknown);
+///
+/// // A table of your own, in the same format as the built-in one:
+/// let mine = PriceTable::from_json(r#"{"models": {
+///     "local-70b": {"input": 0.2, "output": 0.6, "cached_input": 0.05}
+/// }}"#)?;
+/// assert_eq!(mine.get("local-70b"), Some(Price::per_million_usd(0.2, 0.6).with_cached_input_per_million(0.05)));
+/// # Ok::<(), theory_llm::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceTable {
+    prices: HashMap<String, Price>,
+}
+
+/// `prices.json`, or one provider's part of it.
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    providers: HashMap<String, Section>,
+    #[serde(default)]
+    models: HashMap<String, Entry>,
+}
+
+#[derive(Deserialize)]
+struct Section {
+    models: HashMap<String, Entry>,
+}
+
+/// One model's rates, USD per 1M tokens.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    input: f64,
+    output: f64,
+    #[serde(default)]
+    cached_input: Option<f64>,
+    #[serde(default)]
+    cache_write: Option<f64>,
+    #[serde(default)]
+    long_prompt: Option<Tier>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tier {
+    above_tokens: u64,
+    input: f64,
+    output: f64,
+    #[serde(default)]
+    cached_input: Option<f64>,
+    #[serde(default)]
+    cache_write: Option<f64>,
+}
+
+impl Entry {
+    fn price(&self) -> Price {
+        let mut price = Price::per_million_usd(self.input, self.output);
+        if let Some(usd) = self.cached_input {
+            price = price.with_cached_input_per_million(usd);
+        }
+        if let Some(usd) = self.cache_write {
+            price = price.with_cache_write_per_million(usd);
+        }
+        if let Some(tier) = &self.long_prompt {
+            let mut long = LongPrompt::per_million_usd(tier.above_tokens, tier.input, tier.output);
+            if let Some(usd) = tier.cached_input {
+                long = long.with_cached_input_per_million(usd);
+            }
+            if let Some(usd) = tier.cache_write {
+                long = long.with_cache_write_per_million(usd);
+            }
+            price = price.with_long_prompt(long);
+        }
+        price
+    }
+}
+
+impl PriceTable {
+    /// An empty table: every model's price is unknown.
+    pub fn new() -> PriceTable {
+        PriceTable::default()
+    }
+
+    /// The built-in OpenAI prices (input, cached input, output).
+    pub fn openai() -> PriceTable {
+        PriceTable::built_in("openai")
+    }
+
+    /// The built-in Anthropic prices (input, cache write, cache read, output; Claude
+    /// Haiku 5.5's rates for prompts over 100k tokens).
+    pub fn anthropic() -> PriceTable {
+        PriceTable::built_in("anthropic")
+    }
+
+    /// The date the built-in prices were last checked against their sources.
+    pub fn built_in_checked_on() -> &'static str {
+        #[derive(Deserialize)]
+        struct Checked<'a> {
+            checked: &'a str,
+        }
+        serde_json::from_str::<Checked<'_>>(BUILT_IN).map_or("unknown", |c| c.checked)
+    }
+
+    fn built_in(provider: &str) -> PriceTable {
+        // The file is part of the crate and tested: it always parses.
+        let file: File = serde_json::from_str(BUILT_IN).unwrap_or(File {
+            providers: HashMap::new(),
+            models: HashMap::new(),
+        });
+        let mut table = PriceTable::new();
+        if let Some(section) = file.providers.get(provider) {
+            for (model, entry) in &section.models {
+                table.insert(model.clone(), entry.price());
+            }
+        }
+        table
+    }
+
+    /// A table from JSON in the format of `src/pricing/prices.json`: `{"models": {id:
+    /// {"input", "output", "cached_input"?, "cache_write"?, "long_prompt"?}}}`, USD per
+    /// 1M tokens, or a whole file with `"providers": {name: {"models": …}}` (all its
+    /// providers' models in one table).
+    ///
+    /// # Errors
+    /// `invalid_request` naming what is wrong, for JSON that is not such a table.
+    pub fn from_json(json: &str) -> Result<PriceTable> {
+        let file: File = serde_json::from_str(json).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("the price table is not valid: {e}"),
+            )
+        })?;
+        let mut table = PriceTable::new();
+        for section in file.providers.values() {
+            for (model, entry) in &section.models {
+                table.insert(model.clone(), entry.price());
+            }
+        }
+        for (model, entry) in &file.models {
+            table.insert(model.clone(), entry.price());
+        }
+        Ok(table)
+    }
+
+    /// Adds or replaces a model's price.
+    pub fn insert(&mut self, model: impl Into<String>, price: Price) {
+        self.prices.insert(model.into(), price);
+    }
+
+    /// `self` with a model's price added or replaced.
+    #[must_use]
+    pub fn with(mut self, model: impl Into<String>, price: Price) -> PriceTable {
+        self.insert(model, price);
+        self
+    }
+
+    /// Adds every price of `other`, replacing those of the same models.
+    pub fn extend(&mut self, other: PriceTable) {
+        self.prices.extend(other.prices);
+    }
+
+    /// The price of `model`: exact id first, then without a date suffix or `-latest`.
+    pub fn get(&self, model: &str) -> Option<Price> {
+        if let Some(p) = self.prices.get(model) {
+            return Some(*p);
+        }
+        base_model(model).and_then(|base| self.prices.get(base).copied())
+    }
+
+    /// [`Pricing::Metered`] if the model is in the table, else [`Pricing::Unknown`].
+    pub fn pricing(&self, model: &str) -> Pricing {
+        self.get(model).map_or(Pricing::Unknown, Pricing::Metered)
+    }
+}
+
+/// The model id without its version: `gpt-4o-2024-08-06` → `gpt-4o`,
+/// `claude-3-5-haiku-20241022` → `claude-3-5-haiku`, `claude-3-5-haiku-latest` →
+/// `claude-3-5-haiku`; `None` when there is no such suffix.
+fn base_model(model: &str) -> Option<&str> {
+    strip_dashed_date(model)
+        .or_else(|| strip_compact_date(model))
+        .or_else(|| model.strip_suffix("-latest").filter(|b| !b.is_empty()))
+}
+
+/// Without a `-YYYY-MM-DD` suffix.
+fn strip_dashed_date(model: &str) -> Option<&str> {
+    // The cut may fall inside a character of a non-ASCII name (`éaaaaaaaaaa`): then
+    // there is no ASCII date suffix, and no cut (issue 11: this slicing panicked).
+    let (base, date) = model.split_at_checked(model.len().checked_sub(11)?)?;
+    let date = date.as_bytes();
+    let shape_ok = date[0] == b'-'
+        && date[5] == b'-'
+        && date[8] == b'-'
+        && [1, 2, 3, 4, 6, 7, 9, 10]
+            .iter()
+            .all(|&i| date[i].is_ascii_digit());
+    (shape_ok && !base.is_empty()).then_some(base)
+}
+
+/// Without a `-YYYYMMDD` suffix.
+fn strip_compact_date(model: &str) -> Option<&str> {
+    let (base, date) = model.split_at_checked(model.len().checked_sub(9)?)?;
+    let date = date.as_bytes();
+    let shape_ok = date[0] == b'-' && date[1..].iter().all(u8::is_ascii_digit);
+    (shape_ok && !base.is_empty()).then_some(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::TokenCounts;
+
+    #[test]
+    fn the_built_in_file_parses_and_has_the_published_prices() {
+        let file: File = serde_json::from_str(BUILT_IN).expect("prices.json parses");
+        assert!(file.providers.contains_key("openai") && file.providers.contains_key("anthropic"));
+        assert_eq!(PriceTable::built_in_checked_on().len(), 10);
+        let t = PriceTable::openai();
+        assert_eq!(
+            t.get("gpt-4o-mini"),
+            Some(Price::per_million_usd(0.15, 0.60).with_cached_input_per_million(0.075))
+        );
+        assert_eq!(
+            t.get("gpt-4o").map(|p| p.input_nanos_per_token),
+            Some(2_500)
+        );
+        assert_eq!(
+            t.get("gpt-4").map(|p| p.cached_input_nanos_per_token),
+            Some(None)
+        );
+        for (model, cached) in [
+            ("gpt-4o-mini", 75),
+            ("gpt-4o", 1_250),
+            ("gpt-4.1", 500),
+            ("gpt-4.1-mini", 100),
+            ("gpt-4.1-nano", 25),
+            ("o3-mini", 550),
+            ("o4-mini", 275),
+        ] {
+            assert_eq!(
+                t.get(model).and_then(|p| p.cached_input_nanos_per_token),
+                Some(cached),
+                "{model}"
+            );
+        }
+        assert_eq!(t.get("gpt-4o-2024-08-06"), t.get("gpt-4o"));
+        assert_eq!(t.get("unknown-model"), None);
+        assert_eq!(t.get("gpt-4o-2024-8-06"), None);
+
+        let a = PriceTable::anthropic();
+        let haiku = a
+            .get("claude-haiku-5-5")
+            .expect("the default model is priced");
+        // 1,000 in (600 cache reads, 200 cache writes), 100 out.
+        let tokens = TokenCounts::new(1_000, 100)
+            .with_cached_input(600)
+            .with_cache_write(200);
+        // 200 × 100 + 600 × 10 + 200 × 125 + 100 × 500 nano-USD = 101 micro-USD.
+        assert_eq!(haiku.cost(&tokens), 101);
+        assert_eq!(
+            a.get("claude-3-5-haiku-20241022"),
+            a.get("claude-3-5-haiku")
+        );
+        assert_eq!(a.get("claude-3-5-haiku-latest"), a.get("claude-3-5-haiku"));
+    }
+
+    #[test]
+    fn tables_load_from_json_and_say_what_is_wrong() {
+        let t = PriceTable::from_json(r#"{"models": {"m": {"input": 1, "output": 2}}}"#).unwrap();
+        assert_eq!(t.get("m"), Some(Price::per_million_usd(1.0, 2.0)));
+        let whole = PriceTable::from_json(BUILT_IN).unwrap();
+        assert!(whole.get("gpt-4o").is_some() && whole.get("claude-haiku-5-5").is_some());
+        let err = PriceTable::from_json(r#"{"models": {"m": {"input": 1}}}"#).unwrap_err();
+        assert!(err.to_string().contains("output"), "{err}");
+        let err =
+            PriceTable::from_json(r#"{"models": {"m": {"input": 1, "output": 2, "cache": 1}}}"#)
+                .unwrap_err();
+        assert!(err.to_string().contains("cache"), "{err}");
+    }
+
+    #[test]
+    fn date_suffixes_need_their_exact_shape() {
+        assert_eq!(base_model("gpt-4-2024-01-25"), Some("gpt-4"));
+        assert_eq!(
+            base_model("claude-3-haiku-20240307"),
+            Some("claude-3-haiku")
+        );
+        assert_eq!(base_model("-2024-01-25"), None);
+        assert_eq!(base_model("-20240125"), None);
+        assert_eq!(base_model("short"), None);
+        assert_eq!(base_model("model-2024x01-25"), None);
+        assert_eq!(base_model("model-2024012"), None);
+        assert_eq!(base_model("-latest"), None);
+        assert_eq!(base_model("modèle-2024-01-25"), Some("modèle"));
+        // Regression (issue 11): a cut inside a character panicked.
+        for name in [
+            "éaaaaaaaaaa",
+            "モデル🚀",
+            "a-2024-01-0é",
+            "🚀-2024-01-01x",
+            "é",
+            "éééé1",
+        ] {
+            assert_eq!(base_model(name), None, "{name}");
+        }
+        assert_eq!(base_model("🚀-2024-01-01"), Some("🚀"));
+        assert_eq!(base_model("🚀-20240101"), Some("🚀"));
+    }
+}
