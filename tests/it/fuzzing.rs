@@ -913,7 +913,10 @@ fn the_tool_calls_target_reads_its_bytes_as_documented() {
             r#"ToolCallStart(ToolCallStart { index: 0, id: "call_2", name: "get_weather" })"#,
             r#"ToolCallDelta(ToolCallDelta { index: 0, arguments: "{\"city\":\"Paris\"}" })"#,
             r#"ToolCall(ToolCall { id: "call_2", name: "get_weather", arguments: Object {"city": String("Paris")} })"#,
-            "Finish(Finish { reason: ToolCalls, tokens_in: None, tokens_out: None, model: None, timings: None, reasoning_blocks: [] })",
+            &format!(
+                "{:?}",
+                Chunk::from(theory_llm::Finish::new(theory_llm::FinishReason::ToolCalls))
+            ),
         ],
         "{}",
         String::from_utf8_lossy(&body)
