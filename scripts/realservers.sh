@@ -35,6 +35,7 @@
 #
 # `start` and `env` print only these lines on stdout (progress goes to stderr):
 #   OPENAI_BASE_URL=http://127.0.0.1:18080/v1
+#   ANTHROPIC_BASE_URL=http://127.0.0.1:18080    (llama.cpp's /v1/messages)
 #   OLLAMA_HOST=http://127.0.0.1:18081
 #   THEORY_LLM_LIVE_MODEL=smollm2
 #
@@ -116,6 +117,7 @@ die() { printf '[realservers] error: %s\n' "$*" >&2; exit 1; }
 
 print_env() {
   echo "OPENAI_BASE_URL=http://$HOST:$LLAMA_PORT/v1"
+  echo "ANTHROPIC_BASE_URL=http://$HOST:$LLAMA_PORT"
   echo "OLLAMA_HOST=http://$HOST:$OLLAMA_PORT"
   echo "THEORY_LLM_LIVE_MODEL=$MODEL"
 }

@@ -7,15 +7,16 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use futures::future::Either;
 use futures::{Stream, StreamExt};
 
 use crate::chunk::Chunk;
+use crate::decode::Decoder;
 use crate::decode::{Decoded, Origin};
 use crate::error::{Error, Result};
 use crate::kit::{frames_of, Framing};
 use crate::providers::ollama::LineDecoder;
 use crate::providers::openai::SseDecoder;
+use crate::providers::openai_responses::ResponsesDecoder;
 use crate::redact::Redactor;
 
 /// The longest SSE event or NDJSON line the providers accept by default.
@@ -31,13 +32,20 @@ pub enum Wire {
     OpenAiSse,
     /// Ollama `/api/chat`: NDJSON framing, then the line decoder.
     OllamaNdjson,
+    /// OpenAI Responses: SSE framing, then the typed-event decoder.
+    ResponsesSse,
+}
+
+impl Wire {
+    /// Every pipeline.
+    pub const ALL: [Wire; 3] = [Wire::OpenAiSse, Wire::OllamaNdjson, Wire::ResponsesSse];
 }
 
 impl Wire {
     fn framing(self) -> Framing {
         match self {
-            Wire::OpenAiSse => Framing::Sse,
             Wire::OllamaNdjson => Framing::Ndjson,
+            Wire::OpenAiSse | Wire::ResponsesSse => Framing::Sse,
         }
     }
 
@@ -45,6 +53,7 @@ impl Wire {
         let name = match self {
             Wire::OpenAiSse => "openai",
             Wire::OllamaNdjson => "ollama",
+            Wire::ResponsesSse => "openai-responses",
         };
         Origin::new(name, "http://entry")
     }
@@ -76,11 +85,44 @@ where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
     let redactor = Redactor::new([secret]);
-    let decoded = match wire {
-        Wire::OpenAiSse => Either::Left(Decoded::new(frames, SseDecoder::new(wire.origin()))),
-        Wire::OllamaNdjson => Either::Right(Decoded::new(frames, LineDecoder::new(wire.origin()))),
+    let origin = wire.origin();
+    let decoder = match wire {
+        Wire::OpenAiSse => AnyDecoder::OpenAi(SseDecoder::new(origin)),
+        Wire::OllamaNdjson => AnyDecoder::Ollama(LineDecoder::new(origin)),
+        Wire::ResponsesSse => AnyDecoder::Responses(ResponsesDecoder::new(origin)),
     };
-    decoded.map(move |item| redactor.item(item))
+    Decoded::new(frames, decoder).map(move |item| redactor.item(item))
+}
+
+/// The decoder of any pipeline.
+enum AnyDecoder {
+    OpenAi(SseDecoder),
+    Ollama(LineDecoder),
+    Responses(ResponsesDecoder),
+}
+
+impl AnyDecoder {
+    fn inner(&mut self) -> &mut dyn Decoder {
+        match self {
+            AnyDecoder::OpenAi(d) => d,
+            AnyDecoder::Ollama(d) => d,
+            AnyDecoder::Responses(d) => d,
+        }
+    }
+}
+
+impl Decoder for AnyDecoder {
+    fn frame(
+        &mut self,
+        frame: &[u8],
+        out: &mut std::collections::VecDeque<Chunk>,
+    ) -> Result<crate::kit::Flow> {
+        self.inner().frame(frame, out)
+    }
+
+    fn end_of_body(&mut self, out: &mut std::collections::VecDeque<Chunk>) -> Result<()> {
+        self.inner().end_of_body(out)
+    }
 }
 
 /// The items of a reply whose body arrives in `pieces`: framing, then the decoder, then

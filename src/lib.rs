@@ -67,6 +67,7 @@ pub mod entry;
 mod error;
 mod framing;
 mod http;
+mod json_text;
 pub mod kit;
 mod lenient;
 mod pricing;
@@ -86,8 +87,11 @@ pub use collect::{ChatReply, Collector, Usage};
 pub use error::{Error, ErrorKind, Result};
 pub use pricing::{CostBasis, LongPrompt, Price, PriceTable, Pricing, TokenCounts};
 pub use provider::LlmStreamProvider;
-pub use providers::{mock, ollama, openai};
-pub use providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};
+pub use providers::{mock, ollama, openai, openai_responses};
+pub use providers::{
+    mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider,
+    openai_responses::OpenAiResponsesProvider,
+};
 pub use registry::{get_llm_provider, ProviderOptions, Registry};
 pub use request::{
     strict_schema, ChatRequest, Image, Message, ProviderReasoning, ResponseFormat, Role, Timeouts,

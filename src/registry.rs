@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::LlmStreamProvider;
-use crate::providers::{mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider};
+use crate::providers::{
+    mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider,
+    openai_responses::OpenAiResponsesProvider,
+};
 
 /// Settings given to a factory when it builds a provider: what a caller (the CLI, an
 /// app) sets once for every provider. A factory with no use for one ignores it.
@@ -70,8 +73,8 @@ impl Registry {
         Registry::default()
     }
 
-    /// The providers of this crate: `mock`, `ollama`, `openai`, each configured from
-    /// the environment (see their `from_env`).
+    /// The providers of this crate: `mock`, `ollama`, `openai`, `openai-responses`,
+    /// each configured from the environment (see their `from_env`).
     pub fn builtin() -> Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
@@ -84,6 +87,13 @@ impl Registry {
             })
             .with("openai", |options| {
                 let mut builder = OpenAiProvider::builder_from_env();
+                if let Some(limit) = options.connect_timeout {
+                    builder = builder.connect_timeout(limit);
+                }
+                Ok(Box::new(builder.build()?))
+            })
+            .with("openai-responses", |options| {
+                let mut builder = OpenAiResponsesProvider::builder_from_env();
                 if let Some(limit) = options.connect_timeout {
                     builder = builder.connect_timeout(limit);
                 }

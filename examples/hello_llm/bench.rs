@@ -206,9 +206,19 @@ pub(crate) async fn benchmark(
 
 fn print_table(rows: &[BenchRow], out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<()> {
     let fmt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+    // Columns as wide as their longest name (`openai-responses`, a long model id).
+    let width = |name: fn(&BenchRow) -> &str, title: &str, least: usize| {
+        rows.iter()
+            .map(|r| terminal_safe(name(r)).chars().count())
+            .chain([title.len(), least])
+            .max()
+            .unwrap_or(least)
+    };
+    let pw = width(|r| &r.provider, "provider", 8);
+    let mw = width(|r| &r.model, "model", 24);
     writeln!(
         out,
-        "{:<8} {:<24} {:>6} {:>19} {:>21} {:>14}  errors",
+        "{:<pw$} {:<mw$} {:>6} {:>19} {:>21} {:>14}  errors",
         "provider", "model", "ok", "ttft p50/p95 ms", "latency p50/p95 ms", "out tok/s p50"
     )?;
     for r in rows {
@@ -223,7 +233,7 @@ fn print_table(rows: &[BenchRow], out: &mut dyn Write, err: &mut dyn Write) -> s
         };
         writeln!(
             out,
-            "{:<8} {:<24} {:>6} {:>19} {:>21} {:>14}  {errors}",
+            "{:<pw$} {:<mw$} {:>6} {:>19} {:>21} {:>14}  {errors}",
             terminal_safe(&r.provider),
             terminal_safe(&r.model),
             format!("{}/{}", r.ok, r.runs),

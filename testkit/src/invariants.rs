@@ -114,10 +114,26 @@ pub fn decode_ollama_ndjson_capped(pieces: &[&[u8]], max_line: usize) -> Vec<Res
     drain(items, item_bound(total_len(pieces)))
 }
 
+/// The items of an OpenAI Responses reply whose body arrives in `pieces`: SSE framing,
+/// then the typed-event decoder, with the default 16 MiB event cap.
+pub fn decode_responses_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
+    decode_responses_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
+}
+
+/// [`decode_responses_sse`] with an event cap of `max_event` bytes.
+pub fn decode_responses_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
+    let items = entry::decode(Wire::ResponsesSse, to_bytes(pieces), max_event, SECRET);
+    drain(items, item_bound(total_len(pieces)))
+}
+
 /// The items of a reply of exactly these frames, given straight to `wire`'s decoder
 /// (no framing), followed by the end of the body.
 pub fn map_frames(wire: Wire, frames: &[&[u8]]) -> Vec<Result<Chunk>> {
-    let secret = if wire == Wire::OpenAiSse { SECRET } else { "" };
+    let secret = if wire == Wire::OllamaNdjson {
+        ""
+    } else {
+        SECRET
+    };
     let stream = futures::stream::iter(to_bytes(frames).into_iter().map(Ok));
     drain(
         entry::map(wire, stream, secret),
@@ -341,6 +357,22 @@ pub fn fuzz_ollama_ndjson(data: &[u8]) {
         "",
         decode_ollama_ndjson,
         decode_ollama_ndjson_capped,
+    );
+}
+
+/// The `responses` fuzz target: `data` as an OpenAI Responses SSE body, through framing
+/// and the decoder, whole and split, read as [`fuzz_openai_sse`] reads it.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_responses_sse(data: &[u8]) {
+    let (sizes, body) = sizes_and_body(data);
+    fuzz_body(
+        body,
+        sizes,
+        SECRET,
+        decode_responses_sse,
+        decode_responses_sse_capped,
     );
 }
 

@@ -20,7 +20,14 @@ const LAYERS: &[&[&str]] = &[
     &["framing"],
     &["decode"],
     &[
-        "redact", "lenient", "request", "pricing", "chunk", "error", "duration",
+        "redact",
+        "lenient",
+        "json_text",
+        "request",
+        "pricing",
+        "chunk",
+        "error",
+        "duration",
     ],
 ];
 

@@ -12,5 +12,6 @@ mod kit; // a provider of our own on the public kit, over loopback
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod resilience; // retries, cancellation, timeouts, concurrency
+mod responses; // the openai-responses provider over loopback, splits and fuzz checks
 mod schemas; // structured output and required tool calls against generated JSON Schemas
 mod tools; // tool calls in every quirk and split, structured output, images, the tool loop

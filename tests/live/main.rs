@@ -12,6 +12,7 @@
 //! Run with `--ignored` but without the servers, they fail rather than skip, so CI can
 //! never pass without having talked to the servers.
 
+mod responses; // the openai-responses provider against llama.cpp's /v1/responses
 mod tools; // structured output, tool turns and images against the real servers
 
 use std::time::Duration;

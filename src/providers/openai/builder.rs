@@ -3,30 +3,19 @@
 use std::fmt;
 use std::sync::atomic::AtomicBool;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::is_loopback;
-use crate::kit::{BaseUrl, Common};
+use crate::error::Result;
+use crate::kit::Common;
 use crate::pricing::{Price, PriceTable};
 use crate::redact::redact_url;
 
+use super::account::{AccountSettings, EXAMPLE_BASE_URL};
 use super::dialect::ChatCompletions;
 use super::OpenAiProvider;
-
-/// Base URLs to suggest when one is not usable.
-const EXAMPLE: &str = "https://api.openai.com/v1 or http://localhost:8080/v1";
 
 /// Builds an [`OpenAiProvider`]. Errors are reported by [`build`](Self::build).
 #[derive(Default)]
 pub struct OpenAiProviderBuilder {
-    api_key: Option<String>,
-    /// Made by `builder_from_env`, where the key may be missing: `build` names the
-    /// variable.
-    pub(crate) from_env: bool,
-    headers: Vec<(String, String)>,
-    prices: Option<PriceTable>,
-    extra_prices: Vec<(String, Price)>,
+    pub(crate) account: AccountSettings,
     stream_options: Option<bool>,
     pub(crate) common: Common,
 }
@@ -34,12 +23,20 @@ pub struct OpenAiProviderBuilder {
 impl fmt::Debug for OpenAiProviderBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiProviderBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "api_key",
+                &self.account.api_key.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("base_url", &self.common.base_url.as_deref().map(redact_url))
             .field("default_model", &self.common.default_model)
             .field(
                 "headers",
-                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                &self
+                    .account
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -49,7 +46,7 @@ impl OpenAiProviderBuilder {
     /// The API key (required, except for a server on this machine, which usually needs none).
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.account.api_key = Some(key.into());
         self
     }
 
@@ -91,21 +88,21 @@ impl OpenAiProviderBuilder {
     /// from error messages like the API key.
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.account.headers.push((name.into(), value.into()));
         self
     }
 
     /// Replace the whole price table (default: [`PriceTable::openai`]).
     #[must_use]
     pub fn prices(mut self, table: PriceTable) -> Self {
-        self.prices = Some(table);
+        self.account.prices = Some(table);
         self
     }
 
     /// Add or override the price of one model.
     #[must_use]
     pub fn price(mut self, model: impl Into<String>, price: Price) -> Self {
-        self.extra_prices.push((model.into(), price));
+        self.account.extra_prices.push((model.into(), price));
         self
     }
 
@@ -137,76 +134,18 @@ impl OpenAiProviderBuilder {
     ///   that is not http(s), or an invalid header;
     /// - `provider_unavailable` if the HTTP client cannot be built.
     pub fn build(self) -> Result<OpenAiProvider> {
-        let api_key = self.api_key.unwrap_or_default().trim().to_owned();
         let mut common = self.common;
-        let raw_base = common
-            .base_url
-            .get_or_insert_with(|| OpenAiProvider::DEFAULT_BASE_URL.to_owned())
-            .clone();
-        let source = common.base_url_source.unwrap_or("the base URL");
-        let base = BaseUrl::parse(&raw_base, OpenAiProvider::NAME, source, EXAMPLE)?;
-        // A server on this machine (llama.cpp, LM Studio, vLLM, Ollama's /v1) usually
-        // needs no key, nor one that authenticates with the URL's user info.
-        if api_key.is_empty() && base.credentials.is_none() && !is_loopback(&base.url) {
-            return Err(if self.from_env {
-                Error::new(
-                    ErrorKind::ProviderUnavailable,
-                    "openai is not configured: OPENAI_API_KEY is not set. Set it to your OpenAI API key \
-                     (or point OPENAI_BASE_URL at a local OpenAI-compatible server, which needs none)",
-                )
-            } else {
-                Error::new(
-                    ErrorKind::InvalidRequest,
-                    format!(
-                        "openai: no API key for {}. Pass your API key (only servers on this machine may go without one)",
-                        base.shown()
-                    ),
-                )
-            });
-        }
-        let headers = checked_headers(&self.headers)?;
-        let mut prices = self.prices.unwrap_or_else(PriceTable::openai);
-        for (model, price) in self.extra_prices {
-            prices.insert(model, price);
-        }
-        common.secrets.push(api_key.clone());
-        common
-            .secrets
-            .extend(self.headers.iter().map(|(_, value)| value.clone()));
-        common
-            .default_model
-            .get_or_insert_with(|| OpenAiProvider::DEFAULT_MODEL.to_owned());
+        let account = self.account.check(
+            OpenAiProvider::NAME,
+            &mut common,
+            OpenAiProvider::DEFAULT_MODEL,
+        )?;
         let dialect = ChatCompletions {
-            api_key,
-            headers,
-            prices,
-            shown_base_url: base.shown(),
+            account,
             stream_options: AtomicBool::new(self.stream_options.unwrap_or(true)),
             max_completion_tokens: AtomicBool::new(false),
         };
-        let http = common.build(dialect, EXAMPLE)?;
+        let http = common.build(dialect, EXAMPLE_BASE_URL)?;
         Ok(OpenAiProvider { http })
     }
-}
-
-/// The extra headers, checked, their values sensitive.
-fn checked_headers(headers: &[(String, String)]) -> Result<HeaderMap> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("openai: '{name}' is not a valid HTTP header name"),
-            )
-        })?;
-        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("openai: the value of header '{name}' is not a valid HTTP header value"),
-            )
-        })?;
-        value.set_sensitive(true);
-        map.append(name, value);
-    }
-    Ok(map)
 }

@@ -3,15 +3,14 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use reqwest::header::HeaderMap;
-
 use crate::decode::Origin;
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
 use crate::kit::{Dialect, Framing, HttpRequest};
-use crate::pricing::{PriceTable, Pricing};
+use crate::pricing::Pricing;
 use crate::request::ChatRequest;
 
+use super::account::Account;
 use super::errors::classify;
 use super::map::SseDecoder;
 use super::request;
@@ -19,13 +18,7 @@ use super::OpenAiProvider;
 
 /// The Chat Completions API, streamed over SSE.
 pub(crate) struct ChatCompletions {
-    /// Sent as `Authorization: Bearer …` when not empty.
-    pub(crate) api_key: String,
-    /// Extra headers, values sensitive.
-    pub(crate) headers: HeaderMap,
-    pub(crate) prices: PriceTable,
-    /// The base URL as shown, for advice in errors.
-    pub(crate) shown_base_url: String,
+    pub(crate) account: Account,
     /// Send `stream_options.include_usage`. Turned off for good after a server
     /// rejected it (400 naming `stream_options`).
     pub(crate) stream_options: AtomicBool,
@@ -37,7 +30,7 @@ impl std::fmt::Debug for ChatCompletions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatCompletions")
             .field("api_key", &"[REDACTED]")
-            .field("extra_headers", &self.headers.len())
+            .field("extra_headers", &self.account.headers.len())
             .field("stream_options", &self.stream_options)
             .field("max_completion_tokens", &self.max_completion_tokens)
             .finish_non_exhaustive()
@@ -65,17 +58,8 @@ impl Dialect for ChatCompletions {
         }
         let request = HttpRequest::post_json("/chat/completions", &body)
             .map_err(|e| e.context("openai: "))?
-            .header("accept", "text/event-stream")?
-            .with_headers(&self.headers);
-        if self.api_key.is_empty() {
-            return Ok(request);
-        }
-        request.bearer_auth(&self.api_key).map_err(|_| {
-            Error::new(
-                crate::error::ErrorKind::InvalidRequest,
-                "openai: the API key contains characters not allowed in an HTTP header; check OPENAI_API_KEY",
-            )
-        })
+            .header("accept", "text/event-stream")?;
+        self.account.authorize(request, OpenAiProvider::NAME)
     }
 
     fn decoder(&self, origin: &Origin) -> SseDecoder {
@@ -83,7 +67,12 @@ impl Dialect for ChatCompletions {
     }
 
     fn classify(&self, failure: ErrorResponse, model: &str) -> Error {
-        classify(failure, model, &self.shown_base_url)
+        classify(
+            failure,
+            model,
+            OpenAiProvider::NAME,
+            &format!("{}/chat/completions", self.account.shown_base_url),
+        )
     }
 
     /// A 400 that names `stream_options` (or `max_completion_tokens`): the server will
@@ -104,7 +93,7 @@ impl Dialect for ChatCompletions {
     }
 
     fn pricing(&self, model: &str) -> Pricing {
-        self.prices.pricing(model)
+        self.account.prices.pricing(model)
     }
 
     fn unreachable_hint(&self) -> &str {

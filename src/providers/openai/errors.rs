@@ -4,10 +4,15 @@
 use crate::error::{Error, ErrorKind};
 use crate::http::{advice_for, kind_for_status, ErrorBody, ErrorResponse};
 
-use super::OpenAiProvider;
-
-/// The error for a non-2xx response: status → kind, keeping the server's words.
-pub(crate) fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> Error {
+/// The error for a non-2xx response from `endpoint` (the URL as shown): status → kind,
+/// keeping the server's words. For both OpenAI APIs, named `provider`.
+pub(crate) fn classify(
+    failure: ErrorResponse,
+    model: &str,
+    provider: &str,
+    endpoint: &str,
+) -> Error {
+    let base_url = endpoint.rsplit_once('/').map_or(endpoint, |(base, _)| base);
     let code = failure.body.code.as_deref().unwrap_or("");
     let kind_name = failure.body.kind.as_deref().unwrap_or("");
     let msg = failure.body.message.to_ascii_lowercase();
@@ -24,13 +29,13 @@ pub(crate) fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> E
         }
         404 => (
             ErrorKind::InvalidRequest,
-            format!("{base_url}/chat/completions does not exist on this server: check the base URL (it usually ends in /v1)"),
+            format!("{endpoint} does not exist on this server: check the base URL (it usually ends in /v1)"),
         ),
         429 if code == "insufficient_quota" || kind_name == "insufficient_quota" => {
             let advice = "The account's quota is used up: check the plan and billing (retrying will not help)";
             // Not retryable, unlike other 429s.
             return failure
-                .into_error(OpenAiProvider::NAME, ErrorKind::RateLimited, advice)
+                .into_error(provider, ErrorKind::RateLimited, advice)
                 .with_retryable(false);
         }
         status => {
@@ -38,11 +43,12 @@ pub(crate) fn classify(failure: ErrorResponse, model: &str, base_url: &str) -> E
             (kind, advice_for(kind).to_owned())
         }
     };
-    failure.into_error(OpenAiProvider::NAME, kind, &advice)
+    failure.into_error(provider, kind, &advice)
 }
 
-/// An error event inside the stream (OpenAI and llama.cpp send these after a 200).
-pub(crate) fn stream_error(value: &serde_json::Value) -> Error {
+/// An error event inside the stream (OpenAI and llama.cpp send these after a 200), for
+/// the provider named `provider`.
+pub(crate) fn stream_error(value: &serde_json::Value, provider: &str) -> Error {
     let body = ErrorBody::from_json(&serde_json::json!({ "error": value })).unwrap_or_default();
     let tag = format!(
         "{} {}",
@@ -76,7 +82,7 @@ pub(crate) fn stream_error(value: &serde_json::Value) -> Error {
     let message = message.trim_end_matches('.');
     Error::new(
         kind,
-        format!("openai server error mid-stream: {message}. {advice}"),
+        format!("{provider} server error mid-stream: {message}. {advice}"),
     )
     .with_retryable(!quota_gone)
 }

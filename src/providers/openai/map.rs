@@ -139,7 +139,7 @@ fn map_event(
     out: &mut VecDeque<Chunk>,
 ) -> Result<()> {
     if let Some(error) = event.error {
-        return Err(stream_error(&error));
+        return Err(stream_error(&error, super::OpenAiProvider::NAME));
     }
     if let (None, Some(id)) = (&state.response_id, &event.id) {
         if !id.is_empty() {

@@ -7,9 +7,10 @@
 //! with `tool_calls.rs` (streamed tool calls assembled), `errors.rs`, `wire.rs` (the
 //! reply's serde types).
 
+pub(crate) mod account;
 mod builder;
 mod dialect;
-mod errors;
+pub(crate) mod errors;
 mod map;
 mod request;
 #[cfg(test)]
@@ -104,14 +105,7 @@ impl OpenAiProvider {
         var: impl Fn(&str) -> Option<String>,
     ) -> OpenAiProviderBuilder {
         let mut builder = OpenAiProvider::builder();
-        builder.from_env = true;
-        if let Some(key) = var("OPENAI_API_KEY").filter(|k| !k.trim().is_empty()) {
-            builder = builder.api_key(key);
-        }
-        if let Some(base) = var("OPENAI_BASE_URL").filter(|b| !b.trim().is_empty()) {
-            builder = builder.base_url(base);
-            builder.common.base_url_source = Some("OPENAI_BASE_URL");
-        }
+        builder.account = account::AccountSettings::from_lookup(var, &mut builder.common);
         builder
     }
 
@@ -132,6 +126,7 @@ impl fmt::Debug for OpenAiProvider {
             .field(
                 "extra_headers",
                 &dialect
+                    .account
                     .headers
                     .keys()
                     .map(HeaderName::as_str)

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::lenient::Reported;
@@ -32,10 +32,10 @@ pub(crate) struct Event<'a> {
     pub(crate) choices: Choices<'a>,
     #[serde(default)]
     pub(crate) usage: Option<Box<Usage>>,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) model: Option<Cow<'a, str>>,
     /// The completion's id (`chatcmpl-…`), repeated on every chunk.
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) id: Option<Cow<'a, str>>,
     #[serde(default)]
     pub(crate) error: Option<Box<serde_json::Value>>,
@@ -109,22 +109,22 @@ pub(crate) struct Choice<'a> {
     pub(crate) index: Reported,
     #[serde(default, borrow, alias = "message")]
     pub(crate) delta: Option<Delta<'a>>,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Delta<'a> {
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) content: Option<Cow<'a, str>>,
     /// DeepSeek, vLLM.
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) reasoning_content: Option<Cow<'a, str>>,
     /// Groq, OpenRouter.
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) reasoning: Option<Cow<'a, str>>,
     /// Structured output the model declined to give.
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) refusal: Option<Cow<'a, str>>,
     /// Tool call fragments (`null` or `[]` on text chunks).
     #[serde(default, borrow)]
@@ -139,7 +139,7 @@ pub(crate) struct Delta<'a> {
 pub(crate) struct ToolCallFragment<'a> {
     #[serde(default)]
     pub(crate) index: Reported,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub(crate) function: Option<FunctionFragment<'a>>,
@@ -148,80 +148,10 @@ pub(crate) struct ToolCallFragment<'a> {
 /// A fragment of a function call: its name, and a piece of its arguments.
 #[derive(Debug, Deserialize)]
 pub(crate) struct FunctionFragment<'a> {
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text")]
     pub(crate) name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "arguments")]
+    #[serde(default, borrow, deserialize_with = "crate::json_text::text_or_json")]
     pub(crate) arguments: Option<Cow<'a, str>>,
-}
-
-/// Arguments: JSON text, as the API sends them; a JSON object (some servers send the
-/// arguments unencoded) is taken as its text.
-fn arguments<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
-    struct Arguments;
-    impl<'de> Visitor<'de> for Arguments {
-        type Value = Option<Cow<'de, str>>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("JSON text or an object")
-        }
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Borrowed(v)))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_owned())))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v)))
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            let object = serde_json::Map::deserialize(de::value::MapAccessDeserializer::new(map))?;
-            Ok(Some(Cow::Owned(
-                serde_json::Value::Object(object).to_string(),
-            )))
-        }
-    }
-    d.deserialize_option(Arguments)
-}
-
-/// A string, borrowed from the frame when it has no escapes; `null` is `None`.
-///
-/// (`#[serde(borrow)]` alone borrows a `Cow<str>` field but not an
-/// `Option<Cow<str>>`: that one was always an owned copy.)
-fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
-    struct Text;
-    impl<'de> Visitor<'de> for Text {
-        type Value = Option<Cow<'de, str>>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or null")
-        }
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Borrowed(v)))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_owned())))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v)))
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_str(self)
-        }
-    }
-    d.deserialize_option(Text)
 }
 
 /// Token counts, by the crate's one rule for counts ([`Reported`]).
