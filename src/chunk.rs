@@ -329,6 +329,9 @@ pub enum FinishReason {
     ToolCalls,
     /// The model refused to answer (Anthropic `refusal`).
     Refusal,
+    /// The app stopped reading before the end (the stream was dropped, which cancels
+    /// the request); see [`Collector::cancel`](crate::Collector::cancel).
+    Cancelled,
     /// Any other reason, as the server named it (Ollama: `load`, `unload`).
     Other(String),
 }
@@ -343,6 +346,7 @@ impl FinishReason {
             "content_filter" => FinishReason::ContentFilter,
             "tool_calls" | "function_call" | "tool_use" => FinishReason::ToolCalls,
             "refusal" => FinishReason::Refusal,
+            "cancelled" => FinishReason::Cancelled,
             other => FinishReason::Other(other.to_owned()),
         }
     }
@@ -355,6 +359,7 @@ impl FinishReason {
             FinishReason::ContentFilter => "content_filter",
             FinishReason::ToolCalls => "tool_calls",
             FinishReason::Refusal => "refusal",
+            FinishReason::Cancelled => "cancelled",
             FinishReason::Other(s) => s,
         }
     }

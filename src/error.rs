@@ -94,6 +94,10 @@ struct Inner {
     retry_after: Option<Duration>,
     retryable: bool,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    /// What the reply had delivered before the failure: a `PartialReply`, typed in
+    /// `partial.rs` (its accessors are there), so that this module, at the bottom of
+    /// the layers, does not depend on the reply's types.
+    partial: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Error {
@@ -109,6 +113,7 @@ impl Error {
                 retry_after: None,
                 retryable: false,
                 source: None,
+                partial: None,
             }),
         }
     }
@@ -170,6 +175,16 @@ impl Error {
         self.inner.retry_after
     }
 
+    /// The partial reply, type-erased (see `partial.rs`).
+    pub(crate) fn partial_slot(&mut self) -> &mut Option<Box<dyn std::any::Any + Send + Sync>> {
+        &mut self.inner.partial
+    }
+
+    /// The partial reply, type-erased, to read.
+    pub(crate) fn partial_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        self.inner.partial.as_deref()
+    }
+
     /// Replaces the message, keeping kind, status and source (the redactor uses it).
     #[must_use]
     pub(crate) fn with_message(mut self, message: String) -> Error {
@@ -216,6 +231,9 @@ impl fmt::Debug for Error {
         }
         if let Some(source) = &self.inner.source {
             d.field("source", &source.to_string());
+        }
+        if self.inner.partial.is_some() {
+            d.field("partial", &true);
         }
         d.finish()
     }

@@ -70,6 +70,7 @@ mod http;
 mod json_text;
 pub mod kit;
 mod lenient;
+mod partial;
 mod pricing;
 mod provider;
 mod providers;
@@ -78,13 +79,15 @@ mod registry;
 mod request;
 mod retry;
 mod stream;
+mod usage;
 
 pub use chunk::{
     Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall, ToolCallDelta,
     ToolCallStart,
 };
-pub use collect::{ChatReply, Collector, Usage};
+pub use collect::{ChatReply, Collector};
 pub use error::{Error, ErrorKind, Result};
+pub use partial::PartialReply;
 pub use pricing::{CostBasis, LongPrompt, Price, PriceTable, Pricing, TokenCounts};
 pub use provider::LlmStreamProvider;
 pub use providers::{mock, ollama, openai, openai_responses};
@@ -99,6 +102,7 @@ pub use request::{
 };
 pub use retry::RetryPolicy;
 pub use stream::{ChatStream, TextStream};
+pub use usage::Usage;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,11 +1,14 @@
 //! One request: the reply printed live (or whole), or as one JSON object; tool calls
 //! printed as they complete; structured output read as JSON.
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 
 use futures::StreamExt;
 use serde_json::Value;
-use theory_llm::{ChatReply, ChatRequest, Chunk, Collector, LlmStreamProvider, ToolCall};
+use theory_llm::{
+    ChatReply, ChatRequest, Chunk, Collector, Error, LlmStreamProvider, PartialReply, ToolCall,
+};
 
 use crate::output::{reply_text, terminal_safe, usage_line, write_json};
 use crate::Outcome;
@@ -20,25 +23,41 @@ pub(crate) struct Style {
     pub(crate) structured: bool,
 }
 
+/// The reply being collected, shared with whoever may interrupt the request (Ctrl-C),
+/// so that what had arrived is not lost.
+#[derive(Default)]
+pub(crate) struct Progress(RefCell<Option<Collector>>);
+
+impl Progress {
+    /// What had arrived, if anything.
+    pub(crate) fn partial(&self) -> Option<PartialReply> {
+        let partial = self.0.borrow().as_ref()?.partial();
+        (!partial.is_empty()).then_some(partial)
+    }
+
+    /// `error` with what had arrived attached.
+    fn attach(&self, error: Error) -> Error {
+        match self.partial() {
+            Some(partial) => error.with_partial(partial),
+            None => error,
+        }
+    }
+}
+
 /// Sends `request` and prints the reply to `out` (reasoning and the usage line to `err`).
 pub(crate) async fn chat(
     llm: &dyn LlmStreamProvider,
     request: ChatRequest,
     style: Style,
+    progress: &Progress,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Outcome {
-    let reply = if style.json || !style.stream {
-        match llm.chat(request).await {
-            Ok(reply) => reply,
-            Err(e) => return Outcome::Failed(e),
-        }
-    } else {
-        match stream_live(llm, request, style.raw, out, err).await {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(e)) => return Outcome::Failed(e),
-            Err(io) => return Outcome::Output(io),
-        }
+    let live = style.stream && !style.json;
+    let reply = match collect(llm, request, live, style.raw, progress, out, err).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(e)) => return Outcome::Failed(progress.attach(e)),
+        Err(io) => return Outcome::Output(io),
     };
     // Structured output that does not parse fails, saying why (refused, cut short).
     let parsed = if style.structured {
@@ -100,28 +119,42 @@ fn tool_call_line(call: &ToolCall) -> String {
     )
 }
 
-/// Prints text as it arrives (reasoning goes to `err`) and each tool call when it is
-/// complete, and returns the collected reply. A write to `out` that fails ends the
-/// request (dropping the stream cancels it).
-async fn stream_live(
+/// Collects the reply into `progress`; when `live`, prints text as it arrives
+/// (reasoning goes to `err`) and each tool call when it is complete. A write to `out`
+/// that fails ends the request (dropping the stream cancels it).
+async fn collect(
     llm: &dyn LlmStreamProvider,
     request: ChatRequest,
+    live: bool,
     raw: bool,
+    progress: &Progress,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<theory_llm::Result<ChatReply>> {
     let mut stream = llm.stream_chat(request);
-    let mut collector = Collector::for_stream(&stream);
+    *progress.0.borrow_mut() = Some(Collector::for_stream(&stream));
+    let push = |chunk: &Chunk| match progress.0.borrow_mut().as_mut() {
+        Some(collector) => collector.push(chunk),
+        None => Ok(()),
+    };
     let mut in_reasoning = false;
     let mut mid_line = false;
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) => {
-                writeln!(out)?;
+                if live && mid_line {
+                    writeln!(out)?;
+                }
                 return Ok(Err(e));
             }
         };
+        if !live {
+            if let Err(e) = push(&chunk) {
+                return Ok(Err(e));
+            }
+            continue;
+        }
         match &chunk {
             Chunk::Text(text) => {
                 if in_reasoning {
@@ -151,14 +184,23 @@ async fn stream_live(
             }
             _ => {}
         }
-        if let Err(e) = collector.push(&chunk) {
+        if let Err(e) = push(&chunk) {
             writeln!(out)?;
             return Ok(Err(e));
         }
     }
-    if mid_line {
+    if live && mid_line {
         writeln!(out)?;
     }
     out.flush()?;
-    Ok(collector.finish())
+    let collector = progress.0.borrow_mut().take();
+    Ok(collector.map_or_else(
+        || {
+            Err(Error::new(
+                theory_llm::ErrorKind::Protocol,
+                "no reply was collected",
+            ))
+        },
+        Collector::finish,
+    ))
 }

@@ -22,7 +22,7 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use theory_llm::{Error, ErrorKind, LlmStreamProvider, ProviderOptions, Registry};
+use theory_llm::{Error, ErrorKind, LlmStreamProvider, PartialReply, ProviderOptions, Registry};
 
 use crate::args::{parse, usage, Args, Parsed, Target};
 use crate::inputs::Inputs;
@@ -39,7 +39,8 @@ pub(crate) enum Outcome {
     /// Benchmark mode: some provider answered no request (the report says why).
     BenchFailed(String),
     /// Ctrl-C.
-    Interrupted,
+    /// Ctrl-C, with what the reply had delivered by then.
+    Interrupted(Option<PartialReply>),
 }
 
 /// The providers the CLI knows: the built-in ones. A provider registered here (with
@@ -72,6 +73,8 @@ async fn run(
             return 2;
         }
     };
+    // The reply so far, readable when Ctrl-C interrupts the request.
+    let progress = chat::Progress::default();
     let work = async {
         match args.repeat {
             Some(runs) => bench::benchmark(args, &inputs, runs, out, err).await,
@@ -86,7 +89,7 @@ async fn run(
                             raw: args.raw,
                             structured: inputs.structured(),
                         };
-                        chat::chat(llm.as_ref(), request, style, out, err).await
+                        chat::chat(llm.as_ref(), request, style, &progress, out, err).await
                     }
                     Err(e) => Outcome::Failed(e),
                 }
@@ -95,7 +98,7 @@ async fn run(
     };
     let outcome = tokio::select! {
         biased;
-        () = interrupted => Outcome::Interrupted,
+        () = interrupted => Outcome::Interrupted(progress.partial()),
         outcome = work => outcome,
     };
     report(outcome, args.json, out, err)
@@ -107,13 +110,17 @@ fn report(outcome: Outcome, json: bool, out: &mut dyn Write, err: &mut dyn Write
     let (code, error) = match outcome {
         Outcome::Done => return 0,
         Outcome::Failed(e) => (1, e),
-        Outcome::Interrupted => (
-            130,
-            Error::new(
+        Outcome::Interrupted(partial) => {
+            let error = Error::new(
                 ErrorKind::Cancelled,
                 "interrupted (Ctrl-C) before the reply was complete; the request was cancelled",
-            ),
-        ),
+            );
+            let error = match partial {
+                Some(partial) => error.with_partial(partial),
+                None => error,
+            };
+            (130, error)
+        }
         Outcome::Output(io) => {
             let _ = writeln!(err, "error: cannot write the output: {io}");
             return 1;
@@ -254,6 +261,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ctrl_c_after_some_text_reports_the_partial_reply() {
+        use std::time::Duration;
+        let llm = theory_llm::MockProvider::builder()
+            .chunks(["one ", "two ", "three ", "four"])
+            .delay(Duration::from_millis(40))
+            .build();
+        let progress = chat::Progress::default();
+        let style = chat::Style {
+            json: true,
+            stream: true,
+            raw: false,
+            structured: false,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let outcome = tokio::select! {
+            biased;
+            () = tokio::time::sleep(Duration::from_millis(100)) => {
+                Outcome::Interrupted(progress.partial())
+            }
+            outcome = chat::chat(&llm, "Count".into(), style, &progress, &mut out, &mut err) => outcome,
+        };
+        let mut json = Vec::new();
+        assert_eq!(report(outcome, true, &mut json, &mut err), 130);
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["error"]["kind"], "cancelled");
+        let text = v["partial"]["text"].as_str().unwrap();
+        assert!(text.starts_with("one") && !text.contains("four"), "{v}");
+        assert_eq!(v["partial"]["usage"]["tokens_estimated"], true);
+        assert!(
+            out.is_empty(),
+            "nothing printed before the end under --json"
+        );
+    }
+
+    #[tokio::test]
     async fn tool_calls_and_structured_output_in_the_json_object() {
         let dir = std::env::temp_dir().join(format!("hello_llm_main_{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -297,7 +339,10 @@ mod tests {
     fn the_provider_list_comes_from_the_registry() {
         let text =
             usage(&registry().with("faq", |_| Ok(Box::new(theory_llm::MockProvider::new()))));
-        assert!(text.contains("mock, ollama, openai, faq"), "{text}");
+        assert!(
+            text.contains("mock, ollama, openai, openai-responses, faq"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

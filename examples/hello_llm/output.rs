@@ -34,11 +34,16 @@ pub(crate) fn reply_text(text: &str, raw: bool) -> Cow<'_, str> {
     }
 }
 
-/// `{"error":{"kind","message","status"}}`, as `--json` prints a failure.
+/// `{"error":{"kind","message","status"}}`, as `--json` prints a failure, with
+/// `"partial": {"text", "usage", …}` when some output had arrived.
 pub(crate) fn error_json(e: &Error) -> serde_json::Value {
-    serde_json::json!({
+    let mut value = serde_json::json!({
         "error": { "kind": e.kind(), "message": e.to_string(), "status": e.status() }
-    })
+    });
+    if let Some(partial) = e.partial() {
+        value["partial"] = serde_json::to_value(partial).unwrap_or_default();
+    }
+    value
 }
 
 /// One JSON value and a newline, flushed: a closed or full stdout is an error.

@@ -2,17 +2,17 @@
 //! (`reply.rs`) with [`Usage`] (`usage.rs`).
 
 mod reply;
-mod usage;
 
 use tokio::time::Instant;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
+use crate::partial::PartialReply;
 use crate::pricing::TokenCounts;
 use crate::stream::{ChatStream, StreamInfo};
+use crate::usage::Usage;
 
 pub use reply::ChatReply;
-pub use usage::Usage;
 
 impl ChatStream {
     /// Drives the stream to its end and folds it into a [`ChatReply`]
@@ -20,10 +20,15 @@ impl ChatStream {
     ///
     /// # Errors
     /// The stream's error, or the collector's (a reply over its cap, a missing finish).
+    /// A failure after some output carries what had arrived
+    /// ([`Error::partial`](crate::Error::partial)).
     pub async fn reply(mut self) -> Result<ChatReply> {
         let mut collector = Collector::for_stream(&self);
         while let Some(item) = futures::StreamExt::next(&mut self).await {
-            collector.push(&item?)?;
+            let pushed = item.and_then(|chunk| collector.push(&chunk));
+            if let Err(error) = pushed {
+                return Err(collector.attach_partial(error));
+            }
         }
         collector.finish()
     }
@@ -160,13 +165,46 @@ impl Collector {
         &self.text
     }
 
+    /// What has been pushed so far, as a [`PartialReply`]: for an app that stops
+    /// reading, or whose stream failed. Counts the provider did not send are estimated
+    /// and flagged.
+    pub fn partial(&self) -> PartialReply {
+        PartialReply {
+            text: self.text.clone(),
+            reasoning: self.reasoning.clone(),
+            refusal: self.refusal.clone(),
+            tool_calls: self.tool_calls.clone(),
+            usage: self.usage(None, Instant::now()),
+        }
+    }
+
+    /// `error` with what has been pushed so far attached, if anything was.
+    pub(crate) fn attach_partial(&self, error: Error) -> Error {
+        let partial = self.partial();
+        if partial.is_empty() {
+            error
+        } else {
+            error.with_partial(partial)
+        }
+    }
+
+    /// The reply as it stands, for an app that stopped reading before the finish (the
+    /// stream dropped, which cancels the request): finish reason
+    /// [`Cancelled`](FinishReason::Cancelled), counts estimated where the provider had
+    /// not sent them, latency until now.
+    pub fn cancel(self) -> ChatReply {
+        let now = Instant::now();
+        let usage = self.usage(None, now);
+        self.into_reply(FinishReason::Cancelled, Finish::default(), usage)
+    }
+
     /// The reply, once a finish chunk has been pushed.
     ///
     /// # Errors
     /// A `protocol` error if no finish was pushed (the stream ended early, so the reply
     /// would be silently truncated).
-    pub fn finish(self) -> Result<ChatReply> {
-        let Some((finish, finished_at)) = self.finished else {
+    pub fn finish(mut self) -> Result<ChatReply> {
+        let Some((finish, finished_at)) = self.finished.take() else {
             return Err(Error::new(
                 ErrorKind::Protocol,
                 format!(
@@ -175,40 +213,54 @@ impl Collector {
                 ),
             ));
         };
+        let usage = self.usage(Some(&finish), finished_at);
+        // A reply with tool calls ends for tool calls, whatever the server said (also
+        // for chunks pushed by an app, which did not pass through a ChatStream).
+        let finish_reason = match &finish.reason {
+            FinishReason::Stop | FinishReason::Other(_) if !self.tool_calls.is_empty() => {
+                FinishReason::ToolCalls
+            }
+            reason => reason.clone(),
+        };
+        Ok(self.into_reply(finish_reason, finish, usage))
+    }
+
+    /// Tokens, time and cost at `at`: the counts of `finish` where the provider sent
+    /// them, else estimated (and flagged).
+    fn usage(&self, finish: Option<&Finish>, at: Instant) -> Usage {
         // Milliseconds with microsecond resolution.
         let ms = |t: Instant| t.saturating_duration_since(self.started).as_micros() as f64 / 1000.0;
-        let estimated = finish.tokens_in.is_none() || finish.tokens_out.is_none();
-        let tokens_in = finish.tokens_in.unwrap_or(self.info.prompt_tokens_estimate);
-        let tokens_out = finish.tokens_out.unwrap_or_else(|| {
+        let reported_in = finish.and_then(|f| f.tokens_in);
+        let reported_out = finish.and_then(|f| f.tokens_out);
+        let estimated = reported_in.is_none() || reported_out.is_none();
+        let tokens_in = reported_in.unwrap_or(self.info.prompt_tokens_estimate);
+        let tokens_out = reported_out.unwrap_or_else(|| {
             // Derived only when the provider sent no count (estimate_tokens' rule).
             let chars = self.text.chars().count() + self.reasoning.chars().count();
             (chars as u64).div_ceil(4)
         });
+        let cached = finish.and_then(|f| f.cached_tokens_in);
+        let written = finish.and_then(|f| f.cache_write_tokens_in);
         let counts = TokenCounts::new(tokens_in, tokens_out)
-            .with_cached_input(finish.cached_tokens_in.unwrap_or(0))
-            .with_cache_write(finish.cache_write_tokens_in.unwrap_or(0));
+            .with_cached_input(cached.unwrap_or(0))
+            .with_cache_write(written.unwrap_or(0));
         let (usd_micros, cost_basis) = self.info.pricing.cost(&counts);
-        let usage = Usage {
+        Usage {
             tokens_in,
             tokens_out,
-            cached_tokens_in: finish.cached_tokens_in,
-            cache_write_tokens_in: finish.cache_write_tokens_in,
-            reasoning_tokens_out: finish.reasoning_tokens_out,
-            latency_ms: ms(finished_at),
+            cached_tokens_in: cached,
+            cache_write_tokens_in: written,
+            reasoning_tokens_out: finish.and_then(|f| f.reasoning_tokens_out),
+            latency_ms: ms(at),
             usd_micros,
             ttft_ms: self.first_text.map(ms),
             tokens_estimated: estimated,
             cost_basis,
-        };
-        // A reply with tool calls ends for tool calls, whatever the server said (also
-        // for chunks pushed by an app, which did not pass through a ChatStream).
-        let finish_reason = match finish.reason {
-            FinishReason::Stop | FinishReason::Other(_) if !self.tool_calls.is_empty() => {
-                FinishReason::ToolCalls
-            }
-            reason => reason,
-        };
-        Ok(ChatReply {
+        }
+    }
+
+    fn into_reply(self, finish_reason: FinishReason, finish: Finish, usage: Usage) -> ChatReply {
+        ChatReply {
             text: self.text,
             reasoning: self.reasoning,
             refusal: self.refusal,
@@ -220,7 +272,7 @@ impl Collector {
             usage,
             server_timings: finish.timings,
             reasoning_blocks: finish.reasoning_blocks,
-        })
+        }
     }
 }
 

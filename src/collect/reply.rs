@@ -8,7 +8,7 @@ use crate::chunk::{FinishReason, ServerTimings, ThinkingBlock, ToolCall};
 use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::request::Message;
 
-use super::Usage;
+use crate::usage::Usage;
 
 /// A whole reply: the text and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]

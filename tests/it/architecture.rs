@@ -27,6 +27,8 @@ const LAYERS: &[&[&str]] = &[
         "pricing",
         "chunk",
         "error",
+        "partial",
+        "usage",
         "duration",
     ],
 ];

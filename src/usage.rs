@@ -1,4 +1,4 @@
-//! [`Usage`]: the tokens, time and cost of one reply.
+//! [`Usage`]: the tokens, time and cost of one reply (or of part of one).
 
 use serde::Serialize;
 

@@ -1,0 +1,141 @@
+//! Honest usage (issue 15): cached, cache-write and reasoning tokens from every usage
+//! shape, cost per kind of token, and what a reply had delivered when it failed or was
+//! cancelled.
+
+use futures::StreamExt;
+use theory_llm::{
+    Collector, CostBasis, ErrorKind, FinishReason, LlmStreamProvider, MockProvider, OpenAiProvider,
+    Price, RetryPolicy,
+};
+
+use crate::support::{transcript, Reply, Server, Split};
+
+const KEY: &str = "sk-test-Usage7Yq2mXv9Lp4Rt8Wk3Nb";
+
+fn openai(server: &Server) -> OpenAiProvider {
+    OpenAiProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1", server.url()))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_failure_after_text_carries_the_partial_reply() {
+    let llm = MockProvider::builder()
+        .reply("one two three four five")
+        .fail_after(3, ErrorKind::Network, "the connection dropped")
+        .build();
+    let err = llm.chat("Count".into()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network);
+    let partial = err.partial().expect("text had arrived");
+    assert!(!partial.text.is_empty());
+    assert!("one two three four five".starts_with(&partial.text));
+    assert!(partial.usage.tokens_estimated, "the mock never sent counts");
+    assert!(partial.usage.tokens_out > 0);
+    // A failure before any output carries none.
+    let llm = MockProvider::builder()
+        .fail_after(0, ErrorKind::Server, "down")
+        .build();
+    assert!(llm.chat("Hi".into()).await.unwrap_err().partial().is_none());
+}
+
+#[tokio::test]
+async fn a_body_cut_mid_reply_gives_what_arrived_over_http() {
+    let body = transcript("llama-server/stream_include_usage.body");
+    let server = Server::reply(Reply::sse(body).split(Split::Frames).cut_after(4)).await;
+    let request = theory_llm::ChatRequest::new("Hello").model("smollm2");
+    let err = openai(&server).chat(request).await.unwrap_err();
+    let partial = err.partial().expect("some text came first");
+    assert!(!partial.text.is_empty(), "{err}");
+    assert!(partial.usage.tokens_estimated);
+    assert_eq!(partial.usage.cost_basis, CostBasis::UnknownPrice);
+}
+
+#[tokio::test]
+async fn the_collector_gives_the_partial_reply_and_a_cancelled_one() {
+    let llm = MockProvider::builder()
+        .reply("alpha beta gamma delta")
+        .build();
+    let mut stream = llm.stream_chat("Hi".into());
+    let mut collector = Collector::for_stream(&stream);
+    // Read two chunks, then stop reading.
+    for _ in 0..2 {
+        let chunk = stream.next().await.unwrap().unwrap();
+        collector.push(&chunk).unwrap();
+    }
+    drop(stream);
+    let partial = collector.partial();
+    assert!(!partial.text.is_empty());
+    let reply = collector.cancel();
+    assert_eq!(reply.finish_reason, FinishReason::Cancelled);
+    assert_eq!(reply.text, partial.text);
+    assert!(reply.usage.tokens_estimated);
+    assert!(reply.usage.latency_ms >= 0.0);
+    assert_eq!(FinishReason::Cancelled.as_str(), "cancelled");
+}
+
+#[tokio::test]
+async fn openai_cached_and_reasoning_tokens_are_priced_at_their_rates() {
+    // llama.cpp's usage chunk for a repeated prompt: 40 of 41 prompt tokens cached.
+    let body = transcript("llama-server/cached_prompt_repeat_stream.body");
+    let server = Server::reply(Reply::sse(body)).await;
+    let llm = OpenAiProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1", server.url()))
+        .price(
+            "smollm2",
+            Price::per_million_usd(1.0, 2.0).with_cached_input_per_million(0.1),
+        )
+        .build()
+        .unwrap();
+    let reply = llm
+        .chat(theory_llm::ChatRequest::new("Hello").model("smollm2"))
+        .await
+        .unwrap();
+    let usage = reply.usage;
+    assert_eq!((usage.tokens_in, usage.tokens_out), (41, 8));
+    assert_eq!(usage.cached_tokens_in, Some(40));
+    assert_eq!(usage.cache_write_tokens_in, None);
+    assert_eq!(usage.reasoning_tokens_out, None);
+    // 1 × 1000 + 40 × 100 + 8 × 2000 nano-USD = 21 micro-USD (41 at full rate: 57).
+    assert_eq!(usage.usd_micros, 21);
+
+    // OpenAI's own shape, with reasoning tokens; and DeepSeek's name for cache hits.
+    let events = [
+        r#"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+        r#"{"choices":[],"usage":{"prompt_tokens":2000,"completion_tokens":500,"prompt_tokens_details":{"cached_tokens":1536,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":384}}}"#,
+    ];
+    let body: String = events
+        .iter()
+        .map(|e| format!("data: {e}\n\n"))
+        .chain(["data: [DONE]\n\n".to_owned()])
+        .collect();
+    let server = Server::reply(Reply::sse(body)).await;
+    let reply = openai(&server)
+        .chat(theory_llm::ChatRequest::new("Hi").model("o4-mini"))
+        .await
+        .unwrap();
+    assert_eq!(reply.usage.cached_tokens_in, Some(1536));
+    assert_eq!(reply.usage.reasoning_tokens_out, Some(384));
+    // o4-mini: 464 × $1.10 + 1536 × $0.275 + 500 × $4.40 per 1M = 3133 micro-USD.
+    assert_eq!(reply.usage.usd_micros, 3133);
+
+    let deepseek = r#"data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_cache_hit_tokens":64,"prompt_cache_miss_tokens":36}}
+
+data: [DONE]
+
+"#;
+    let server = Server::reply(Reply::sse(deepseek)).await;
+    let reply = openai(&server).chat("Hi".into()).await.unwrap();
+    assert_eq!(reply.usage.cached_tokens_in, Some(64));
+    // Not reported is not 0.
+    let server = Server::reply(Reply::sse(transcript(
+        "llama-server/stream_include_usage.body",
+    )))
+    .await;
+    let reply = openai(&server).chat("Hi".into()).await.unwrap();
+    assert_eq!(reply.usage.reasoning_tokens_out, None);
+}
