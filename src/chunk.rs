@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::{excerpt, Error, ErrorKind, Result};
+use crate::rate_limit::RateLimit;
 
 /// One item of a [`ChatStream`](crate::ChatStream), in the order the provider produced it.
 ///
@@ -229,6 +230,8 @@ pub struct Finish {
     pub reasoning_tokens_out: Option<u64>,
     /// The provider's id of this reply (`chatcmpl-…`, `msg_…`, `resp_…`).
     pub response_id: Option<String>,
+    /// The rate limits the response's headers reported (the HTTP providers fill it in).
+    pub rate_limit: Option<RateLimit>,
     /// The model that answered, as the server named it (it may be more precise than the
     /// name requested, e.g. a dated OpenAI id).
     pub model: Option<String>,

@@ -14,6 +14,7 @@ use crate::decode::Decoder;
 use crate::decode::{Decoded, Origin};
 use crate::error::{Error, Result};
 use crate::kit::{frames_of, Framing};
+use crate::providers::anthropic::MessagesDecoder;
 use crate::providers::ollama::LineDecoder;
 use crate::providers::openai::SseDecoder;
 use crate::providers::openai_responses::ResponsesDecoder;
@@ -34,18 +35,25 @@ pub enum Wire {
     OllamaNdjson,
     /// OpenAI Responses: SSE framing, then the typed-event decoder.
     ResponsesSse,
+    /// Anthropic Messages: SSE framing, then the content-block decoder.
+    AnthropicSse,
 }
 
 impl Wire {
     /// Every pipeline.
-    pub const ALL: [Wire; 3] = [Wire::OpenAiSse, Wire::OllamaNdjson, Wire::ResponsesSse];
+    pub const ALL: [Wire; 4] = [
+        Wire::OpenAiSse,
+        Wire::OllamaNdjson,
+        Wire::ResponsesSse,
+        Wire::AnthropicSse,
+    ];
 }
 
 impl Wire {
     fn framing(self) -> Framing {
         match self {
             Wire::OllamaNdjson => Framing::Ndjson,
-            Wire::OpenAiSse | Wire::ResponsesSse => Framing::Sse,
+            Wire::OpenAiSse | Wire::ResponsesSse | Wire::AnthropicSse => Framing::Sse,
         }
     }
 
@@ -54,6 +62,7 @@ impl Wire {
             Wire::OpenAiSse => "openai",
             Wire::OllamaNdjson => "ollama",
             Wire::ResponsesSse => "openai-responses",
+            Wire::AnthropicSse => "anthropic",
         };
         Origin::new(name, "http://entry")
     }
@@ -90,6 +99,7 @@ where
         Wire::OpenAiSse => AnyDecoder::OpenAi(SseDecoder::new(origin)),
         Wire::OllamaNdjson => AnyDecoder::Ollama(LineDecoder::new(origin)),
         Wire::ResponsesSse => AnyDecoder::Responses(ResponsesDecoder::new(origin)),
+        Wire::AnthropicSse => AnyDecoder::Anthropic(MessagesDecoder::new(origin)),
     };
     Decoded::new(frames, decoder).map(move |item| redactor.item(item))
 }
@@ -99,6 +109,7 @@ enum AnyDecoder {
     OpenAi(SseDecoder),
     Ollama(LineDecoder),
     Responses(ResponsesDecoder),
+    Anthropic(MessagesDecoder),
 }
 
 impl AnyDecoder {
@@ -107,6 +118,7 @@ impl AnyDecoder {
             AnyDecoder::OpenAi(d) => d,
             AnyDecoder::Ollama(d) => d,
             AnyDecoder::Responses(d) => d,
+            AnyDecoder::Anthropic(d) => d,
         }
     }
 }

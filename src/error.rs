@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::rate_limit::RateLimit;
+
 /// `Result<T, theory_llm::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -98,6 +100,7 @@ struct Inner {
     /// `partial.rs` (its accessors are there), so that this module, at the bottom of
     /// the layers, does not depend on the reply's types.
     partial: Option<Box<dyn std::any::Any + Send + Sync>>,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Error {
@@ -114,6 +117,7 @@ impl Error {
                 retryable: false,
                 source: None,
                 partial: None,
+                rate_limit: None,
             }),
         }
     }
@@ -173,6 +177,20 @@ impl Error {
     /// How long the server asked the client to wait before retrying (`Retry-After`), if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         self.inner.retry_after
+    }
+
+    /// Attaches the rate limits the failed response reported.
+    #[must_use]
+    pub fn with_rate_limit(mut self, limits: RateLimit) -> Error {
+        self.inner.rate_limit = Some(limits);
+        self
+    }
+
+    /// The rate limits the failed response reported (`x-ratelimit-*`,
+    /// `anthropic-ratelimit-*`), if it did: how many requests and tokens are left, and
+    /// when they reset.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.inner.rate_limit.as_ref()
     }
 
     /// The partial reply, type-erased (see `partial.rs`).

@@ -74,6 +74,7 @@ mod partial;
 mod pricing;
 mod provider;
 mod providers;
+mod rate_limit;
 mod redact;
 mod registry;
 mod request;
@@ -90,11 +91,12 @@ pub use error::{Error, ErrorKind, Result};
 pub use partial::PartialReply;
 pub use pricing::{CostBasis, LongPrompt, Price, PriceTable, Pricing, TokenCounts};
 pub use provider::LlmStreamProvider;
-pub use providers::{mock, ollama, openai, openai_responses};
+pub use providers::{anthropic, mock, ollama, openai, openai_responses};
 pub use providers::{
-    mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider,
-    openai_responses::OpenAiResponsesProvider,
+    anthropic::AnthropicProvider, mock::MockProvider, ollama::OllamaProvider,
+    openai::OpenAiProvider, openai_responses::OpenAiResponsesProvider,
 };
+pub use rate_limit::{Quota, RateLimit};
 pub use registry::{get_llm_provider, ProviderOptions, Registry};
 pub use request::{
     strict_schema, ChatRequest, Image, Message, ProviderReasoning, ResponseFormat, Role, Timeouts,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::LlmStreamProvider;
 use crate::providers::{
-    mock::MockProvider, ollama::OllamaProvider, openai::OpenAiProvider,
-    openai_responses::OpenAiResponsesProvider,
+    anthropic::AnthropicProvider, mock::MockProvider, ollama::OllamaProvider,
+    openai::OpenAiProvider, openai_responses::OpenAiResponsesProvider,
 };
 
 /// Settings given to a factory when it builds a provider: what a caller (the CLI, an
@@ -73,11 +73,18 @@ impl Registry {
         Registry::default()
     }
 
-    /// The providers of this crate: `mock`, `ollama`, `openai`, `openai-responses`,
-    /// each configured from the environment (see their `from_env`).
+    /// The providers of this crate: `mock`, `anthropic`, `ollama`, `openai`,
+    /// `openai-responses`, each configured from the environment (see their `from_env`).
     pub fn builtin() -> Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
+            .with("anthropic", |options| {
+                let mut builder = AnthropicProvider::builder_from_env();
+                if let Some(limit) = options.connect_timeout {
+                    builder = builder.connect_timeout(limit);
+                }
+                Ok(Box::new(builder.build()?))
+            })
             .with("ollama", |options| {
                 let mut builder = OllamaProvider::builder_from_env();
                 if let Some(limit) = options.connect_timeout {

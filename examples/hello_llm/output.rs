@@ -35,13 +35,17 @@ pub(crate) fn reply_text(text: &str, raw: bool) -> Cow<'_, str> {
 }
 
 /// `{"error":{"kind","message","status"}}`, as `--json` prints a failure, with
-/// `"partial": {"text", "usage", …}` when some output had arrived.
+/// `"partial": {"text", "usage", …}` when some output had arrived and `"rate_limit"`
+/// when the failed response reported its limits.
 pub(crate) fn error_json(e: &Error) -> serde_json::Value {
     let mut value = serde_json::json!({
         "error": { "kind": e.kind(), "message": e.to_string(), "status": e.status() }
     });
     if let Some(partial) = e.partial() {
         value["partial"] = serde_json::to_value(partial).unwrap_or_default();
+    }
+    if let Some(limits) = e.rate_limit() {
+        value["rate_limit"] = serde_json::to_value(limits).unwrap_or_default();
     }
     value
 }

@@ -268,6 +268,7 @@ impl Collector {
             provider: self.info.provider,
             model: finish.model.unwrap_or(self.info.model),
             response_id: finish.response_id,
+            rate_limit: finish.rate_limit,
             finish_reason,
             usage,
             server_timings: finish.timings,

@@ -8,6 +8,7 @@ use crate::chunk::{FinishReason, ServerTimings, ThinkingBlock, ToolCall};
 use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::request::Message;
 
+use crate::rate_limit::RateLimit;
 use crate::usage::Usage;
 
 /// A whole reply: the text and what it cost.
@@ -34,6 +35,9 @@ pub struct ChatReply {
     pub finish_reason: FinishReason,
     /// Tokens, time and cost.
     pub usage: Usage,
+    /// The rate limits the response reported (`x-ratelimit-*`,
+    /// `anthropic-ratelimit-*`), if it did.
+    pub rate_limit: Option<RateLimit>,
     /// The server's own timings, when it reports them (Ollama).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_timings: Option<ServerTimings>,

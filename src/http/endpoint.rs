@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::decode::Origin;
 use crate::error::{excerpt, Error, ErrorKind, Result};
+use crate::rate_limit::RateLimit;
 use crate::redact::redact_url;
 
 use super::error_response::ErrorResponse;
@@ -36,6 +37,8 @@ pub(crate) struct Accepted {
     /// The media type (`text/event-stream`), lowercase without parameters; `None` if the
     /// server sent no content type.
     pub(crate) media_type: Option<String>,
+    /// The rate limits its headers reported.
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 /// What a request came back with.
@@ -95,6 +98,7 @@ impl Endpoint {
                 Err(self.unexpected_body(status.as_u16(), found, accept, &body))
             }
             _ => Ok(Sent::Accepted(Accepted {
+                rate_limit: rate_limit(response.headers()),
                 response,
                 media_type,
             })),
@@ -158,6 +162,16 @@ impl Endpoint {
         )
         .with_status(status)
     }
+}
+
+/// The rate limits a response's headers report, reset times counted from now.
+pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+    RateLimit::from_headers(
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        std::time::SystemTime::now(),
+    )
 }
 
 /// The media type of a response, lowercase and without parameters.

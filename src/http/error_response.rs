@@ -8,8 +8,10 @@ use tokio::time::Instant;
 use crate::duration::fmt_duration;
 use crate::error::{excerpt, Error, ErrorKind, Result};
 
+use super::endpoint::rate_limit;
 use super::retry_after::retry_after;
 use super::Endpoint;
+use crate::rate_limit::RateLimit;
 
 /// How much of an error body is read to find the server's message.
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
@@ -130,6 +132,7 @@ pub fn kind_for_status(status: u16) -> ErrorKind {
 pub struct ErrorResponse {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<Duration>,
+    pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) body: ErrorBody,
 }
 
@@ -137,6 +140,11 @@ impl ErrorResponse {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.status
+    }
+
+    /// The rate limits the response reported, if it did.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.rate_limit.as_ref()
     }
 
     /// How long the server asked to wait (`retry-after-ms`, `Retry-After`), if it said.
@@ -180,6 +188,7 @@ impl ErrorResponse {
     ) -> Result<ErrorResponse> {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
+        let rate_limit = rate_limit(response.headers());
         let mut body = Vec::new();
         let read = async {
             loop {
@@ -221,6 +230,7 @@ impl ErrorResponse {
         Ok(ErrorResponse {
             status,
             retry_after,
+            rate_limit,
             body: parsed,
         })
     }
@@ -260,6 +270,9 @@ impl ErrorResponse {
             .with_retryable(retryable);
         if let Some(delay) = self.retry_after {
             err = err.with_retry_after(delay);
+        }
+        if let Some(limits) = self.rate_limit {
+            err = err.with_rate_limit(limits);
         }
         err
     }

@@ -23,6 +23,7 @@ pub(crate) fn frames(
     let Accepted {
         response,
         media_type,
+        ..
     } = accepted;
     if media_type.as_deref() == Some("application/json") {
         // A server that ignored `stream: true`: one whole reply.

@@ -13,6 +13,7 @@ use crate::decode::Decoded;
 use crate::error::Result;
 use crate::http::{Accepted, Endpoint, Sent};
 use crate::provider::LlmStreamProvider;
+use crate::rate_limit::RateLimit;
 use crate::redact::Redactor;
 use crate::request::ChatRequest;
 use crate::retry::Retrying;
@@ -80,7 +81,7 @@ impl<D: Dialect> HttpProvider<D> {
             .header(reqwest::header::ACCEPT, accept);
         let mut response = match shared.endpoint.send(request, &[accept], None).await? {
             Sent::Accepted(accepted) => accepted.response,
-            Sent::Failed(failure) => return Ok(Fetched::Failed(failure)),
+            Sent::Failed(failure) => return Ok(Fetched::Failed(Box::new(failure))),
         };
         let mut body = Vec::new();
         while let Some(bytes) = response
@@ -154,7 +155,7 @@ pub(crate) enum Fetched {
     /// A 2xx body, whole.
     Body(Vec<u8>),
     /// A failure status, for the provider to classify.
-    Failed(crate::http::ErrorResponse),
+    Failed(Box<crate::http::ErrorResponse>),
 }
 
 /// One attempt: send, then decode the body as it arrives.
@@ -174,12 +175,26 @@ fn attempt<D: Dialect>(
         let decoder = shared.dialect.decoder(&origin);
         let framing = shared.dialect.framing();
         let max = shared.settings.max_frame_bytes;
-        Ok(Decoded::new(
-            frames(framing, accepted, max, &shared.endpoint),
-            decoder,
-        ))
+        let limits = accepted.rate_limit;
+        let decoded = Decoded::new(frames(framing, accepted, max, &shared.endpoint), decoder);
+        Ok(decoded.map(move |item| with_rate_limit(item, limits)))
     })
     .try_flatten()
+}
+
+/// The response's rate limits on its finish, or on its error.
+fn with_rate_limit(item: Result<Chunk>, limits: Option<RateLimit>) -> Result<Chunk> {
+    let Some(limits) = limits else {
+        return item;
+    };
+    match item {
+        Ok(Chunk::Finish(mut finish)) => {
+            finish.rate_limit.get_or_insert(limits);
+            Ok(Chunk::Finish(finish))
+        }
+        Err(error) if error.rate_limit().is_none() => Err(error.with_rate_limit(limits)),
+        other => other,
+    }
 }
 
 /// Sends the chat request and returns an accepted reply; after a failure the dialect

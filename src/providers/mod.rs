@@ -1,6 +1,7 @@
 //! The built-in providers, one folder each. Adding a provider is one new folder here
 //! and one line in `Registry::builtin` (`src/registry.rs`).
 
+pub mod anthropic;
 pub mod mock;
 pub mod ollama;
 pub mod openai;

@@ -126,6 +126,18 @@ pub fn decode_responses_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Re
     drain(items, item_bound(total_len(pieces)))
 }
 
+/// The items of an Anthropic Messages reply whose body arrives in `pieces`: SSE framing,
+/// then the content-block decoder, with the default 16 MiB event cap.
+pub fn decode_anthropic_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
+    decode_anthropic_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
+}
+
+/// [`decode_anthropic_sse`] with an event cap of `max_event` bytes.
+pub fn decode_anthropic_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
+    let items = entry::decode(Wire::AnthropicSse, to_bytes(pieces), max_event, SECRET);
+    drain(items, item_bound(total_len(pieces)))
+}
+
 /// The items of a reply of exactly these frames, given straight to `wire`'s decoder
 /// (no framing), followed by the end of the body.
 pub fn map_frames(wire: Wire, frames: &[&[u8]]) -> Vec<Result<Chunk>> {
@@ -376,6 +388,22 @@ pub fn fuzz_responses_sse(data: &[u8]) {
     );
 }
 
+/// The `anthropic` fuzz target: `data` as an Anthropic Messages SSE body, through
+/// framing and the decoder, whole and split, read as [`fuzz_openai_sse`] reads it.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_anthropic_sse(data: &[u8]) {
+    let (sizes, body) = sizes_and_body(data);
+    fuzz_body(
+        body,
+        sizes,
+        SECRET,
+        decode_anthropic_sse,
+        decode_anthropic_sse_capped,
+    );
+}
+
 /// The `map_openai` fuzz target: `data` as one SSE data frame, straight into the
 /// decoder; and, when `data` can be an event's data, the same as `data: …` through
 /// the SSE framing, which must give the same items.
@@ -432,7 +460,8 @@ pub fn fuzz_map_ollama(data: &[u8]) {
 }
 
 /// The `headers` fuzz target: `data` split at its first two newlines into the values of
-/// `retry-after-ms`, `Retry-After` and `Content-Type`, read as the providers read them.
+/// `retry-after-ms`, `Retry-After` and `Content-Type` (and the same values as rate-limit
+/// headers), read as the providers read them.
 /// No value may panic, a wait is never longer than "longer than anyone will wait", and
 /// a media type is lowercase, trimmed and without parameters.
 ///
@@ -468,6 +497,24 @@ pub fn fuzz_headers(data: &[u8]) {
             "media type {media:?} of {:?}",
             String::from_utf8_lossy(content_type)
         );
+    }
+    // The same values as rate-limit headers, both vendors' forms.
+    let headers = [
+        ("x-ratelimit-remaining-requests", millis),
+        ("x-ratelimit-reset-requests", after),
+        ("x-ratelimit-reset-tokens", millis),
+        ("anthropic-ratelimit-tokens-reset", after),
+        ("anthropic-ratelimit-requests-reset", content_type),
+        ("anthropic-ratelimit-input-tokens-limit", content_type),
+    ];
+    if let Some(limits) = theory_llm::RateLimit::from_headers(headers, now) {
+        for quota in [limits.requests, limits.tokens, limits.input_tokens] {
+            assert!(
+                quota.reset.is_none_or(|r| r <= UNREASONABLE_WAIT),
+                "{quota:?} for {:?}",
+                String::from_utf8_lossy(data)
+            );
+        }
     }
 }
 

@@ -29,6 +29,7 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "partial",
         "usage",
+        "rate_limit",
         "duration",
     ],
 ];

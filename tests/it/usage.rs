@@ -139,3 +139,53 @@ data: [DONE]
     let reply = openai(&server).chat("Hi".into()).await.unwrap();
     assert_eq!(reply.usage.reasoning_tokens_out, None);
 }
+
+#[tokio::test]
+async fn rate_limit_headers_on_the_reply_and_on_the_error() {
+    let body = transcript("llama-server/stream_include_usage.body");
+    let server = Server::reply(
+        Reply::sse(body)
+            .header("x-ratelimit-limit-requests", "500")
+            .header("x-ratelimit-remaining-requests", "499")
+            .header("x-ratelimit-reset-requests", "120ms")
+            .header("x-ratelimit-remaining-tokens", "99980")
+            .header("x-ratelimit-reset-tokens", "6m0s"),
+    )
+    .await;
+    let reply = openai(&server).chat("Hi".into()).await.unwrap();
+    let limits = reply.rate_limit.expect("the headers were sent");
+    assert_eq!(limits.requests.limit, Some(500));
+    assert_eq!(limits.requests.remaining, Some(499));
+    assert_eq!(
+        limits.requests.reset,
+        Some(std::time::Duration::from_millis(120))
+    );
+    assert_eq!(limits.tokens.remaining, Some(99_980));
+    assert_eq!(
+        limits.tokens.reset,
+        Some(std::time::Duration::from_secs(360))
+    );
+
+    let server = Server::reply(
+        Reply::json(
+            429,
+            r#"{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}"#,
+        )
+        .header("x-ratelimit-remaining-requests", "0")
+        .header("x-ratelimit-reset-requests", "1e999")
+        .header("retry-after", "1"),
+    )
+    .await;
+    let err = openai(&server).chat("Hi".into()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    let limits = err.rate_limit().expect("the 429 said how many are left");
+    assert_eq!(limits.requests.remaining, Some(0));
+    assert_eq!(limits.requests.reset, None, "an absurd value is left out");
+
+    // No headers: None, not zeros.
+    let server = Server::reply(Reply::sse(transcript("llama-server/stream.body"))).await;
+    assert_eq!(
+        openai(&server).chat("Hi".into()).await.unwrap().rate_limit,
+        None
+    );
+}

@@ -1,5 +1,6 @@
-//! Live conformance: both providers against real servers on loopback — llama.cpp's own
-//! HTTP server (OpenAI API) and an Ollama-API server in front of it — with a real model.
+//! Live conformance: every HTTP provider against real servers on loopback — llama.cpp's
+//! own HTTP server (Chat Completions, Responses and Anthropic Messages) and an
+//! Ollama-API server in front of it — with a real model.
 //!
 //! These tests are `#[ignore]`d by default, so `cargo test` lists them as ignored. Run them:
 //!
@@ -12,8 +13,10 @@
 //! Run with `--ignored` but without the servers, they fail rather than skip, so CI can
 //! never pass without having talked to the servers.
 
+mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
 mod responses; // the openai-responses provider against llama.cpp's /v1/responses
 mod tools; // structured output, tool turns and images against the real servers
+mod usage; // cached prompt tokens and their price
 
 use std::time::Duration;
 

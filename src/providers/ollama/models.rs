@@ -62,7 +62,7 @@ impl OllamaProvider {
             .await?
         {
             Fetched::Body(body) => body,
-            Fetched::Failed(failure) => return Err(classify(failure, None, self.host())),
+            Fetched::Failed(failure) => return Err(classify(*failure, None, self.host())),
         };
         let tags: Tags = serde_json::from_slice(&body).map_err(|e| {
             self.http.shared.endpoint.origin.malformed(&format!(

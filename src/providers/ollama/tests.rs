@@ -530,6 +530,7 @@ fn error_statuses_are_classified() {
     let resp = |status: u16, message: &str| ErrorResponse {
         status,
         retry_after: None,
+        rate_limit: None,
         body: crate::http::ErrorBody {
             message: message.to_owned(),
             ..crate::http::ErrorBody::default()
