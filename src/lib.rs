@@ -9,7 +9,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> theory_llm::Result<()> {
-//! let llm = get_llm_provider("mock")?; // or "openai", "ollama"
+//! let llm = get_llm_provider("mock")?; // or "openai", "anthropic", "ollama", "openai-responses"
 //!
 //! // Tokens as they arrive:
 //! let mut stream = llm.stream_chat("Hello".into());
@@ -34,13 +34,22 @@
 //! each frame is mapped to provider-neutral [`Chunk`]s, and the [`ChatStream`] hands
 //! them to the app as they arrive, or a [`Collector`] folds them into a [`ChatReply`].
 //! The source follows that flow: `kit/` (what every HTTP provider shares) and
-//! `providers/` on top, then `http/`, `framing/`, `decode.rs`, `stream/`, `collect.rs`.
+//! `providers/` on top, then `http/`, `framing/`, `decode.rs`, `stream/`, `collect/`.
 //!
 //! ## Where things are
 //!
 //! The crate root has what an app uses. Provider-specific types are in [`openai`],
-//! [`ollama`] and [`mock`] (builders, Ollama's [`KeepAlive`](ollama::KeepAlive) and
-//! model list); what it takes to write a provider of your own is in [`kit`].
+//! [`openai_responses`], [`anthropic`], [`ollama`] and [`mock`] (builders, Ollama's
+//! [`KeepAlive`](ollama::KeepAlive) and model list); what it takes to write a provider
+//! of your own is in [`kit`].
+//!
+//! ## Cargo features
+//!
+//! - `rustls` (default) or `native-tls`: the TLS backend for HTTPS providers.
+//! - `tracing` (off): one `tracing` span per call with the OpenTelemetry GenAI
+//!   attributes (model, usage, cost, time to first chunk, finish reasons, errors),
+//!   retries as span events; see the README's "Tracing". Without it, nothing of it is
+//!   compiled in.
 //!
 //! Foreign types in the API are few and deliberate: `futures::Stream` (what a
 //! [`ChatStream`] is), `reqwest::Client` (bring your own HTTP client to a builder),

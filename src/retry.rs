@@ -303,6 +303,18 @@ where
                                 return Poll::Ready(Some(Err(err)));
                             }
                         }
+                        // A span event of the call's span (the stream enters it on every
+                        // poll), so that a trace shows each retry and why.
+                        #[cfg(feature = "tracing")]
+                        tracing::info!(
+                            target: "theory_llm",
+                            retry = retries_used + 1,
+                            error.type = err.kind().as_str(),
+                            http.response.status_code = err.status(),
+                            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                            error.message = err.message(),
+                            "retrying"
+                        );
                         // Dropping the failed attempt releases its connection before the wait.
                         drop(err);
                         this.state = RetryState::Backoff(Box::pin(tokio::time::sleep(delay)));

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::pricing::CostBasis;
+use crate::chunk::Finish;
+use crate::pricing::{CostBasis, TokenCounts};
 
 /// Tokens, time and cost of one reply.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -31,4 +32,25 @@ pub struct Usage {
     pub tokens_estimated: bool,
     /// What `usd_micros` is based on: the price table, a free provider, or an unknown price.
     pub cost_basis: CostBasis,
+}
+
+/// The billed token counts of a reply: the finish's where the provider reported them,
+/// else estimates (the prompt's, and one token per 4 characters of the output, counted
+/// by `output_chars` only then),
+/// and whether any count was estimated. The collector and the tracing span count the
+/// same way.
+pub(crate) fn token_counts(
+    finish: Option<&Finish>,
+    prompt_estimate: u64,
+    output_chars: impl FnOnce() -> usize,
+) -> (TokenCounts, bool) {
+    let reported_in = finish.and_then(|f| f.tokens_in);
+    let reported_out = finish.and_then(|f| f.tokens_out);
+    let estimated = reported_in.is_none() || reported_out.is_none();
+    let tokens_in = reported_in.unwrap_or(prompt_estimate);
+    let tokens_out = reported_out.unwrap_or_else(|| (output_chars() as u64).div_ceil(4));
+    let counts = TokenCounts::new(tokens_in, tokens_out)
+        .with_cached_input(finish.and_then(|f| f.cached_tokens_in).unwrap_or(0))
+        .with_cache_write(finish.and_then(|f| f.cache_write_tokens_in).unwrap_or(0));
+    (counts, estimated)
 }

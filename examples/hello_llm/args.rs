@@ -38,6 +38,9 @@ OPTIONS:
     --no-stream               wait for the whole reply instead of printing tokens live
     --raw                     print the model's text as it is, control characters included
                               (by default they are escaped, so a reply cannot drive the terminal)
+    --trace                   print each call's tracing span (OpenTelemetry GenAI attributes)
+                              to stderr as JSON lines; message content only with
+                              OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
 
   Time limits (seconds, fractions allowed) and retries:
     --connect-timeout SECS    to establish a connection               [default: 10]
@@ -92,6 +95,7 @@ pub(crate) struct Args {
     pub(crate) json: bool,
     pub(crate) stream: bool,
     pub(crate) raw: bool,
+    pub(crate) trace: bool,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) timeouts: Timeouts,
     pub(crate) max_retries: Option<u32>,
@@ -121,6 +125,7 @@ impl Default for Args {
             json: false,
             stream: true,
             raw: false,
+            trace: false,
             connect_timeout: None,
             timeouts: Timeouts::default(),
             max_retries: None,
@@ -243,6 +248,7 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Long("json") => args.json = true,
             Long("no-stream") => args.stream = false,
             Long("raw") => args.raw = true,
+            Long("trace") => args.trace = true,
             Long("connect-timeout") => {
                 args.connect_timeout = Some(seconds("--connect-timeout", &text(&mut parser)?)?)
             }
@@ -324,12 +330,14 @@ mod tests {
             "--max-retries",
             "0",
             "--raw",
+            "--trace",
         ]);
         assert_eq!(a.timeouts.idle, Some(Duration::from_millis(500)));
         assert_eq!(a.timeouts.deadline, Some(Duration::from_secs(30)));
         assert_eq!(a.connect_timeout, Some(Duration::from_secs(2)));
         assert_eq!(a.max_retries, Some(0));
         assert!(a.raw);
+        assert!(a.trace);
         for bad in [
             &["--bogus"][..],
             &["--model"],

@@ -10,13 +10,14 @@
 //!
 //! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
 //! and the request), `chat.rs` (one request), `bench.rs` (benchmark mode), `output.rs`
-//! (what is printed, made safe).
+//! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines).
 
 mod args;
 mod bench;
 mod chat;
 mod inputs;
 mod output;
+mod trace;
 
 use std::future::Future;
 use std::io::{self, Write};
@@ -192,6 +193,9 @@ async fn cli() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.trace {
+        trace::print_spans_to_stderr();
+    }
     ExitCode::from(run(&args, &mut out, &mut err, ctrl_c()).await)
 }
 

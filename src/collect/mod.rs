@@ -8,9 +8,8 @@ use tokio::time::Instant;
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
 use crate::partial::PartialReply;
-use crate::pricing::TokenCounts;
 use crate::stream::{ChatStream, StreamInfo};
-use crate::usage::Usage;
+use crate::usage::{token_counts, Usage};
 
 pub use reply::ChatReply;
 
@@ -230,26 +229,14 @@ impl Collector {
     fn usage(&self, finish: Option<&Finish>, at: Instant) -> Usage {
         // Milliseconds with microsecond resolution.
         let ms = |t: Instant| t.saturating_duration_since(self.started).as_micros() as f64 / 1000.0;
-        let reported_in = finish.and_then(|f| f.tokens_in);
-        let reported_out = finish.and_then(|f| f.tokens_out);
-        let estimated = reported_in.is_none() || reported_out.is_none();
-        let tokens_in = reported_in.unwrap_or(self.info.prompt_tokens_estimate);
-        let tokens_out = reported_out.unwrap_or_else(|| {
-            // Derived only when the provider sent no count (estimate_tokens' rule).
-            let chars = self.text.chars().count() + self.reasoning.chars().count();
-            (chars as u64).div_ceil(4)
-        });
-        let cached = finish.and_then(|f| f.cached_tokens_in);
-        let written = finish.and_then(|f| f.cache_write_tokens_in);
-        let counts = TokenCounts::new(tokens_in, tokens_out)
-            .with_cached_input(cached.unwrap_or(0))
-            .with_cache_write(written.unwrap_or(0));
+        let chars = || self.text.chars().count() + self.reasoning.chars().count();
+        let (counts, estimated) = token_counts(finish, self.info.prompt_tokens_estimate, chars);
         let (usd_micros, cost_basis) = self.info.pricing.cost(&counts);
         Usage {
-            tokens_in,
-            tokens_out,
-            cached_tokens_in: cached,
-            cache_write_tokens_in: written,
+            tokens_in: counts.input,
+            tokens_out: counts.output,
+            cached_tokens_in: finish.and_then(|f| f.cached_tokens_in),
+            cache_write_tokens_in: finish.and_then(|f| f.cache_write_tokens_in),
             reasoning_tokens_out: finish.and_then(|f| f.reasoning_tokens_out),
             latency_ms: ms(at),
             usd_micros,

@@ -72,6 +72,10 @@ impl Common {
                 .iter()
                 .map(|(_, password)| password.clone()),
         );
+        let server = reqwest::Url::parse(&base.url).ok().and_then(|url| {
+            let host = url.host_str()?.to_owned();
+            Some((host, url.port_or_known_default()?))
+        });
         let origin = Origin::new(Arc::from(name.as_str()), Arc::from(base.shown()));
         let endpoint = Endpoint::new(origin, dialect.unreachable_hint());
         Ok(HttpProvider {
@@ -83,6 +87,7 @@ impl Common {
                 settings: self.settings,
                 redactor: Redactor::new(secrets),
                 endpoint,
+                server,
             }),
         })
     }

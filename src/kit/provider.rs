@@ -44,6 +44,8 @@ pub(crate) struct Shared<D> {
     pub(crate) settings: HttpSettings,
     pub(crate) redactor: Redactor,
     pub(crate) endpoint: Endpoint,
+    /// The server's host and port, for the call's tracing span.
+    pub(crate) server: Option<(String, u16)>,
 }
 
 impl<D> Clone for HttpProvider<D> {
@@ -125,7 +127,7 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let shared = &self.shared;
         let name = shared.dialect.name();
-        let prologue = match Prologue::new(
+        let mut prologue = match Prologue::new(
             name,
             &request,
             &shared.default_model,
@@ -135,6 +137,9 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
             Ok(prologue) => prologue,
             Err(rejected) => return *rejected,
         };
+        if let Some((host, port)) = &shared.server {
+            prologue.info = prologue.info.with_server(host.clone(), *port);
+        }
         let timeouts = prologue.info.timeouts();
         let model: Arc<str> = Arc::from(prologue.info.model());
         let request = Arc::new(request);

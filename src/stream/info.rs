@@ -25,6 +25,14 @@ pub struct StreamInfo {
     pub(crate) prompt_tokens_estimate: u64,
     pub(crate) max_reply_bytes: usize,
     pub(crate) timeouts: Timeouts,
+    /// What the request asked for, for tracing.
+    pub(crate) request_max_tokens: Option<u32>,
+    pub(crate) request_temperature: Option<f32>,
+    /// The server's host and port, for tracing.
+    pub(crate) server: Option<(String, u16)>,
+    /// The request's messages as JSON, when the app opted in to recording content in
+    /// traces (feature `tracing`).
+    pub(crate) captured_input: Option<std::sync::Arc<str>>,
 }
 
 /// The largest reply collected by `chat()`, by default.
@@ -41,6 +49,10 @@ impl StreamInfo {
             prompt_tokens_estimate: 0,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             timeouts: Timeouts::default(),
+            request_max_tokens: None,
+            request_temperature: None,
+            server: None,
+            captured_input: None,
         }
     }
 
@@ -64,7 +76,25 @@ impl StreamInfo {
         if let Some(limit) = request.max_reply_bytes {
             info.max_reply_bytes = limit;
         }
+        info.request_max_tokens = request.max_tokens;
+        info.request_temperature = request.temperature;
+        #[cfg(feature = "tracing")]
+        if super::trace::capture_content() {
+            let messages: Vec<serde_json::Value> = request
+                .full_conversation()
+                .map(|(role, text)| serde_json::json!({"role": role.as_str(), "content": text}))
+                .collect();
+            info.captured_input = Some(serde_json::Value::from(messages).to_string().into());
+        }
         info
+    }
+
+    /// Sets the server a stream comes from (its host and port), which the tracing span
+    /// reports as `server.address` and `server.port`.
+    #[must_use]
+    pub fn with_server(mut self, host: impl Into<String>, port: u16) -> StreamInfo {
+        self.server = Some((host.into(), port));
+        self
     }
 
     /// Sets the pricing.

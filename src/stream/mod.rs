@@ -7,6 +7,8 @@ mod info;
 mod tests;
 mod text;
 mod timed;
+#[cfg(feature = "tracing")]
+mod trace;
 
 use std::fmt;
 use std::pin::Pin;
@@ -62,6 +64,9 @@ pub struct ChatStream {
     state: State,
     /// A complete tool call has been yielded.
     tool_calls: bool,
+    /// The call's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    trace: trace::CallSpan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +85,13 @@ impl ChatStream {
         S: Stream<Item = Result<Chunk>> + Send + 'static,
     {
         let timeouts = info.timeouts;
+        let started = Instant::now();
         ChatStream {
             inner: Box::pin(stream),
+            #[cfg(feature = "tracing")]
+            trace: trace::CallSpan::new(&info, started),
             info,
-            started: Instant::now(),
+            started,
             state: State::Open,
             tool_calls: false,
         }
@@ -162,7 +170,36 @@ impl Stream for ChatStream {
         if self.state == State::Done {
             return Poll::Ready(None);
         }
-        let mut item = ready!(self.inner.as_mut().poll_next(cx));
+        let this = &mut *self;
+        let item = {
+            // Inside the call's span, so that retries and the HTTP client's spans nest
+            // under it.
+            #[cfg(feature = "tracing")]
+            let _entered = this.trace.span.enter();
+            ready!(this.inner.as_mut().poll_next(cx))
+        };
+        let item = this.check(item);
+        #[cfg(feature = "tracing")]
+        if let Some(item) = &item {
+            this.trace.item(item);
+        }
+        Poll::Ready(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.state {
+            State::Done => (0, Some(0)),
+            State::Open => (0, None),
+        }
+    }
+}
+
+impl ChatStream {
+    /// Applies the stream's rules to an item of the provider's stream: a reply with tool
+    /// calls finishes for tool calls; after a finish or an error the stream is over; a
+    /// provider stream that ends without a finish is a `protocol` error (in place of the
+    /// end).
+    fn check(&mut self, mut item: Option<Result<Chunk>>) -> Option<Result<Chunk>> {
         match &mut item {
             Some(Ok(Chunk::Finish(finish))) => {
                 // A reply with tool calls ends for tool calls, whatever the server said
@@ -183,21 +220,12 @@ impl Stream for ChatStream {
                     "the {} stream ended without a finish: the reply may be truncated. This is a bug in the provider; retry the request",
                     self.info.provider
                 );
-                return Poll::Ready(Some(Err(Error::new(ErrorKind::Protocol, msg))));
+                return Some(Err(Error::new(ErrorKind::Protocol, msg)));
             }
         }
-        Poll::Ready(item)
+        item
     }
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match self.state {
-            State::Done => (0, Some(0)),
-            State::Open => (0, None),
-        }
-    }
-}
-
-impl ChatStream {
     /// Marks the stream over and drops the provider's stream, which releases its connection now.
     fn finish_inner(&mut self) {
         self.state = State::Done;

@@ -16,4 +16,5 @@ mod resilience; // retries, cancellation, timeouts, concurrency
 mod responses; // the openai-responses provider over loopback, splits and fuzz checks
 mod schemas; // structured output and required tool calls against generated JSON Schemas
 mod tools; // tool calls in every quirk and split, structured output, images, the tool loop
+mod tracing; // the span of a call: every attribute, retries as events, errors, cancellation, nesting
 mod usage; // cached, cache-write and reasoning tokens, cost per kind, partial and cancelled replies

@@ -1,0 +1,167 @@
+//! The `tracing` span of one call (feature `tracing`): `chat {model}` with the
+//! OpenTelemetry GenAI attributes, declared when the stream is made and recorded as they
+//! become known; the `ChatStream` enters it on every poll, so retries (span events) and
+//! the HTTP client's own spans nest under it.
+//!
+//! A span's name is static in `tracing`: it is `chat`, and `otel.name` carries
+//! `chat {model}`, which `tracing-opentelemetry` exports as the span's name.
+
+use tracing::field::Empty;
+use tracing::Span;
+
+use crate::chunk::{Chunk, Finish};
+use crate::error::Error;
+use crate::stream::StreamInfo;
+use crate::usage::token_counts;
+
+/// The environment variable that opts in to recording message content, by the
+/// OpenTelemetry GenAI convention.
+pub(crate) const CAPTURE_CONTENT: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+/// Whether the app opted in to recording message content.
+pub(crate) fn capture_content() -> bool {
+    std::env::var(CAPTURE_CONTENT).is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// The span of one call, and what it needs to record the usage at the end.
+#[derive(Debug)]
+pub(crate) struct CallSpan {
+    pub(crate) span: Span,
+    started: tokio::time::Instant,
+    first_chunk_seen: bool,
+    /// Characters of text and reasoning, for the output estimate.
+    output_chars: usize,
+    /// The output text, when content is captured.
+    output: Option<String>,
+    info: StreamInfo,
+    done: bool,
+}
+
+impl CallSpan {
+    /// The span of a call described by `info`, started at `started`.
+    pub(crate) fn new(info: &StreamInfo, started: tokio::time::Instant) -> CallSpan {
+        let span = tracing::info_span!(
+            target: "theory_llm",
+            "chat",
+            otel.name = format!("chat {}", info.model).as_str(),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            gen_ai.operation.name = "chat",
+            gen_ai.provider.name = info.provider.as_str(),
+            gen_ai.request.model = info.model.as_str(),
+            gen_ai.request.max_tokens = Empty,
+            gen_ai.request.temperature = Empty,
+            gen_ai.request.stream = true,
+            gen_ai.response.id = Empty,
+            gen_ai.response.model = Empty,
+            gen_ai.response.finish_reasons = Empty,
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
+            gen_ai.usage.cache_read.input_tokens = Empty,
+            gen_ai.usage.reasoning.output_tokens = Empty,
+            gen_ai.response.time_to_first_chunk = Empty,
+            gen_ai.input.messages = Empty,
+            gen_ai.output.messages = Empty,
+            server.address = Empty,
+            server.port = Empty,
+            error.type = Empty,
+            theory_llm.usd_micros = Empty,
+            theory_llm.tokens_estimated = Empty,
+        );
+        if let Some(max) = info.request_max_tokens {
+            span.record("gen_ai.request.max_tokens", max);
+        }
+        if let Some(temperature) = info.request_temperature {
+            span.record("gen_ai.request.temperature", f64::from(temperature));
+        }
+        if let Some((host, port)) = &info.server {
+            span.record("server.address", host.as_str());
+            span.record("server.port", port);
+        }
+        if let Some(messages) = &info.captured_input {
+            span.record("gen_ai.input.messages", &**messages);
+        }
+        CallSpan {
+            span,
+            started,
+            first_chunk_seen: false,
+            output_chars: 0,
+            output: info.captured_input.is_some().then(String::new),
+            info: info.clone(),
+            done: false,
+        }
+    }
+
+    /// Records what an item of the stream tells.
+    pub(crate) fn item(&mut self, item: &Result<Chunk, Error>) {
+        if self.done {
+            return;
+        }
+        if !self.first_chunk_seen {
+            self.first_chunk_seen = true;
+            let seconds = self.started.elapsed().as_secs_f64();
+            self.span
+                .record("gen_ai.response.time_to_first_chunk", seconds);
+        }
+        match item {
+            Ok(Chunk::Text(text)) => {
+                self.output_chars += text.chars().count();
+                if let Some(output) = &mut self.output {
+                    output.push_str(text);
+                }
+            }
+            Ok(Chunk::Reasoning(text)) => self.output_chars += text.chars().count(),
+            Ok(Chunk::Finish(finish)) => self.finish(finish),
+            Ok(_) => {}
+            Err(error) => self.fail(error.kind().as_str()),
+        }
+    }
+
+    fn finish(&mut self, finish: &Finish) {
+        self.done = true;
+        let span = &self.span;
+        let chars = self.output_chars;
+        let (counts, estimated) =
+            token_counts(Some(finish), self.info.prompt_tokens_estimate, || chars);
+        let (usd_micros, _) = self.info.pricing.cost(&counts);
+        span.record("gen_ai.usage.input_tokens", counts.input);
+        span.record("gen_ai.usage.output_tokens", counts.output);
+        if let Some(cached) = finish.cached_tokens_in {
+            span.record("gen_ai.usage.cache_read.input_tokens", cached);
+        }
+        if let Some(reasoning) = finish.reasoning_tokens_out {
+            span.record("gen_ai.usage.reasoning.output_tokens", reasoning);
+        }
+        span.record("theory_llm.usd_micros", usd_micros);
+        span.record("theory_llm.tokens_estimated", estimated);
+        span.record(
+            "gen_ai.response.finish_reasons",
+            format!("[\"{}\"]", finish.reason.as_str()).as_str(),
+        );
+        if let Some(id) = &finish.response_id {
+            span.record("gen_ai.response.id", id.as_str());
+        }
+        let model = finish.model.as_deref().unwrap_or(&self.info.model);
+        span.record("gen_ai.response.model", model);
+        if let Some(output) = self.output.take() {
+            let messages = serde_json::json!([{"role": "assistant", "content": output}]);
+            span.record("gen_ai.output.messages", messages.to_string().as_str());
+        }
+        span.record("otel.status_code", "ok");
+    }
+
+    fn fail(&mut self, kind: &str) {
+        self.done = true;
+        self.span.record("error.type", kind);
+        self.span.record("otel.status_code", "error");
+    }
+}
+
+impl Drop for CallSpan {
+    /// A stream dropped before its end was cancelled by the app.
+    fn drop(&mut self) {
+        if !self.done {
+            self.fail("cancelled");
+        }
+    }
+}
