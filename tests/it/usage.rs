@@ -189,3 +189,55 @@ async fn rate_limit_headers_on_the_reply_and_on_the_error() {
         None
     );
 }
+
+// ---- a cut stream's partial reply, for any cut ----
+
+use proptest::prelude::*;
+use theory_llm::entry::{self, Wire};
+use theory_llm::kit::StreamInfo;
+
+/// The collector's partial reply of `body` cut after `cut` bytes, and the whole reply's
+/// text.
+fn partial_after_cut(wire: Wire, body: &[u8], cut: usize) -> (theory_llm::PartialReply, String) {
+    let run = |bytes: &[u8]| {
+        let pieces = vec![bytes::Bytes::copy_from_slice(bytes)];
+        let items: Vec<_> = futures::executor::block_on(
+            entry::decode(wire, pieces, 1 << 20, "").collect::<Vec<_>>(),
+        );
+        let mut collector = Collector::new(StreamInfo::new("test", "m"));
+        for item in items {
+            match item {
+                Ok(chunk) => collector.push(&chunk).unwrap(),
+                Err(_) => break,
+            }
+        }
+        collector
+    };
+    let whole = run(body).partial().text;
+    (run(&body[..cut]).partial(), whole)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_stream_cut_anywhere_leaves_a_prefix_of_the_reply_with_estimated_usage(
+        which in 0usize..3,
+        at in 0.0f64..1.0,
+    ) {
+        let (wire, name) = [
+            (Wire::OpenAiSse, "llama-server/stream_include_usage.body"),
+            (Wire::AnthropicSse, "anthropic/stream.body"),
+            (Wire::ResponsesSse, "responses/stream.body"),
+        ][which];
+        let body = transcript(name);
+        let cut = ((body.len() as f64) * at) as usize;
+        let (partial, whole) = partial_after_cut(wire, &body, cut);
+        prop_assert!(whole.starts_with(&partial.text), "{:?} not a prefix of {:?}", partial.text, whole);
+        prop_assert!(partial.usage.tokens_estimated);
+        prop_assert_eq!(
+            partial.usage.tokens_out,
+            (partial.text.chars().count() as u64).div_ceil(4)
+        );
+    }
+}
