@@ -4,11 +4,12 @@
 use std::fmt;
 
 use serde::de::DeserializeOwned;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::rate_limit::RateLimit;
+use crate::route::Route;
 
 /// One item of a [`ChatStream`](crate::ChatStream), in the order the provider produced it.
 ///
@@ -190,7 +191,7 @@ impl ToolCall {
 }
 
 /// One thinking block of an Anthropic reply, kept to be sent back as it came.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 #[non_exhaustive]
 pub enum ThinkingBlock {
@@ -232,6 +233,11 @@ pub struct Finish {
     pub response_id: Option<String>,
     /// The rate limits the response's headers reported (the HTTP providers fill it in).
     pub rate_limit: Option<RateLimit>,
+    /// The base URL that served the reply, secrets redacted (the HTTP providers fill it
+    /// in; with an endpoint pool, the endpoint chosen).
+    pub endpoint: Option<String>,
+    /// Which entry of a fallback chain answered, and the attempts before it.
+    pub route: Option<Box<Route>>,
     /// The model that answered, as the server named it (it may be more precise than the
     /// name requested, e.g. a dated OpenAI id).
     pub model: Option<String>,
@@ -299,7 +305,7 @@ impl Finish {
 
 /// Timings measured by the server itself, in milliseconds (Ollama reports them in
 /// nanoseconds; they are converted). A field is `None` when the server left it out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServerTimings {
     /// The whole request on the server.

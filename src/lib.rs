@@ -74,6 +74,7 @@ mod duration;
 #[doc(hidden)]
 pub mod entry;
 mod error;
+mod fallback;
 mod framing;
 mod http;
 mod json_text;
@@ -84,10 +85,12 @@ mod pricing;
 mod provider;
 mod providers;
 mod rate_limit;
+pub mod record;
 mod redact;
 mod registry;
 mod request;
 mod retry;
+mod route;
 mod stream;
 mod usage;
 
@@ -97,6 +100,7 @@ pub use chunk::{
 };
 pub use collect::{ChatReply, Collector};
 pub use error::{Error, ErrorKind, Result};
+pub use fallback::{FallbackProvider, FallbackProviderBuilder, DEFAULT_FALLBACK_KINDS};
 pub use partial::PartialReply;
 pub use pricing::{CostBasis, LongPrompt, Price, PriceTable, Pricing, TokenCounts};
 pub use provider::LlmStreamProvider;
@@ -112,6 +116,7 @@ pub use request::{
     Tool, ToolChoice,
 };
 pub use retry::RetryPolicy;
+pub use route::{Attempt, Route};
 pub use stream::{ChatStream, TextStream};
 pub use usage::Usage;
 

@@ -32,6 +32,9 @@ pub struct ProviderOptions {
     /// The time to establish a connection, for providers that connect; `None` keeps the
     /// provider's default (10 s for the built-in ones).
     pub connect_timeout: Option<Duration>,
+    /// Base URLs (or Ollama hosts) to use instead of the one the environment gives: with
+    /// more than one, an endpoint pool. Empty: the environment's.
+    pub endpoints: Vec<String>,
 }
 
 impl ProviderOptions {
@@ -41,6 +44,32 @@ impl ProviderOptions {
         self.connect_timeout = Some(limit);
         self
     }
+
+    /// Sets the endpoints: the first replaces the environment's base URL, the others
+    /// join it in a pool.
+    #[must_use]
+    pub fn endpoints<S: Into<String>>(
+        mut self,
+        urls: impl IntoIterator<Item = S>,
+    ) -> ProviderOptions {
+        self.endpoints = urls.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// Applies `options` to a builder through its setters (each built-in provider's own).
+macro_rules! configured {
+    ($builder:expr, $options:expr, $base:ident, $more:ident) => {{
+        let mut builder = $builder;
+        let options: &ProviderOptions = $options;
+        if let Some(limit) = options.connect_timeout {
+            builder = builder.connect_timeout(limit);
+        }
+        if let Some((first, more)) = options.endpoints.split_first() {
+            builder = builder.$base(first.clone()).$more(more.to_vec());
+        }
+        builder
+    }};
 }
 
 /// A function that builds a provider, typically from the environment.
@@ -79,32 +108,28 @@ impl Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
             .with("anthropic", |options| {
-                let mut builder = AnthropicProvider::builder_from_env();
-                if let Some(limit) = options.connect_timeout {
-                    builder = builder.connect_timeout(limit);
-                }
-                Ok(Box::new(builder.build()?))
+                let builder = AnthropicProvider::builder_from_env();
+                Ok(Box::new(
+                    configured!(builder, options, base_url, endpoints).build()?,
+                ))
             })
             .with("ollama", |options| {
-                let mut builder = OllamaProvider::builder_from_env();
-                if let Some(limit) = options.connect_timeout {
-                    builder = builder.connect_timeout(limit);
-                }
-                Ok(Box::new(builder.build()?))
+                let builder = OllamaProvider::builder_from_env();
+                Ok(Box::new(
+                    configured!(builder, options, host, hosts).build()?,
+                ))
             })
             .with("openai", |options| {
-                let mut builder = OpenAiProvider::builder_from_env();
-                if let Some(limit) = options.connect_timeout {
-                    builder = builder.connect_timeout(limit);
-                }
-                Ok(Box::new(builder.build()?))
+                let builder = OpenAiProvider::builder_from_env();
+                Ok(Box::new(
+                    configured!(builder, options, base_url, endpoints).build()?,
+                ))
             })
             .with("openai-responses", |options| {
-                let mut builder = OpenAiResponsesProvider::builder_from_env();
-                if let Some(limit) = options.connect_timeout {
-                    builder = builder.connect_timeout(limit);
-                }
-                Ok(Box::new(builder.build()?))
+                let builder = OpenAiResponsesProvider::builder_from_env();
+                Ok(Box::new(
+                    configured!(builder, options, base_url, endpoints).build()?,
+                ))
             })
     }
 

@@ -231,7 +231,11 @@ impl Collector {
         let ms = |t: Instant| t.saturating_duration_since(self.started).as_micros() as f64 / 1000.0;
         let chars = || self.text.chars().count() + self.reasoning.chars().count();
         let (counts, estimated) = token_counts(finish, self.info.prompt_tokens_estimate, chars);
-        let (usd_micros, cost_basis) = self.info.pricing.cost(&counts);
+        // A fallback chain's finish says which entry answered, and how it prices.
+        let pricing = finish
+            .and_then(|f| f.route.as_ref())
+            .map_or(self.info.pricing, |route| route.pricing);
+        let (usd_micros, cost_basis) = pricing.cost(&counts);
         Usage {
             tokens_in: counts.input,
             tokens_out: counts.output,
@@ -247,15 +251,21 @@ impl Collector {
     }
 
     fn into_reply(self, finish_reason: FinishReason, finish: Finish, usage: Usage) -> ChatReply {
+        let (provider, model, attempts) = match finish.route {
+            Some(route) => (route.provider, Some(route.model), route.attempts),
+            None => (self.info.provider, None, Vec::new()),
+        };
         ChatReply {
             text: self.text,
             reasoning: self.reasoning,
             refusal: self.refusal,
             tool_calls: self.tool_calls,
-            provider: self.info.provider,
-            model: finish.model.unwrap_or(self.info.model),
+            provider,
+            model: finish.model.or(model).unwrap_or(self.info.model),
             response_id: finish.response_id,
             rate_limit: finish.rate_limit,
+            endpoint: finish.endpoint,
+            attempts,
             finish_reason,
             usage,
             server_timings: finish.timings,

@@ -9,6 +9,7 @@ use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::request::Message;
 
 use crate::rate_limit::RateLimit;
+use crate::route::Attempt;
 use crate::usage::Usage;
 
 /// A whole reply: the text and what it cost.
@@ -38,6 +39,11 @@ pub struct ChatReply {
     /// The rate limits the response reported (`x-ratelimit-*`,
     /// `anthropic-ratelimit-*`), if it did.
     pub rate_limit: Option<RateLimit>,
+    /// The base URL that served the reply (secrets redacted), for an HTTP provider.
+    pub endpoint: Option<String>,
+    /// The entries of a fallback chain that failed before the one that answered (empty
+    /// otherwise).
+    pub attempts: Vec<Attempt>,
     /// The server's own timings, when it reports them (Ollama).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_timings: Option<ServerTimings>,

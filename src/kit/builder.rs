@@ -10,6 +10,7 @@ use crate::http::{build_client, Endpoint};
 use crate::redact::{redact_url, Redactor};
 
 use super::base_url::BaseUrl;
+use super::pool::{Member, Pool};
 use super::provider::{HttpProvider, Shared};
 use super::settings::HttpSettings;
 use super::Dialect;
@@ -18,6 +19,8 @@ use super::Dialect;
 #[derive(Default, Clone)]
 pub(crate) struct Common {
     pub(crate) base_url: Option<String>,
+    /// More base URLs of the same API: with `base_url`, an endpoint pool.
+    pub(crate) more_base_urls: Vec<String>,
     /// Where the base URL came from, for messages (`OPENAI_BASE_URL`); else "the base URL".
     pub(crate) base_url_source: Option<&'static str>,
     pub(crate) default_model: Option<String>,
@@ -31,6 +34,14 @@ impl fmt::Debug for Common {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Common")
             .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field(
+                "more_base_urls",
+                &self
+                    .more_base_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
             .field("default_model", &self.default_model)
             .field("custom_client", &self.client.is_some())
             .field("secrets", &self.secrets.len())
@@ -52,7 +63,10 @@ impl Common {
             )
         })?;
         let source = self.base_url_source.unwrap_or("the base URL");
-        let base = BaseUrl::parse(raw, &name, source, example)?;
+        let mut bases = vec![BaseUrl::parse(raw, &name, source, example)?];
+        for more in &self.more_base_urls {
+            bases.push(BaseUrl::parse(more, &name, "an endpoint", example)?);
+        }
         let default_model = match self.default_model.as_deref().map(str::trim) {
             Some(model) if !model.is_empty() => model.to_owned(),
             _ => {
@@ -64,30 +78,32 @@ impl Common {
         };
         let client = match self.client {
             Some(client) => client,
-            None => build_client(self.settings.connect_timeout, &base.url)?,
+            None => build_client(self.settings.connect_timeout, &bases[0].url)?,
         };
         let mut secrets = self.secrets;
-        secrets.extend(
-            base.credentials
-                .iter()
-                .map(|(_, password)| password.clone()),
-        );
-        let server = reqwest::Url::parse(&base.url).ok().and_then(|url| {
-            let host = url.host_str()?.to_owned();
-            Some((host, url.port_or_known_default()?))
-        });
-        let origin = Origin::new(Arc::from(name.as_str()), Arc::from(base.shown()));
-        let endpoint = Endpoint::new(origin, dialect.unreachable_hint());
+        for base in &bases {
+            secrets.extend(
+                base.credentials
+                    .iter()
+                    .map(|(_, password)| password.clone()),
+            );
+        }
+        let hint: Arc<str> = Arc::from(dialect.unreachable_hint());
+        let members = bases
+            .into_iter()
+            .map(|base| {
+                let origin = Origin::new(Arc::from(name.as_str()), Arc::from(base.shown()));
+                Member::new(base, Endpoint::new(origin, hint.clone()))
+            })
+            .collect();
         Ok(HttpProvider {
             shared: Arc::new(Shared {
                 dialect,
-                base,
+                pool: Pool::new(members),
                 default_model,
                 client,
                 settings: self.settings,
                 redactor: Redactor::new(secrets),
-                endpoint,
-                server,
             }),
         })
     }
@@ -167,6 +183,17 @@ impl<D: Dialect> HttpProviderBuilder<D> {
     #[must_use]
     pub fn default_model(mut self, model: impl Into<String>) -> Self {
         self.common.default_model = Some(model.into());
+        self
+    }
+
+    /// More base URLs of the same API, besides [`base_url`](Self::base_url): an
+    /// endpoint pool. Each request goes to the endpoint with the fewest requests in
+    /// flight; one that fails with retryable errors is skipped for a while (from 1 s,
+    /// doubling up to 60 s), then tried again with one request; a request that fails
+    /// before any content is retried on another endpoint.
+    #[must_use]
+    pub fn more_base_urls<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.common.more_base_urls = urls.into_iter().map(Into::into).collect();
         self
     }
 

@@ -84,6 +84,8 @@ mod base_url;
 mod builder;
 mod dialect;
 mod frames;
+mod headers;
+mod pool;
 mod prologue;
 mod provider;
 pub(crate) mod settings;
@@ -93,6 +95,7 @@ pub(crate) use builder::Common;
 pub use builder::HttpProviderBuilder;
 pub use dialect::{Dialect, Framing, HttpRequest};
 pub(crate) use frames::frames_of;
+pub(crate) use headers::checked_headers;
 pub(crate) use provider::Fetched;
 pub use provider::HttpProvider;
 

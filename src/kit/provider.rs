@@ -19,9 +19,9 @@ use crate::request::ChatRequest;
 use crate::retry::Retrying;
 use crate::stream::ChatStream;
 
-use super::base_url::BaseUrl;
 use super::builder::HttpProviderBuilder;
 use super::frames::frames;
+use super::pool::{Member, Pool};
 use super::prologue::Prologue;
 use super::settings::HttpSettings;
 use super::Dialect;
@@ -38,14 +38,12 @@ pub struct HttpProvider<D> {
 /// The configuration every request of one provider shares.
 pub(crate) struct Shared<D> {
     pub(crate) dialect: D,
-    pub(crate) base: BaseUrl,
+    /// The base URL, or several (an endpoint pool).
+    pub(crate) pool: Pool,
     pub(crate) default_model: String,
     pub(crate) client: reqwest::Client,
     pub(crate) settings: HttpSettings,
     pub(crate) redactor: Redactor,
-    pub(crate) endpoint: Endpoint,
-    /// The server's host and port, for the call's tracing span.
-    pub(crate) server: Option<(String, u16)>,
 }
 
 impl<D> Clone for HttpProvider<D> {
@@ -68,20 +66,39 @@ impl<D: Dialect> HttpProvider<D> {
     }
 
     /// The base URL requests go to (no trailing slash), with the password of any user
-    /// info in it redacted.
+    /// info in it redacted; the first, for an endpoint pool.
     pub fn base_url(&self) -> &str {
-        self.shared.endpoint.origin.base()
+        self.shared.pool.first().shown()
+    }
+
+    /// Every base URL requests may go to (more than one for an endpoint pool), as
+    /// [`base_url`](Self::base_url) shows them.
+    pub fn base_urls(&self) -> Vec<&str> {
+        self.shared
+            .pool
+            .members()
+            .iter()
+            .map(|m| m.shown())
+            .collect()
+    }
+
+    /// The endpoint of the provider's first base URL, for requests outside a chat (a
+    /// model list).
+    pub(crate) fn first_endpoint(&self) -> &Endpoint {
+        &self.shared.pool.first().endpoint
     }
 
     /// `GET {base}{path}` with the provider's client (redirects refused), its body read
     /// whole, up to `max` bytes: for the small JSON documents of an API (a model list).
     pub(crate) async fn get(&self, path: &str, accept: &str, max: usize) -> Result<Fetched> {
         let shared = &self.shared;
+        let lease = shared.pool.lease();
+        let member = &lease.member;
         let request = shared
             .client
-            .get(format!("{}{path}", shared.base.url))
+            .get(format!("{}{path}", member.base.url))
             .header(reqwest::header::ACCEPT, accept);
-        let mut response = match shared.endpoint.send(request, &[accept], None).await? {
+        let mut response = match member.endpoint.send(request, &[accept], None).await? {
             Sent::Accepted(accepted) => accepted.response,
             Sent::Failed(failure) => return Ok(Fetched::Failed(Box::new(failure))),
         };
@@ -89,10 +106,10 @@ impl<D: Dialect> HttpProvider<D> {
         while let Some(bytes) = response
             .chunk()
             .await
-            .map_err(|e| shared.endpoint.body_error(e))?
+            .map_err(|e| member.endpoint.body_error(e))?
         {
             if body.len().saturating_add(bytes.len()) > max {
-                return Err(shared
+                return Err(member
                     .endpoint
                     .origin
                     .malformed(&format!("GET {path} returned more than {max} bytes")));
@@ -108,7 +125,7 @@ impl<D: Dialect> fmt::Debug for HttpProvider<D> {
         let s = &self.shared;
         f.debug_struct("HttpProvider")
             .field("dialect", &s.dialect)
-            .field("base_url", &s.endpoint.origin.base())
+            .field("base_urls", &self.base_urls())
             .field("default_model", &s.default_model)
             .field("settings", &s.settings)
             .finish_non_exhaustive()
@@ -137,7 +154,7 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
             Ok(prologue) => prologue,
             Err(rejected) => return *rejected,
         };
-        if let Some((host, port)) = &shared.server {
+        if let Some((host, port)) = &shared.pool.first().server {
             prologue.info = prologue.info.with_server(host.clone(), *port);
         }
         let timeouts = prologue.info.timeouts();
@@ -163,16 +180,28 @@ pub(crate) enum Fetched {
     Failed(Box<crate::http::ErrorResponse>),
 }
 
-/// One attempt: send, then decode the body as it arrives.
+/// One attempt: an endpoint of the pool, send, then decode the body as it arrives.
+/// The endpoint is told how it went: content arrived, or a retryable failure came
+/// first (which cools it down).
 fn attempt<D: Dialect>(
     shared: Arc<Shared<D>>,
     request: Arc<ChatRequest>,
     model: Arc<str>,
     give_up_at: Option<Instant>,
 ) -> impl Stream<Item = Result<Chunk>> + Send + 'static {
-    futures::stream::once(async move {
-        let accepted = send(&shared, &request, &model, give_up_at).await?;
-        let origin = shared
+    let lease = shared.pool.lease();
+    let member = lease.member.clone();
+    let sent = async move {
+        let accepted = match send(&shared, &member, &request, &model, give_up_at).await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                if cools_down(&error) {
+                    member.failed();
+                }
+                return Err(error);
+            }
+        };
+        let origin = member
             .endpoint
             .origin
             .clone()
@@ -181,31 +210,85 @@ fn attempt<D: Dialect>(
         let framing = shared.dialect.framing();
         let max = shared.settings.max_frame_bytes;
         let limits = accepted.rate_limit;
-        let decoded = Decoded::new(frames(framing, accepted, max, &shared.endpoint), decoder);
-        Ok(decoded.map(move |item| with_rate_limit(item, limits)))
-    })
-    .try_flatten()
+        let frames = frames(framing, accepted, max, &member.endpoint);
+        let mut outcome = Outcome::Pending(member);
+        let decoded = Decoded::new(frames, decoder).map(move |item| {
+            outcome.observe(&item);
+            annotate(item, limits, outcome.member())
+        });
+        Ok(decoded)
+    };
+    futures::stream::once(sent)
+        .try_flatten()
+        // The lease lives as long as the attempt: the endpoint counts it in flight.
+        .map(move |item| {
+            let _in_flight = &lease;
+            item
+        })
 }
 
-/// The response's rate limits on its finish, or on its error.
-fn with_rate_limit(item: Result<Chunk>, limits: Option<RateLimit>) -> Result<Chunk> {
-    let Some(limits) = limits else {
-        return item;
-    };
+/// Whether an error says more about the endpoint than about the request: another
+/// endpoint might not have it.
+fn cools_down(error: &crate::error::Error) -> bool {
+    use crate::error::ErrorKind;
+    error.is_retryable()
+        || matches!(
+            error.kind(),
+            ErrorKind::ProviderUnavailable | ErrorKind::Network | ErrorKind::Timeout
+        )
+}
+
+/// How an attempt went, told to its endpoint once.
+enum Outcome {
+    Pending(Arc<Member>),
+    Told(Arc<Member>),
+}
+
+impl Outcome {
+    fn member(&self) -> &Member {
+        match self {
+            Outcome::Pending(m) | Outcome::Told(m) => m,
+        }
+    }
+
+    fn observe(&mut self, item: &Result<Chunk>) {
+        if let Outcome::Pending(member) = self {
+            match item {
+                Ok(_) => member.succeeded(),
+                Err(error) if cools_down(error) => member.failed(),
+                Err(_) => {}
+            }
+            *self = Outcome::Told(member.clone());
+        }
+    }
+}
+
+/// What the response tells beyond its body, on its finish: the rate limits and the
+/// endpoint that served it; the rate limits on its error.
+fn annotate(item: Result<Chunk>, limits: Option<RateLimit>, served_by: &Member) -> Result<Chunk> {
     match item {
         Ok(Chunk::Finish(mut finish)) => {
-            finish.rate_limit.get_or_insert(limits);
+            if let (None, Some(limits)) = (&finish.rate_limit, limits) {
+                finish.rate_limit = Some(limits);
+            }
+            if finish.endpoint.is_none() {
+                finish.endpoint = Some(served_by.shown().to_owned());
+            }
             Ok(Chunk::Finish(finish))
         }
-        Err(error) if error.rate_limit().is_none() => Err(error.with_rate_limit(limits)),
+        Err(error) => match limits {
+            Some(limits) if error.rate_limit().is_none() => Err(error.with_rate_limit(limits)),
+            _ => Err(error),
+        },
         other => other,
     }
 }
 
-/// Sends the chat request and returns an accepted reply; after a failure the dialect
-/// may adapt the request once (a server that rejects an optional field).
+/// Sends the chat request to `member` and returns an accepted reply; after a failure
+/// the dialect may adapt the request once (a server that rejects an optional field).
 async fn send<D: Dialect>(
     shared: &Shared<D>,
+    member: &Member,
     request: &ChatRequest,
     model: &str,
     give_up_at: Option<Instant>,
@@ -216,16 +299,16 @@ async fn send<D: Dialect>(
         let own_authorization = http.has_authorization();
         let mut post = shared
             .client
-            .post(format!("{}{}", shared.base.url, http.path))
+            .post(format!("{}{}", member.base.url, http.path))
             .headers(http.headers)
             .body(http.body);
         if !own_authorization {
-            if let Some((user, password)) = &shared.base.credentials {
+            if let Some((user, password)) = &member.base.credentials {
                 post = post.basic_auth(user, Some(password));
             }
         }
         let accept = shared.dialect.framing().media_types();
-        match shared.endpoint.send(post, accept, give_up_at).await? {
+        match member.endpoint.send(post, accept, give_up_at).await? {
             Sent::Accepted(accepted) => return Ok(accepted),
             Sent::Failed(failure) if !adapted && shared.dialect.adapt(&failure) => adapted = true,
             Sent::Failed(failure) => return Err(shared.dialect.classify(failure, model)),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// `entry.rs` (the hidden entry points for benches and fuzzing) may use anything.
 const LAYERS: &[&[&str]] = &[
     &["registry"],
-    &["providers"],
+    &["providers", "fallback", "record"],
     &["kit"],
     &["provider"],
     &["collect"],
@@ -30,6 +30,7 @@ const LAYERS: &[&[&str]] = &[
         "partial",
         "usage",
         "rate_limit",
+        "route",
         "duration",
     ],
 ];

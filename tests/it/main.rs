@@ -12,8 +12,10 @@ mod hostile; // hostile servers and careless users: redirects, absurd headers, s
 mod kit; // a provider of our own on the public kit, over loopback
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
+mod record; // recordings of any provider, replayed offline
 mod resilience; // retries, cancellation, timeouts, concurrency
 mod responses; // the openai-responses provider over loopback, splits and fuzz checks
+mod routing; // fallback chains and endpoint pools over loopback
 mod schemas; // structured output and required tool calls against generated JSON Schemas
 mod tools; // tool calls in every quirk and split, structured output, images, the tool loop
 mod tracing; // the span of a call: every attribute, retries as events, errors, cancellation, nesting

@@ -3,11 +3,9 @@
 
 use std::fmt;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::is_loopback;
-use crate::kit::{BaseUrl, Common};
+use crate::kit::{checked_headers, BaseUrl, Common};
 use crate::pricing::{Price, PriceTable};
 use crate::redact::redact_url;
 
@@ -85,6 +83,17 @@ impl AnthropicProviderBuilder {
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.common.base_url = Some(url.into());
         self.common.base_url_source = None;
+        self
+    }
+
+    /// More base URLs of the same API, besides the base URL: an endpoint pool (several
+    /// servers of one deployment). Each request goes to the endpoint with the fewest
+    /// requests in flight; one that fails with retryable errors is skipped for a while
+    /// (from 1 s, doubling up to 60 s), then tried again with one request; a request
+    /// that fails before any content is retried on another endpoint.
+    #[must_use]
+    pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.common.more_base_urls = urls.into_iter().map(Into::into).collect();
         self
     }
 
@@ -195,7 +204,7 @@ impl AnthropicProviderBuilder {
                 "anthropic: the default max_tokens is 0; the API requires at least 1",
             ));
         }
-        let headers = checked_headers(&self.headers)?;
+        let headers = checked_headers(AnthropicProvider::NAME, &self.headers)?;
         let mut prices = self.prices.unwrap_or_else(PriceTable::anthropic);
         for (model, price) in self.extra_prices {
             prices.insert(model, price);
@@ -207,11 +216,17 @@ impl AnthropicProviderBuilder {
         common
             .default_model
             .get_or_insert_with(|| AnthropicProvider::DEFAULT_MODEL.to_owned());
-        let path = if base.url.ends_with("/v1") {
-            "/messages"
-        } else {
-            "/v1/messages"
-        };
+        let with_v1 = base.url.ends_with("/v1");
+        let path = if with_v1 { "/messages" } else { "/v1/messages" };
+        // Every endpoint of a pool takes the same path: give them the first one's shape.
+        for more in &mut common.more_base_urls {
+            let trimmed = more.trim().trim_end_matches('/');
+            *more = match (with_v1, trimmed.strip_suffix("/v1")) {
+                (true, None) => format!("{trimmed}/v1"),
+                (false, Some(without)) => without.to_owned(),
+                _ => trimmed.to_owned(),
+            };
+        }
         let dialect = Messages {
             api_key,
             headers,
@@ -223,26 +238,4 @@ impl AnthropicProviderBuilder {
         let http = common.build(dialect, EXAMPLE)?;
         Ok(AnthropicProvider { http })
     }
-}
-
-/// The extra headers, checked, their values sensitive.
-fn checked_headers(headers: &[(String, String)]) -> Result<HeaderMap> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("anthropic: '{name}' is not a valid HTTP header name"),
-            )
-        })?;
-        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("anthropic: the value of header '{name}' is not a valid HTTP header value"),
-            )
-        })?;
-        value.set_sensitive(true);
-        map.append(name, value);
-    }
-    Ok(map)
 }

@@ -16,6 +16,8 @@ use super::OllamaProvider;
 #[derive(Default)]
 pub struct OllamaProviderBuilder {
     host: Option<String>,
+    /// More hosts: an endpoint pool.
+    more_hosts: Vec<String>,
     pub(crate) host_from_env: bool,
     keep_alive: Option<KeepAlive>,
     options: BTreeMap<String, serde_json::Value>,
@@ -28,6 +30,14 @@ impl fmt::Debug for OllamaProviderBuilder {
         // The host as given may hold a password (refused by `build`): never shown.
         f.debug_struct("OllamaProviderBuilder")
             .field("host", &self.host.as_deref().map(redact_url))
+            .field(
+                "more_hosts",
+                &self
+                    .more_hosts
+                    .iter()
+                    .map(|h| redact_url(h))
+                    .collect::<Vec<_>>(),
+            )
             .field("default_model", &self.common.default_model)
             .field("keep_alive", &self.keep_alive)
             .field("options", &self.options)
@@ -45,6 +55,17 @@ impl OllamaProviderBuilder {
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = Some(host.into());
         self.host_from_env = false;
+        self
+    }
+
+    /// More Ollama servers besides [`host`](Self::host), in the same forms: an endpoint
+    /// pool. Each request goes to the server with the fewest requests in flight; one
+    /// that fails with retryable errors is skipped for a while (from 1 s, doubling up to
+    /// 60 s), then tried again with one request; a request that fails before any content
+    /// is retried on another server.
+    #[must_use]
+    pub fn hosts<S: Into<String>>(mut self, hosts: impl IntoIterator<Item = S>) -> Self {
+        self.more_hosts = hosts.into_iter().map(Into::into).collect();
         self
     }
 
@@ -141,6 +162,11 @@ impl OllamaProviderBuilder {
             common.settings.max_frame_bytes = limit;
         }
         common.base_url = Some(host.clone());
+        common.more_base_urls = self
+            .more_hosts
+            .iter()
+            .map(|raw| parse_host(raw, "a host"))
+            .collect::<Result<_>>()?;
         common.default_model = Some(default_model);
         let dialect = ApiChat {
             host,

@@ -65,7 +65,7 @@ impl OllamaProvider {
             Fetched::Failed(failure) => return Err(classify(*failure, None, self.host())),
         };
         let tags: Tags = serde_json::from_slice(&body).map_err(|e| {
-            self.http.shared.endpoint.origin.malformed(&format!(
+            self.http.first_endpoint().origin.malformed(&format!(
                 "GET /api/tags did not return a model list ({e}): {}",
                 excerpt(&String::from_utf8_lossy(&body), 120)
             ))

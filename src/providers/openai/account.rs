@@ -2,11 +2,11 @@
 //! key, extra headers and prices, read from `OPENAI_API_KEY` and `OPENAI_BASE_URL` and
 //! checked the same way, and the authorization of each request.
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::is_loopback;
-use crate::kit::{BaseUrl, Common, HttpRequest};
+use crate::kit::{checked_headers, BaseUrl, Common, HttpRequest};
 use crate::pricing::{Price, PriceTable};
 
 /// Base URLs to suggest when one is not usable.
@@ -134,28 +134,4 @@ impl Account {
             )
         })
     }
-}
-
-/// The extra headers, checked, their values sensitive.
-fn checked_headers(provider: &str, headers: &[(String, String)]) -> Result<HeaderMap> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("{provider}: '{name}' is not a valid HTTP header name"),
-            )
-        })?;
-        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!(
-                    "{provider}: the value of header '{name}' is not a valid HTTP header value"
-                ),
-            )
-        })?;
-        value.set_sensitive(true);
-        map.append(name, value);
-    }
-    Ok(map)
 }

@@ -53,6 +53,17 @@ impl OpenAiResponsesProviderBuilder {
         self
     }
 
+    /// More base URLs of the same API, besides the base URL: an endpoint pool (several
+    /// servers of one deployment). Each request goes to the endpoint with the fewest
+    /// requests in flight; one that fails with retryable errors is skipped for a while
+    /// (from 1 s, doubling up to 60 s), then tried again with one request; a request
+    /// that fails before any content is retried on another endpoint.
+    #[must_use]
+    pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.common.more_base_urls = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The model used when a request names none (default `gpt-4o-mini`).
     #[must_use]
     pub fn default_model(mut self, model: impl Into<String>) -> Self {
