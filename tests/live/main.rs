@@ -14,7 +14,8 @@
 //! never pass without having talked to the servers.
 
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
-mod responses; // the openai-responses provider against llama.cpp's /v1/responses
+mod responses;
+mod routing; // a fallback chain and a recording against the real servers // the openai-responses provider against llama.cpp's /v1/responses
 mod tools; // structured output, tool turns and images against the real servers
 mod usage; // cached prompt tokens and their price
 
