@@ -54,6 +54,12 @@ OPTIONS:
                               time to first token p50/p95, latency p50/p95, output
                               tokens per second p50, and errors by kind
     --concurrency C           requests in flight at once              [default: 1]
+    --report FILE             also write a report: the distributions of time to first token,
+                              latency and output speed per provider and model, drawn, with
+                              the errors and the parameters (HTML; SVG if FILE ends in .svg)
+    --samples FILE            also write each request as a JSON line (provider, model,
+                              start_ms, ttft_ms, latency_ms, tokens, cost, error kind)
+    On a terminal, the progress is shown on stderr while it runs.
 
     -h, --help                print this help
 
@@ -107,6 +113,9 @@ pub(crate) struct Args {
     pub(crate) json_object: bool,
     /// Paths or URLs.
     pub(crate) images: Vec<String>,
+    /// Benchmark mode: where to write the report, and the samples.
+    pub(crate) report: Option<PathBuf>,
+    pub(crate) samples: Option<PathBuf>,
 }
 
 impl Default for Args {
@@ -136,6 +145,8 @@ impl Default for Args {
             json_schema_file: None,
             json_object: false,
             images: Vec::new(),
+            report: None,
+            samples: None,
         }
     }
 }
@@ -279,6 +290,8 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Long("json-schema") => args.json_schema_file = Some(PathBuf::from(text(&mut parser)?)),
             Long("json-object") => args.json_object = true,
             Long("image") => args.images.push(text(&mut parser)?),
+            Long("report") => args.report = Some(PathBuf::from(text(&mut parser)?)),
+            Long("samples") => args.samples = Some(PathBuf::from(text(&mut parser)?)),
             other => return Err(other.unexpected().to_string()),
         }
     }
@@ -287,6 +300,12 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
     }
     if args.targets.len() > 1 && args.repeat.is_none() {
         return Err("several providers can only be given with --repeat (benchmark mode)".into());
+    }
+    if (args.report.is_some() || args.samples.is_some()) && args.repeat.is_none() {
+        return Err("--report and --samples need --repeat (benchmark mode)".into());
+    }
+    if args.report.is_some() && args.report == args.samples {
+        return Err("--report and --samples need different files".into());
     }
     Ok(Parsed::Run(Box::new(args)))
 }
@@ -351,6 +370,14 @@ mod tests {
             assert!(args(bad).is_err(), "{bad:?}");
         }
         assert!(args(&["--provider", "a,b"]).is_err(), "lists need --repeat");
+        for flag in ["--report", "--samples"] {
+            assert!(args(&[flag, "f"]).is_err(), "{flag} needs --repeat");
+            assert!(args(&[flag]).is_err(), "{flag} needs a file");
+        }
+        assert!(args(&["--repeat=2", "--report", "f", "--samples", "f"]).is_err());
+        let a = run_args(&["--repeat=2", "--report", "r.html", "--samples=s.jsonl"]);
+        assert_eq!(a.report, Some(PathBuf::from("r.html")));
+        assert_eq!(a.samples, Some(PathBuf::from("s.jsonl")));
         assert!(matches!(args(&["-h"]), Ok(Parsed::Help)));
     }
 

@@ -10,13 +10,18 @@
 //!
 //! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
 //! and the request), `chat.rs` (one request), `bench.rs` (benchmark mode), `output.rs`
-//! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines).
+//! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines);
+//! for benchmark mode, `progress.rs` (the display while it runs), `report.rs`
+//! (`--report`: the charts) and `samples.rs` (`--samples`: one JSON line per request).
 
 mod args;
 mod bench;
 mod chat;
 mod inputs;
 mod output;
+mod progress;
+mod report;
+mod samples;
 mod trace;
 
 use std::future::Future;
@@ -196,6 +201,7 @@ async fn cli() -> ExitCode {
     if args.trace {
         trace::print_spans_to_stderr();
     }
+    progress::draw_on_terminal();
     ExitCode::from(run(&args, &mut out, &mut err, ctrl_c()).await)
 }
 
