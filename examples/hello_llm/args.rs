@@ -61,12 +61,27 @@ OPTIONS:
                               start_ms, ttft_ms, latency_ms, tokens, cost, error kind)
     On a terminal, the progress is shown on stderr while it runs.
 
+  Beyond one server:
+    --fallback                the --provider list is one chain: each entry in turn, moving on
+                              only when one fails before any output (without --fallback a
+                              list is compared side by side, with --repeat)
+    --endpoints URL,URL,...   base URLs (Ollama: hosts) of the provider, as a pool: each
+                              request to the one with the fewest in flight; a failing one is
+                              skipped for a while
+    --record PATH             write every exchange (request, chunks with their times, usage)
+                              to PATH, for --replay
+    --replay PATH             serve the recorded exchanges of PATH instead of a provider: no
+                              network, no configuration, at the recorded pace
+
     -h, --help                print this help
 
 ENVIRONMENT:
     openai   OPENAI_API_KEY (required unless OPENAI_BASE_URL is on this machine),
              OPENAI_BASE_URL (default https://api.openai.com/v1)
     ollama   OLLAMA_HOST (default http://localhost:11434)
+    anthropic  ANTHROPIC_API_KEY (required unless ANTHROPIC_BASE_URL is on this machine),
+             ANTHROPIC_BASE_URL (default https://api.anthropic.com)
+    openai-responses  as openai
 
 Without --json the reply goes to stdout and a usage line to stderr.
 Exit status: 0 on success, 1 if the request failed or its output could not be written
@@ -116,6 +131,13 @@ pub(crate) struct Args {
     /// Benchmark mode: where to write the report, and the samples.
     pub(crate) report: Option<PathBuf>,
     pub(crate) samples: Option<PathBuf>,
+    /// `--fallback`: the `--provider` list as one chain (then `targets` is the chain).
+    pub(crate) chain: Vec<Target>,
+    /// `--endpoints`: base URLs (or Ollama hosts) of the one provider.
+    pub(crate) endpoints: Vec<String>,
+    /// `--record`, `--replay`: a recording to write, or to serve.
+    pub(crate) record: Option<PathBuf>,
+    pub(crate) replay: Option<PathBuf>,
 }
 
 impl Default for Args {
@@ -147,6 +169,10 @@ impl Default for Args {
             images: Vec::new(),
             report: None,
             samples: None,
+            chain: Vec::new(),
+            endpoints: Vec::new(),
+            record: None,
+            replay: None,
         }
     }
 }
@@ -228,6 +254,7 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
 
     let mut args = Args::default();
     let mut prompt_given = false;
+    let mut fallback = false;
     let mut parser = lexopt::Parser::from_args(argv);
     let fail = |e: lexopt::Error| e.to_string();
     fn text(parser: &mut lexopt::Parser) -> Result<String, String> {
@@ -291,12 +318,43 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Long("json-object") => args.json_object = true,
             Long("image") => args.images.push(text(&mut parser)?),
             Long("report") => args.report = Some(PathBuf::from(text(&mut parser)?)),
+            Long("fallback") => fallback = true,
+            Long("endpoints") => {
+                args.endpoints = text(&mut parser)?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if args.endpoints.is_empty() {
+                    return Err("--endpoints needs at least one URL".into());
+                }
+            }
+            Long("record") => args.record = Some(PathBuf::from(text(&mut parser)?)),
+            Long("replay") => args.replay = Some(PathBuf::from(text(&mut parser)?)),
             Long("samples") => args.samples = Some(PathBuf::from(text(&mut parser)?)),
             other => return Err(other.unexpected().to_string()),
         }
     }
     if args.json_object && args.json_schema_file.is_some() {
         return Err("give one of --json-schema and --json-object".into());
+    }
+    if fallback {
+        if !args.endpoints.is_empty() {
+            return Err("--endpoints is for one provider, not a --fallback chain".into());
+        }
+        // The list is one chain: one target that stands for it.
+        args.chain = std::mem::take(&mut args.targets);
+        args.targets = vec![Target {
+            provider: crate::providers::CHAIN.to_owned(),
+            model: None,
+        }];
+    }
+    if !args.endpoints.is_empty() && args.targets.len() > 1 {
+        return Err("--endpoints is for one provider, not a list".into());
+    }
+    if args.record.is_some() && args.replay.is_some() {
+        return Err("give one of --record and --replay".into());
     }
     if args.targets.len() > 1 && args.repeat.is_none() {
         return Err("several providers can only be given with --repeat (benchmark mode)".into());

@@ -310,6 +310,7 @@ pub(crate) async fn benchmark(
     args: &Args,
     inputs: &Inputs,
     runs: usize,
+    record: Option<&crate::providers::RecordFile>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Outcome {
@@ -340,7 +341,7 @@ pub(crate) async fn benchmark(
                 args.concurrency
             );
         }
-        let llm = crate::provider(args, target);
+        let llm = crate::providers::provider(args, target, record);
         let watch = Watch {
             began,
             progress: &progress,

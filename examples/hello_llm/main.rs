@@ -20,6 +20,7 @@ mod chat;
 mod inputs;
 mod output;
 mod progress;
+mod providers;
 mod report;
 mod samples;
 mod trace;
@@ -28,11 +29,12 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use theory_llm::{Error, ErrorKind, LlmStreamProvider, PartialReply, ProviderOptions, Registry};
+use theory_llm::{Error, ErrorKind, PartialReply, Registry};
 
-use crate::args::{parse, usage, Args, Parsed, Target};
+use crate::args::{parse, usage, Args, Parsed};
 use crate::inputs::Inputs;
 use crate::output::{error_json, write_json};
+use crate::providers::RecordFile;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -55,15 +57,6 @@ pub(crate) fn registry() -> Registry {
     Registry::builtin()
 }
 
-/// The provider for `target`, from the environment, with the command line's options.
-pub(crate) fn provider(args: &Args, target: &Target) -> Result<Box<dyn LlmStreamProvider>, Error> {
-    let mut options = ProviderOptions::default();
-    if let Some(limit) = args.connect_timeout {
-        options = options.connect_timeout(limit);
-    }
-    registry().create_with(&target.provider, &options)
-}
-
 /// Runs the command, or stops when `interrupted` resolves (dropping the request, which
 /// cancels it). Returns the exit status.
 async fn run(
@@ -79,14 +72,21 @@ async fn run(
             return 2;
         }
     };
+    let record = match args.record.as_deref().map(RecordFile::create).transpose() {
+        Ok(record) => record,
+        Err(msg) => {
+            let _ = writeln!(err, "error: {msg}");
+            return 1;
+        }
+    };
     // The reply so far, readable when Ctrl-C interrupts the request.
     let progress = chat::Progress::default();
     let work = async {
         match args.repeat {
-            Some(runs) => bench::benchmark(args, &inputs, runs, out, err).await,
+            Some(runs) => bench::benchmark(args, &inputs, runs, record.as_ref(), out, err).await,
             None => {
                 let target = &args.targets[0];
-                match provider(args, target) {
+                match providers::provider(args, target, record.as_ref()) {
                     Ok(llm) => {
                         let request = inputs.request(args, target);
                         let style = chat::Style {
@@ -107,7 +107,14 @@ async fn run(
         () = interrupted => Outcome::Interrupted(progress.partial()),
         outcome = work => outcome,
     };
-    report(outcome, args.json, out, err)
+    let code = report(outcome, args.json, out, err);
+    match record.as_ref().and_then(RecordFile::failed) {
+        Some(why) => {
+            let _ = writeln!(err, "error: the recording is incomplete: {why}");
+            code.max(1)
+        }
+        None => code,
+    }
 }
 
 /// Prints how the run ended (stdout gets the JSON error object with `--json`; stderr
