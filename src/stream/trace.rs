@@ -35,6 +35,9 @@ pub(crate) struct CallSpan {
     output: Option<String>,
     info: StreamInfo,
     done: bool,
+    /// No subscriber wants the span: nothing to count or record (the feature compiled
+    /// in but unused costs a branch per chunk).
+    disabled: bool,
 }
 
 impl CallSpan {
@@ -82,6 +85,7 @@ impl CallSpan {
             span.record("gen_ai.input.messages", &**messages);
         }
         CallSpan {
+            disabled: span.is_disabled(),
             span,
             started,
             first_chunk_seen: false,
@@ -94,7 +98,7 @@ impl CallSpan {
 
     /// Records what an item of the stream tells.
     pub(crate) fn item(&mut self, item: &Result<Chunk, Error>) {
-        if self.done {
+        if self.done || self.disabled {
             return;
         }
         if !self.first_chunk_seen {
@@ -160,7 +164,7 @@ impl CallSpan {
 impl Drop for CallSpan {
     /// A stream dropped before its end was cancelled by the app.
     fn drop(&mut self) {
-        if !self.done {
+        if !self.done && !self.disabled {
             self.fail("cancelled");
         }
     }
