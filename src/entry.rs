@@ -161,6 +161,15 @@ pub fn ollama_fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bo
     crate::providers::ollama::fast_path_agrees_with_serde(line)
 }
 
+/// Whenever the OpenAI decoder's fast path reads `frame` (one SSE event's data), serde
+/// reads it too, the same way. Returns whether the fast path read it.
+///
+/// # Errors
+/// What the two readings disagree on.
+pub fn openai_fast_path_agrees_with_serde(frame: &[u8]) -> std::result::Result<bool, String> {
+    crate::providers::openai::fast_path_agrees_with_serde(frame)
+}
+
 /// The wait `retry-after-ms` and `Retry-After` ask for, read as the providers read them.
 pub fn parse_retry_after(
     millis: Option<&[u8]>,

@@ -77,6 +77,7 @@ mod error;
 mod fallback;
 mod framing;
 mod http;
+mod json_scan;
 mod json_text;
 pub mod kit;
 mod lenient;

@@ -21,7 +21,7 @@ use crate::stream::ChatStream;
 
 use super::builder::HttpProviderBuilder;
 use super::frames::frames;
-use super::pool::{Member, Pool};
+use super::pool::{Lease, Member, Pool};
 use super::prologue::Prologue;
 use super::settings::HttpSettings;
 use super::Dialect;
@@ -164,9 +164,9 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
         let make_attempt = move |give_up_at| {
             attempt(this.clone(), request.clone(), model.clone(), give_up_at).boxed()
         };
-        let redactor = shared.redactor.clone();
-        let stream = Retrying::new(Arc::from(name), prologue.retry, timeouts, make_attempt)
-            .map(move |item| redactor.item(item));
+        // Every item is scrubbed of secrets in its attempt (see `attempt`); the retry
+        // layer's own errors only quote those.
+        let stream = Retrying::new(Arc::from(name), prologue.retry, timeouts, make_attempt);
         ChatStream::new(prologue.info, stream)
     }
 }
@@ -189,6 +189,8 @@ fn attempt<D: Dialect>(
     model: Arc<str>,
     give_up_at: Option<Instant>,
 ) -> impl Stream<Item = Result<Chunk>> + Send + 'static {
+    // The lease lives as long as the attempt (first in the future, then in the stream's
+    // closure): the endpoint counts it in flight.
     let lease = shared.pool.lease();
     let member = lease.member.clone();
     let sent = async move {
@@ -198,7 +200,7 @@ fn attempt<D: Dialect>(
                 if cools_down(&error) {
                     member.failed();
                 }
-                return Err(error);
+                return Err(shared.redactor.error(error));
             }
         };
         let origin = member
@@ -211,20 +213,17 @@ fn attempt<D: Dialect>(
         let max = shared.settings.max_frame_bytes;
         let limits = accepted.rate_limit;
         let frames = frames(framing, accepted, max, &member.endpoint);
-        let mut outcome = Outcome::Pending(member);
+        let mut outcome = Outcome { lease, told: false };
+        let redactor = shared.redactor.clone();
+        // One layer does what the reply's items need beyond decoding: the endpoint
+        // told how it went, the finish annotated, secrets scrubbed.
         let decoded = Decoded::new(frames, decoder).map(move |item| {
             outcome.observe(&item);
-            annotate(item, limits, outcome.member())
+            redactor.item(annotate(item, limits, &outcome.lease.member))
         });
         Ok(decoded)
     };
-    futures::stream::once(sent)
-        .try_flatten()
-        // The lease lives as long as the attempt: the endpoint counts it in flight.
-        .map(move |item| {
-            let _in_flight = &lease;
-            item
-        })
+    futures::stream::once(sent).try_flatten()
 }
 
 /// Whether an error says more about the endpoint than about the request: another
@@ -238,27 +237,22 @@ fn cools_down(error: &crate::error::Error) -> bool {
         )
 }
 
-/// How an attempt went, told to its endpoint once.
-enum Outcome {
-    Pending(Arc<Member>),
-    Told(Arc<Member>),
+/// How an attempt went, told to its endpoint once; the attempt's lease.
+struct Outcome {
+    lease: Lease,
+    told: bool,
 }
 
 impl Outcome {
-    fn member(&self) -> &Member {
-        match self {
-            Outcome::Pending(m) | Outcome::Told(m) => m,
-        }
-    }
-
     fn observe(&mut self, item: &Result<Chunk>) {
-        if let Outcome::Pending(member) = self {
+        if !self.told {
+            self.told = true;
+            let member = &self.lease.member;
             match item {
                 Ok(_) => member.succeeded(),
                 Err(error) if cools_down(error) => member.failed(),
                 Err(_) => {}
             }
-            *self = Outcome::Told(member.clone());
         }
     }
 }

@@ -404,13 +404,17 @@ pub fn fuzz_anthropic_sse(data: &[u8]) {
     );
 }
 
-/// The `map_openai` fuzz target: `data` as one SSE data frame, straight into the
+/// The `map_openai` fuzz target: the fast path for token chunks reads `data` as serde
+/// does (or leaves it to serde); `data` as one SSE data frame, straight into the
 /// decoder; and, when `data` can be an event's data, the same as `data: …` through
 /// the SSE framing, which must give the same items.
 ///
 /// # Panics
 /// On any broken invariant, with the input.
 pub fn fuzz_map_openai(data: &[u8]) {
+    if let Err(e) = entry::openai_fast_path_agrees_with_serde(data) {
+        panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
+    }
     let items = map_openai_frame(data);
     assert_valid("one frame", data, &items, SECRET);
     let one_data_line = !data.is_empty()

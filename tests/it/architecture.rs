@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "redact",
         "lenient",
         "json_text",
+        "json_scan",
         "request",
         "pricing",
         "chunk",

@@ -18,14 +18,11 @@
 use std::borrow::Cow;
 
 use super::wire::{Line, LineMessage};
+use crate::json_scan::{once, Reader};
 
 /// The line as serde would read it, or `None` to let serde read it.
 pub(super) fn read(text: &str) -> Option<Line<'_>> {
-    let mut r = Reader {
-        text,
-        bytes: text.as_bytes(),
-        at: 0,
-    };
+    let mut r = Reader::new(text);
     // Each field is kept apart and the line built once at the end: that keeps the
     // compiler from building it piecemeal in memory and then copying it whole.
     let mut model = None;
@@ -38,7 +35,7 @@ pub(super) fn read(text: &str) -> Option<Line<'_>> {
         loop {
             match r.key()? {
                 "model" => once(&mut model, r.string()?)?,
-                "message" => once(&mut message, r.message()?)?,
+                "message" => once(&mut message, message_of(&mut r)?)?,
                 "done" => once(&mut done, r.boolean()?)?,
                 // Fields that Line reads, left to serde.
                 "done_reason" | "error" => return None,
@@ -54,7 +51,7 @@ pub(super) fn read(text: &str) -> Option<Line<'_>> {
         }
     }
     r.skip_ws();
-    if r.at != r.bytes.len() {
+    if !r.at_end() {
         return None;
     }
     Some(Line {
@@ -69,224 +66,32 @@ pub(super) fn read(text: &str) -> Option<Line<'_>> {
     })
 }
 
-/// Sets a field read once; `None` when it was already (serde rejects duplicate fields).
-fn once<T>(field: &mut Option<T>, value: T) -> Option<()> {
-    match field {
-        Some(_) => None,
-        None => {
-            *field = Some(value);
-            Some(())
-        }
-    }
-}
-
 /// `content` and `thinking`, each if present.
 type Message<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
 
-struct Reader<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn next(&mut self) -> Option<u8> {
-        let b = *self.bytes.get(self.at)?;
-        self.at += 1;
-        Some(b)
+/// `{"role": …, "content": …, "thinking": …}`, any of them, in any order.
+#[inline(always)]
+fn message_of<'a>(r: &mut Reader<'a>) -> Option<Message<'a>> {
+    let (mut content, mut thinking) = (None, None);
+    r.eat(b'{')?;
+    r.skip_ws();
+    if r.eat_if(b'}') {
+        return Some((content, thinking));
     }
-
-    fn eat(&mut self, want: u8) -> Option<()> {
-        (self.next()? == want).then_some(())
-    }
-
-    fn eat_if(&mut self, want: u8) -> bool {
-        let hit = self.bytes.get(self.at) == Some(&want);
-        self.at += usize::from(hit);
-        hit
-    }
-
-    /// JSON's whitespace: space, tab, LF and CR.
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
-            self.at += 1;
-        }
-    }
-
-    /// Advances over string bytes up to the next `"`, `\` or control character, and
-    /// returns that byte (not consumed).
-    fn scan(&mut self) -> Option<u8> {
-        // Eight bytes at a time first (measured: the byte loop alone was most of the
-        // reader's time). For each byte b, `(b - k) & !b & 0x80` is set when b < k, and
-        // b == c exactly when b ^ c == 0; a borrow can only flag a byte above one that
-        // truly matched, so the lowest flag is exact. The byte loop below confirms it.
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGHS: u64 = 0x8080_8080_8080_8080;
-        let below = |w: u64, k: u64| w.wrapping_sub(ONES * k) & !w & HIGHS;
-        while let Some(word) = self.bytes.get(self.at..self.at + 8) {
-            let mut le = [0; 8];
-            le.copy_from_slice(word);
-            let w = u64::from_le_bytes(le);
-            let hits = below(w ^ (ONES * u64::from(b'"')), 1)
-                | below(w ^ (ONES * u64::from(b'\\')), 1)
-                | below(w, 0x20);
-            if hits != 0 {
-                self.at += (hits.trailing_zeros() / 8) as usize;
-                break;
-            }
-            self.at += 8;
-        }
-        loop {
-            let b = *self.bytes.get(self.at)?;
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                return Some(b);
-            }
-            self.at += 1;
-        }
-    }
-
-    /// A string without escapes, borrowed. (The text is valid UTF-8 and the bounds are
-    /// ASCII quotes, so the slice is on character boundaries; `get` makes sure.)
-    #[inline(always)]
-    fn plain_string(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let start = self.at;
-        if self.scan()? != b'"' {
-            return None;
-        }
-        let s = self.text.get(start..self.at)?;
-        self.at += 1;
-        Some(s)
-    }
-
-    fn skip_plain_string(&mut self) -> Option<()> {
-        self.plain_string().map(drop)
-    }
-
-    /// A key and its colon. Keys with escapes are left to serde.
-    #[inline(always)]
-    fn key(&mut self) -> Option<&'a str> {
-        let key = self.plain_string()?;
-        self.skip_ws();
-        self.eat(b':')?;
-        self.skip_ws();
-        Some(key)
-    }
-
-    fn boolean(&mut self) -> Option<bool> {
-        let rest = self.bytes.get(self.at..)?;
-        if rest.starts_with(b"true") {
-            self.at += 4;
-            Some(true)
-        } else if rest.starts_with(b"false") {
-            self.at += 5;
-            Some(false)
-        } else {
-            None
-        }
-    }
-
-    /// `{"role": …, "content": …, "thinking": …}`, any of them, in any order.
-    #[inline(always)]
-    fn message(&mut self) -> Option<Message<'a>> {
-        let (mut content, mut thinking) = (None, None);
-        self.eat(b'{')?;
-        self.skip_ws();
-        if self.eat_if(b'}') {
-            return Some((content, thinking));
-        }
-        loop {
-            match self.key()? {
-                "content" => once(&mut content, self.string()?)?,
-                "thinking" => once(&mut thinking, self.string()?)?,
-                "role" => self.skip_plain_string()?,
-                // tool_calls, images, …: left to serde.
-                _ => return None,
-            }
-            self.skip_ws();
-            match self.next()? {
-                b',' => self.skip_ws(),
-                b'}' => return Some((content, thinking)),
-                _ => return None,
-            }
-        }
-    }
-
-    /// A string, borrowed when it has no escapes.
-    ///
-    /// (Inlined, like the other readers of the token line: called, they hand their
-    /// result back through memory in pieces the caller then reads whole, and those
-    /// store-forwarding stalls were a third of the reader's time.)
-    #[inline(always)]
-    fn string(&mut self) -> Option<Cow<'a, str>> {
-        self.eat(b'"')?;
-        let start = self.at;
-        match self.scan()? {
-            b'"' => {
-                let s = self.text.get(start..self.at)?;
-                self.at += 1;
-                Some(Cow::Borrowed(s))
-            }
-            b'\\' => {
-                let mut out = String::with_capacity(self.at - start + 8);
-                out.push_str(self.text.get(start..self.at)?);
-                self.unescape_into(out).map(Cow::Owned)
-            }
-            _ => None,
-        }
-    }
-
-    /// The rest of a string with escapes, from a `\`, appended to `out`.
-    fn unescape_into(&mut self, mut out: String) -> Option<String> {
-        loop {
-            match self.next()? {
-                b'"' => return Some(out),
-                b'\\' => out.push(self.escape()?),
-                _ => return None, // a control character
-            }
-            let start = self.at;
-            self.scan()?;
-            out.push_str(self.text.get(start..self.at)?);
-        }
-    }
-
-    /// The character of the escape after a `\`.
-    fn escape(&mut self) -> Option<char> {
-        Some(match self.next()? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let unit = self.hex4()?;
-                match unit {
-                    0xD800..=0xDBFF => {
-                        // A high surrogate: only a low one may follow.
-                        self.eat(b'\\')?;
-                        self.eat(b'u')?;
-                        let low = self.hex4()?;
-                        if !(0xDC00..=0xDFFF).contains(&low) {
-                            return None;
-                        }
-                        char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?
-                    }
-                    _ => char::from_u32(unit)?, // `None` for a lone low surrogate
-                }
-            }
+    loop {
+        match r.key()? {
+            "content" => once(&mut content, r.string()?)?,
+            "thinking" => once(&mut thinking, r.string()?)?,
+            "role" => r.skip_plain_string()?,
+            // tool_calls, images, …: left to serde.
             _ => return None,
-        })
-    }
-
-    fn hex4(&mut self) -> Option<u32> {
-        let mut n = 0;
-        for _ in 0..4 {
-            n = n * 16 + char::from(self.next()?).to_digit(16)?;
         }
-        Some(n)
+        r.skip_ws();
+        match r.next()? {
+            b',' => r.skip_ws(),
+            b'}' => return Some((content, thinking)),
+            _ => return None,
+        }
     }
 }
 
@@ -378,175 +183,9 @@ mod tests {
 
     use proptest::prelude::*;
 
-    /// A JSON tree that keeps duplicate keys and says how each string is written.
-    #[derive(Debug, Clone)]
-    enum J {
-        Null,
-        Bool(bool),
-        Num(&'static str),
-        /// Written with escapes chosen by the style bytes.
-        Str(String),
-        /// Written as is: printable ASCII without `"` or `\\`.
-        Plain(String),
-        /// Written as is, whatever it is: broken escapes, raw control characters.
-        Raw(&'static str),
-        Arr(Vec<J>),
-        /// Keys are `Str` or `Plain`.
-        Obj(Vec<(J, J)>),
-    }
-
-    /// Renders `j`, taking every free choice (whitespace, which legal escape) from
-    /// `style`.
-    /// When `noisy`, now and then whitespace JSON does not allow, or a stray byte.
-    fn render(j: &J, style: &mut impl Iterator<Item = u8>, noisy: bool, out: &mut String) {
-        let ws = |out: &mut String, style: &mut dyn Iterator<Item = u8>| {
-            let pick = style.next().unwrap_or(0);
-            if noisy && pick >= 248 {
-                out.push_str(
-                    ["\u{c}", "\u{b}", "\u{a0}", "x", ",", "\"", "}", "\u{0}"]
-                        [usize::from(pick % 8)],
-                );
-            } else {
-                out.push_str(["", "", "", " ", "\n  ", "\t", "\r\n", " "][usize::from(pick % 8)]);
-            }
-        };
-        match j {
-            J::Null => out.push_str("null"),
-            J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            J::Num(n) | J::Raw(n) => out.push_str(n),
-            J::Plain(s) => {
-                out.push('"');
-                out.push_str(s);
-                out.push('"');
-            }
-            J::Str(s) => {
-                out.push('"');
-                for c in s.chars() {
-                    let pick = style.next().unwrap_or(0);
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' if pick % 2 == 0 => out.push_str("\\n"),
-                        '/' if pick % 2 == 0 => out.push_str("\\/"),
-                        '\u{8}' if pick % 2 == 0 => out.push_str("\\b"),
-                        '\u{c}' if pick % 2 == 0 => out.push_str("\\f"),
-                        '\r' if pick % 2 == 0 => out.push_str("\\r"),
-                        '\t' if pick % 2 == 0 => out.push_str("\\t"),
-                        c if (c as u32) < 0x20 || pick % 5 == 1 => {
-                            let mut units = [0u16; 2];
-                            for u in c.encode_utf16(&mut units) {
-                                if pick % 3 == 0 {
-                                    out.push_str(&format!("\\u{u:04X}"));
-                                } else {
-                                    out.push_str(&format!("\\u{u:04x}"));
-                                }
-                            }
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push('"');
-            }
-            J::Arr(items) => {
-                out.push('[');
-                for (n, item) in items.iter().enumerate() {
-                    if n > 0 {
-                        out.push(',');
-                    }
-                    ws(out, style);
-                    render(item, style, noisy, out);
-                }
-                out.push(']');
-            }
-            J::Obj(fields) => {
-                out.push('{');
-                ws(out, style);
-                for (n, (k, v)) in fields.iter().enumerate() {
-                    if n > 0 {
-                        out.push(',');
-                        ws(out, style);
-                    }
-                    render(k, style, noisy, out);
-                    ws(out, style);
-                    out.push(':');
-                    ws(out, style);
-                    render(v, style, noisy, out);
-                    ws(out, style);
-                }
-                out.push('}');
-            }
-        }
-    }
-
-    fn text() -> impl Strategy<Value = String> {
-        prop_oneof![
-            2 => prop::sample::select(vec![
-                "", " the", "\n", "\"q\"", "a\\b", "é", "日本語", "🦀", "\u{0}", "\u{1f}", "a/b",
-                "\u{7f}", "\u{ffff}", "\u{10ffff}", "\u{2028}", "\u{8}\u{c}\r\t", "a\u{1}b",
-            ])
-            .prop_map(str::to_owned),
-            3 => any::<String>(),
-        ]
-    }
-
-    /// Printable ASCII that needs no escape.
-    fn plain() -> impl Strategy<Value = String> {
-        "[ !#-\\[\\]-~]{0,32}"
-    }
-
-    /// String literals serde rejects, or reads as something else.
-    fn broken_string() -> impl Strategy<Value = J> {
-        prop::sample::select(vec![
-            r#""\ud83c""#,
-            r#""\ud83c\u0041""#,
-            r#""\ud83c\ud83c""#,
-            r#""\udf0c""#,
-            r#""\u12""#,
-            r#""\u12g4""#,
-            r#""\x""#,
-            r#""\U0041""#,
-            "\"a\u{1}b\"",
-            "\"a\tb\"",
-            r#""\"#,
-            r#""a"#,
-            r#"'a'"#,
-            r#""\ud83c\udf0c""#,
-            r#""\u00e9""#,
-            r#"True"#,
-            r#"nul"#,
-        ])
-        .prop_map(J::Raw)
-    }
-
-    fn any_json() -> impl Strategy<Value = J> {
-        let leaf = prop_oneof![
-            broken_string(),
-            Just(J::Null),
-            any::<bool>().prop_map(J::Bool),
-            prop::sample::select(vec!["0", "-1", "1.5", "1e3", "18446744073709551615"])
-                .prop_map(J::Num),
-            text().prop_map(J::Str),
-        ];
-        leaf.prop_recursive(3, 16, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..3).prop_map(J::Arr),
-                prop::collection::vec((text().prop_map(J::Str), inner), 0..3).prop_map(J::Obj),
-            ]
-        })
-    }
-
-    /// `clean`, or when `noisy`, now and then `noise`.
-    fn or_noise<T: std::fmt::Debug + 'static>(
-        noisy: bool,
-        clean: impl Strategy<Value = T> + 'static,
-        noise: impl Strategy<Value = T> + 'static,
-    ) -> BoxedStrategy<T> {
-        if noisy {
-            prop_oneof![6 => clean.boxed(), 1 => noise.boxed()].boxed()
-        } else {
-            clean.boxed()
-        }
-    }
+    use crate::json_scan::gen::{
+        any_json, broken_string, config, or_noise, plain, rendered, text, J,
+    };
 
     /// A token line: the usual fields in any order, and when `noisy`, now and then an
     /// extra or duplicate field, a wrong type, or an escape where the fast path gives up.
@@ -627,25 +266,6 @@ mod tests {
                 }
                 J::Obj(fields)
             })
-    }
-
-    fn rendered(line: &J, style: &[u8], noisy: bool) -> String {
-        let mut out = String::new();
-        let mut style = style.iter().copied().cycle();
-        render(line, &mut style, noisy, &mut out);
-        out
-    }
-
-    /// 512 cases (a fraction of a second), or `PROPTEST_CASES` for a longer soak.
-    fn config() -> ProptestConfig {
-        let cases = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok());
-        ProptestConfig {
-            cases: cases.unwrap_or(512),
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
     }
 
     proptest! {

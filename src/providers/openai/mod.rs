@@ -11,6 +11,7 @@ pub(crate) mod account;
 mod builder;
 mod dialect;
 pub(crate) mod errors;
+mod fast;
 mod map;
 mod request;
 #[cfg(test)]
@@ -31,7 +32,7 @@ use crate::stream::ChatStream;
 
 pub use builder::OpenAiProviderBuilder;
 use dialect::ChatCompletions;
-pub(crate) use map::SseDecoder;
+pub(crate) use map::{fast_path_agrees_with_serde, SseDecoder};
 
 /// The OpenAI Chat Completions provider.
 ///

@@ -11,7 +11,42 @@ use serde::Deserialize;
 
 use crate::lenient::Reported;
 
-impl Event<'_> {
+impl<'a> Event<'a> {
+    /// The event as the fast path reads it, when that is all it is: no usage, error,
+    /// timings, finish, refusal, reasoning or tool call, at most one choice.
+    pub(crate) fn as_token(&self) -> Option<super::fast::Token<'a>> {
+        if self.usage.is_some() || self.error.is_some() || self.timings.is_some() {
+            return None;
+        }
+        if !self.choices.more.is_empty() {
+            return None;
+        }
+        let content = match &self.choices.first {
+            None => None,
+            Some(choice) if choice.finish_reason.is_some() => return None,
+            Some(choice) => match &choice.delta {
+                None => None,
+                Some(d) => {
+                    let more = d.refusal.is_some()
+                        || d.reasoning.is_some()
+                        || d.reasoning_content.is_some()
+                        || d.tool_calls.is_some()
+                        || d.function_call.is_some();
+                    if more {
+                        return None;
+                    }
+                    d.content.clone()
+                }
+            },
+        };
+        Some(super::fast::Token {
+            id: self.id.clone(),
+            model: self.model.clone(),
+            content,
+            choices: self.choices.seen,
+        })
+    }
+
     /// Whether this is what a chat completion stream is made of: choices, usage, an
     /// error, or at least a model name.
     pub(crate) fn is_recognized(&self) -> bool {
