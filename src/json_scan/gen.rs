@@ -149,8 +149,16 @@ pub(crate) fn any_json() -> impl Strategy<Value = J> {
         broken_string(),
         Just(J::Null),
         any::<bool>().prop_map(J::Bool),
-        prop::sample::select(vec!["0", "-1", "1.5", "1e3", "18446744073709551615"])
-            .prop_map(J::Num),
+        prop::sample::select(vec![
+            "0",
+            "-1",
+            "1.5",
+            "1e3",
+            "18446744073709551615",
+            "0847",
+            "-0"
+        ])
+        .prop_map(J::Num),
         text().prop_map(J::Str),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {

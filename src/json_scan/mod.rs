@@ -49,13 +49,16 @@ impl<'a> Reader<'a> {
     }
 
     /// A JSON number made of digits only (an integer as servers write counts and
-    /// timestamps), skipped; anything else is left to serde.
+    /// timestamps), skipped; anything else is left to serde. JSON forbids leading zeros
+    /// (`0847`), which serde rejects: so does this (found by fuzzing).
     pub(crate) fn skip_digits(&mut self) -> Option<()> {
         let start = self.at;
         while let Some(b'0'..=b'9') = self.bytes.get(self.at) {
             self.at += 1;
         }
-        (self.at > start).then_some(())
+        let digits = self.at - start;
+        let leading_zero = digits > 1 && self.bytes.get(start) == Some(&b'0');
+        (digits > 0 && !leading_zero).then_some(())
     }
 
     /// The literal `0`, not followed by another digit.

@@ -218,6 +218,8 @@ mod tests {
             r#"{"model":"m"} x"#,
             r#"{"choices":[{"index":00}]}"#,
             r#"{"choices":[{"index":0.0}]}"#,
+            // found by the map_openai fuzz target: a leading zero, which JSON forbids
+            r#"{"created":0847134095}"#,
             "{\"model\":\"a\u{1}b\"}",
             r#"{"choices":[{"delta":{"content":"\ud83c"}}]}"#,
             r#"["model"]"#,
