@@ -7,6 +7,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use futures::future::Future;
+#[cfg(test)]
 use futures::stream::BoxStream;
 use futures::Stream;
 use tokio::time::{Instant, Sleep};
@@ -133,6 +134,8 @@ impl Jitter {
     }
 }
 
+/// An attempt's stream, in the tests.
+#[cfg(test)]
 type Attempt = BoxStream<'static, Result<Chunk>>;
 
 /// Runs attempts made by `make` until one delivers content or fails for good.
@@ -142,7 +145,7 @@ type Attempt = BoxStream<'static, Result<Chunk>>;
 /// comes first), so that an attempt can report what it got (an error status whose
 /// body stalls) before the stream's own timer fires. A retry whose wait would pass
 /// that instant is not made: the error is reported at once, with its status.
-pub(crate) struct Retrying<F> {
+pub(crate) struct Retrying<F, A> {
     make: F,
     policy: RetryPolicy,
     provider: Arc<str>,
@@ -151,7 +154,7 @@ pub(crate) struct Retrying<F> {
     called_at: Instant,
     /// The time limit before the first content, once the first poll has fixed it.
     limit: Option<(Instant, &'static str, Duration)>,
-    state: RetryState,
+    state: RetryState<A>,
     /// Attempts started so far.
     attempts: u32,
     /// Text or reasoning has reached the app: no retry from now on.
@@ -159,18 +162,20 @@ pub(crate) struct Retrying<F> {
     jitter: Jitter,
 }
 
-enum RetryState {
+enum RetryState<A> {
     /// Not started: the first poll makes the first attempt (the stream stays lazy).
     Idle,
-    Running(Attempt),
+    /// Boxed once per attempt and polled without a dynamic call.
+    Running(Pin<Box<A>>),
     /// Waiting before the next attempt (no connection is held meanwhile).
     Backoff(Pin<Box<Sleep>>),
     Done,
 }
 
-impl<F> Retrying<F>
+impl<F, A> Retrying<F, A>
 where
-    F: FnMut(Option<Instant>) -> Attempt + Send + Unpin + 'static,
+    F: FnMut(Option<Instant>) -> A + Send + Unpin + 'static,
+    A: Stream<Item = Result<Chunk>> + Send + 'static,
 {
     /// Retries under `policy`, within `timeouts` (the ones the stream applies).
     pub(crate) fn new(
@@ -178,7 +183,7 @@ where
         policy: RetryPolicy,
         timeouts: Timeouts,
         make: F,
-    ) -> Retrying<F> {
+    ) -> Retrying<F, A> {
         let seed_hint = &policy as *const RetryPolicy as usize;
         Retrying {
             make,
@@ -222,9 +227,10 @@ where
     }
 }
 
-impl<F> Stream for Retrying<F>
+impl<F, A> Stream for Retrying<F, A>
 where
-    F: FnMut(Option<Instant>) -> Attempt + Send + Unpin + 'static,
+    F: FnMut(Option<Instant>) -> A + Send + Unpin + 'static,
+    A: Stream<Item = Result<Chunk>> + Send + 'static,
 {
     type Item = Result<Chunk>;
 
@@ -237,13 +243,13 @@ where
                     this.start_clock();
                     this.attempts += 1;
                     let give_up_at = this.limit.map(|(at, _, _)| at);
-                    this.state = RetryState::Running((this.make)(give_up_at));
+                    this.state = RetryState::Running(Box::pin((this.make)(give_up_at)));
                 }
                 RetryState::Backoff(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
                     this.attempts += 1;
                     let give_up_at = this.limit.map(|(at, _, _)| at);
-                    this.state = RetryState::Running((this.make)(give_up_at));
+                    this.state = RetryState::Running(Box::pin((this.make)(give_up_at)));
                 }
                 RetryState::Running(attempt) => match ready!(attempt.as_mut().poll_next(cx)) {
                     Some(Ok(chunk)) => {

@@ -161,9 +161,8 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
         let model: Arc<str> = Arc::from(prologue.info.model());
         let request = Arc::new(request);
         let this = self.shared.clone();
-        let make_attempt = move |give_up_at| {
-            attempt(this.clone(), request.clone(), model.clone(), give_up_at).boxed()
-        };
+        let make_attempt =
+            move |give_up_at| attempt(this.clone(), request.clone(), model.clone(), give_up_at);
         // Every item is scrubbed of secrets in its attempt (see `attempt`); the retry
         // layer's own errors only quote those.
         let stream = Retrying::new(Arc::from(name), prologue.retry, timeouts, make_attempt);

@@ -84,10 +84,19 @@ impl ChatStream {
     where
         S: Stream<Item = Result<Chunk>> + Send + 'static,
     {
-        let timeouts = info.timeouts;
         let started = Instant::now();
+        // The time limits wrap the provider's stream before it is boxed: one dynamic
+        // call per item fewer than wrapping the box.
+        let inner: BoxChunkStream = if info.timeouts == Timeouts::default() {
+            Box::pin(stream)
+        } else {
+            let timeouts = info.timeouts.clamped();
+            let deadline = timeouts.deadline.map(|d| started + d);
+            let provider = info.provider.clone();
+            Box::pin(Timed::new(stream, provider, timeouts, deadline))
+        };
         ChatStream {
-            inner: Box::pin(stream),
+            inner,
             #[cfg(feature = "tracing")]
             trace: trace::CallSpan::new(&info, started),
             info,
@@ -95,7 +104,6 @@ impl ChatStream {
             state: State::Open,
             tool_calls: false,
         }
-        .with_timeouts(timeouts)
     }
 
     /// A stream that yields `error` and ends (for requests rejected before any I/O).
@@ -119,6 +127,10 @@ impl ChatStream {
     /// between polls is not the server's), and the whole stream must end within
     /// `deadline` of the call. A limit that fires ends the stream with an error of kind
     /// [`ErrorKind::Timeout`] naming the phase and the limit.
+    ///
+    /// The first-chunk limit and the deadline fire on time. The idle limit is checked
+    /// without reading the clock per chunk, so it fires between `idle` and `idle` plus a
+    /// sixteenth after the last chunk (never early).
     ///
     /// Keep-alives never reach this layer (framing drops them), so a server that sends
     /// only keep-alives is idle. A limit of more than 100 years counts as 100 years.

@@ -89,8 +89,9 @@ async fn idle_timeout_counts_from_the_last_chunk() {
     }
     let err = s.next().await.unwrap().unwrap_err();
     assert!(err.to_string().contains("idle"), "{err}");
-    // 3 chunks 1.5 s apart never trip a 2 s idle limit; the silence after them does.
-    assert_eq!(start.elapsed(), Duration::from_millis(4500 + 2000));
+    // 3 chunks 1.5 s apart never trip a 2 s idle limit; the silence after them does,
+    // within a sixteenth of the limit.
+    assert_within_a_tick(start.elapsed(), Duration::from_millis(4500 + 2000));
 }
 
 #[tokio::test(start_paused = true)]
@@ -107,7 +108,35 @@ async fn idle_time_counts_from_the_wait_not_from_the_apps_work() {
     assert!(s.next().await.unwrap().is_ok());
     let err = s.next().await.unwrap().unwrap_err();
     assert!(err.to_string().contains("idle"), "{err}");
-    assert_eq!(start.elapsed(), Duration::from_secs(7));
+    assert_within_a_tick(start.elapsed(), Duration::from_secs(7));
+}
+
+/// `elapsed` is `limit_at`, or at most a sixteenth of the 2 s (or 1 s) idle limit later.
+fn assert_within_a_tick(elapsed: Duration, limit_at: Duration) {
+    assert!(
+        elapsed >= limit_at && elapsed <= limit_at + Duration::from_millis(125),
+        "fired at {elapsed:?}, the limit was reached at {limit_at:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_limit_is_not_met_by_a_slow_steady_stream() {
+    // A chunk every 1.9 s under a 2 s limit, for longer than many limits: never idle,
+    // whatever the phase of the ticks.
+    let t = Timeouts::default().idle(Duration::from_secs(2));
+    let inner = futures::stream::unfold(0u32, |n| async move {
+        tokio::time::sleep(Duration::from_millis(1900)).await;
+        (n < 20).then(|| (Ok(Chunk::Text(format!("{n}"))), n + 1))
+    })
+    .chain(futures::stream::once(async {
+        Ok(Chunk::from(Finish::new(FinishReason::Stop)))
+    }));
+    let items: Vec<_> = ChatStream::new(info(), inner)
+        .with_timeouts(t)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 21);
+    assert!(items.iter().all(|i| i.is_ok()), "{items:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -129,7 +158,7 @@ async fn the_first_chunk_limit_gives_way_to_the_idle_limit() {
     assert!(s.next().await.unwrap().is_ok());
     let err = s.next().await.unwrap().unwrap_err();
     assert!(err.to_string().contains("idle"), "{err}");
-    assert_eq!(start.elapsed(), Duration::from_secs(9));
+    assert_within_a_tick(start.elapsed(), Duration::from_secs(9));
 
     // Without an idle limit, nothing fires after the first chunk.
     let t = Timeouts::default().first_chunk(Duration::from_secs(1));
