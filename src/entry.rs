@@ -170,6 +170,24 @@ pub fn openai_fast_path_agrees_with_serde(frame: &[u8]) -> std::result::Result<b
     crate::providers::openai::fast_path_agrees_with_serde(frame)
 }
 
+/// A token frame of `wire` (OpenAI or Ollama), then the same frame with each of
+/// `texts` in place of its text: the decoder that reads frames by their shape yields
+/// what the one that parses each yields. Returns whether a frame was read by its shape.
+///
+/// # Errors
+/// The two decodings, when they differ.
+pub fn same_shape_agrees(
+    wire: Wire,
+    template: &[u8],
+    texts: &[&[u8]],
+) -> std::result::Result<bool, String> {
+    match wire {
+        Wire::OpenAiSse => crate::providers::openai::same_shape_agrees(template, texts),
+        Wire::OllamaNdjson => crate::providers::ollama::same_shape_agrees(template, texts),
+        Wire::ResponsesSse | Wire::AnthropicSse => Ok(false),
+    }
+}
+
 /// The wait `retry-after-ms` and `Retry-After` ask for, read as the providers read them.
 pub fn parse_retry_after(
     millis: Option<&[u8]>,

@@ -35,6 +35,9 @@ pub(crate) struct NdjsonLines<S> {
     inner: S,
     /// The unscanned rest of the current read.
     read: Bytes,
+    /// Where the first `\n` of `read` is, when already found (the scan that tells a
+    /// read with a line end from one without is not done twice).
+    newline: Option<usize>,
     /// The start of a line that continues in a later read.
     partial: BytesMut,
     max_line: usize,
@@ -47,6 +50,7 @@ impl<S> NdjsonLines<S> {
         NdjsonLines {
             inner,
             read: Bytes::new(),
+            newline: None,
             partial: BytesMut::new(),
             max_line,
             done: false,
@@ -89,7 +93,11 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
-            if let Some(end) = find_newline(this.read) {
+            let found = match this.newline.take() {
+                Some(end) => Some(end),
+                None => find_newline(this.read),
+            };
+            if let Some(end) = found {
                 let part = if end + 1 == this.read.len() {
                     // The usual read: one whole line. Taking it costs no reference count.
                     let mut part = std::mem::take(this.read);
@@ -143,8 +151,9 @@ where
             match ready!(this.inner.as_mut().poll_next(cx)) {
                 Some(Ok(bytes)) => {
                     let bytes: Bytes = bytes.into();
-                    if find_newline(&bytes).is_some() {
+                    if let Some(end) = find_newline(&bytes) {
                         *this.read = bytes;
+                        *this.newline = Some(end);
                     } else {
                         // No line ends in this read: only its bytes are kept.
                         this.partial.extend_from_slice(&bytes);

@@ -200,3 +200,29 @@ pub(crate) fn config() -> ProptestConfig {
         ..ProptestConfig::default()
     }
 }
+
+/// Frames made from `template` by putting each of `texts` in place of its text
+/// (the string `text`, borrowed from it), written raw: quotes, backslashes, control
+/// characters and all, so that some are the template's shape and some are not.
+pub(crate) fn with_texts(template: &str, text: &str, texts: &[String]) -> Vec<String> {
+    let start = text.as_ptr() as usize - template.as_ptr() as usize;
+    let end = start + text.len();
+    texts
+        .iter()
+        .map(|t| format!("{}{t}{}", &template[..start], &template[end..]))
+        .collect()
+}
+
+/// Texts to put in a template: plain ones (the usual token), and now and then a quote,
+/// a backslash, an escape or a control character.
+pub(crate) fn texts() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        prop_oneof![
+            6 => "[a-zA-Z0-9 .,!?é日本🦀]{0,6}",
+            1 => "[a-z\"\\\n\u{0}\u{1f}]{0,4}",
+            1 => Just("\\n".to_owned()),
+            1 => Just("\"}],\"x\":\"".to_owned()),
+        ],
+        1..6,
+    )
+}

@@ -407,7 +407,8 @@ pub fn fuzz_anthropic_sse(data: &[u8]) {
 /// The `map_openai` fuzz target: the fast path for token chunks reads `data` as serde
 /// does (or leaves it to serde); `data` as one SSE data frame, straight into the
 /// decoder; and, when `data` can be an event's data, the same as `data: …` through
-/// the SSE framing, which must give the same items.
+/// the SSE framing, which must give the same items. And `data` split at its line ends
+/// into a token frame and texts (see [`same_shape`]).
 ///
 /// # Panics
 /// On any broken invariant, with the input.
@@ -415,6 +416,7 @@ pub fn fuzz_map_openai(data: &[u8]) {
     if let Err(e) = entry::openai_fast_path_agrees_with_serde(data) {
         panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
     }
+    same_shape(Wire::OpenAiSse, data);
     let items = map_openai_frame(data);
     assert_valid("one frame", data, &items, SECRET);
     let one_data_line = !data.is_empty()
@@ -445,6 +447,7 @@ pub fn fuzz_map_ollama(data: &[u8]) {
     if let Err(e) = entry::ollama_fast_path_agrees_with_serde(data) {
         panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
     }
+    same_shape(Wire::OllamaNdjson, data);
     let items = map_ollama_line(data);
     assert_valid("one line", data, &items, "");
     let one_line = !data.contains(&b'\n')
@@ -460,6 +463,20 @@ pub fn fuzz_map_ollama(data: &[u8]) {
             describe(&items),
             describe(&framed)
         );
+    }
+}
+
+/// `data` split at its line ends: a token frame, then texts to put in place of its
+/// text. Read by their shape, the frames decode as parsed.
+///
+/// # Panics
+/// When they do not, with the input.
+pub fn same_shape(wire: Wire, data: &[u8]) {
+    let mut parts = data.split(|b| *b == b'\n');
+    let template = parts.next().unwrap_or_default();
+    let texts: Vec<&[u8]> = parts.collect();
+    if let Err(e) = entry::same_shape_agrees(wire, template, &texts) {
+        panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
     }
 }
 

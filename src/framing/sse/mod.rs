@@ -90,6 +90,9 @@ pub(crate) struct SseFrames<S> {
     inner: S,
     /// The unscanned rest of the current read.
     read: Bytes,
+    /// Where the first CR or LF of `read` is, when already found (the scan that tells
+    /// a read with a line end from one without is not done twice).
+    line_end: Option<usize>,
     /// The start of a line that continues in a later read.
     partial: BytesMut,
     data: Data,
@@ -112,6 +115,7 @@ impl<S> SseFrames<S> {
         SseFrames {
             inner,
             read: Bytes::new(),
+            line_end: None,
             partial: BytesMut::new(),
             data: Data::None,
             event_len: 0,
@@ -127,6 +131,7 @@ impl<S> SseFrames<S> {
 /// The scanning state, apart from the inner stream.
 struct Scan<'a> {
     read: &'a mut Bytes,
+    line_end: &'a mut Option<usize>,
     partial: &'a mut BytesMut,
     data: &'a mut Data,
     event_len: &'a mut usize,
@@ -159,10 +164,15 @@ impl Scan<'_> {
                 *self.after_cr = false;
                 if first == b'\n' {
                     self.read.advance(1);
+                    *self.line_end = None;
                     continue;
                 }
             }
-            let Some(end) = find_line_end(self.read) else {
+            let found = match self.line_end.take() {
+                Some(end) => Some(end),
+                None => find_line_end(self.read),
+            };
+            let Some(end) = found else {
                 if *self.event_len + self.partial.len() + self.read.len() > self.max_event {
                     return Found::TooLong;
                 }
@@ -265,6 +275,10 @@ fn data_value(line: &[u8]) -> Option<usize> {
     if line.first() == Some(&b':') {
         return None;
     }
+    // The usual line: no search for the colon.
+    if let Some(rest) = line.strip_prefix(b"data:") {
+        return Some(5 + usize::from(rest.first() == Some(&b' ')));
+    }
     let (name, value) = match memchr::memchr(b':', line) {
         Some(colon) => {
             let skip = usize::from(line.get(colon + 1) == Some(&b' '));
@@ -305,6 +319,7 @@ where
             }
             let found = Scan {
                 read: this.read,
+                line_end: this.line_end,
                 partial: this.partial,
                 data: this.data,
                 event_len: this.event_len,
@@ -323,6 +338,7 @@ where
             if let Some(e) = error {
                 *this.done = true;
                 *this.read = Bytes::new();
+                *this.line_end = None;
                 *this.partial = BytesMut::new();
                 *this.data = Data::None;
                 return Poll::Ready(Some(Err(e)));
@@ -356,18 +372,21 @@ where
                             skip_bom(bytes)
                         }
                     };
-                    if !bytes.is_empty() && find_line_end(&bytes).is_none() {
+                    let line_end = find_line_end(&bytes);
+                    if !bytes.is_empty() && line_end.is_none() {
                         // No line ends in this read: only its bytes are kept (the next
                         // scan checks the cap).
                         *this.after_cr = false;
                         this.partial.extend_from_slice(&bytes);
                     } else {
                         *this.read = bytes;
+                        *this.line_end = line_end;
                     }
                 }
                 Some(Err(e)) => {
                     *this.done = true;
                     *this.read = Bytes::new();
+                    *this.line_end = None;
                     *this.partial = BytesMut::new();
                     return Poll::Ready(Some(Err(SseError::Transport(e))));
                 }
@@ -376,6 +395,7 @@ where
                     // A body shorter than a BOM.
                     if let Some(mut head) = this.head.take() {
                         *this.read = skip_bom(head.split().freeze());
+                        *this.line_end = None;
                     }
                 }
             }

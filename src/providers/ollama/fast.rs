@@ -347,4 +347,42 @@ mod tests {
             "{token_lines} {fast_lines}"
         );
     }
+
+    /// Decodes `lines`, then the end, into what the decoder yields.
+    fn decode(lines: &[String], shape: crate::json_scan::SameShape) -> Vec<String> {
+        use crate::decode::Origin;
+        let mut decoder = super::super::map::LineDecoder::new(Origin::new("ollama", "http://t"));
+        decoder.set_shape(shape);
+        let end = [r#"{"done":true}"#.as_bytes()];
+        crate::json_scan::decoded(decoder, lines.iter().map(|f| f.as_bytes()).chain(end))
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Lines that repeat a token line with other text, among others: the decoder
+        /// that reads them by their shape yields what the one that parses each yields.
+        #[test]
+        fn lines_read_by_their_shape_decode_as_parsed_ones(
+            template in token_line(false),
+            style in prop::collection::vec(any::<u8>(), 1..32),
+            texts in crate::json_scan::gen::texts(),
+            others in prop::collection::vec((token_line(true), any::<prop::sample::Index>()), 0..3),
+        ) {
+            let template = rendered(&template, &style, false);
+            let Some(Line { message: Some(LineMessage { content: Cow::Borrowed(text), .. }), .. }) =
+                read(&template)
+            else {
+                return Ok(());
+            };
+            let mut lines = vec![template.clone()];
+            lines.extend(crate::json_scan::gen::with_texts(&template, text, &texts));
+            for (other, at) in others {
+                let other = rendered(&other, &style, true);
+                lines.insert(at.index(lines.len() + 1), other);
+            }
+            let parsed = decode(&lines, crate::json_scan::SameShape::disabled());
+            prop_assert_eq!(decode(&lines, Default::default()), parsed, "{:?}", lines);
+        }
+    }
 }

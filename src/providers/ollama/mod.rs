@@ -31,7 +31,7 @@ use crate::stream::ChatStream;
 pub use builder::OllamaProviderBuilder;
 use dialect::ApiChat;
 pub use keep_alive::KeepAlive;
-pub(crate) use map::{fast_path_agrees_with_serde, LineDecoder};
+pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, LineDecoder};
 pub use models::{LocalModel, LocalModelDetails};
 
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native

@@ -394,6 +394,59 @@ mod tests {
         }
     }
 
+    /// Decodes `frames`, then the end, into what the decoder yields.
+    fn decode(frames: &[String], shape: crate::json_scan::SameShape) -> Vec<String> {
+        use crate::decode::Origin;
+        let mut decoder = super::super::map::SseDecoder::new(Origin::new("openai", "http://t"));
+        decoder.set_shape(shape);
+        let end = ["[DONE]".as_bytes()];
+        crate::json_scan::decoded(decoder, frames.iter().map(|f| f.as_bytes()).chain(end))
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Events that repeat a token event with other text, among others: the decoder
+        /// that reads them by their shape yields what the one that parses each yields.
+        #[test]
+        fn events_read_by_their_shape_decode_as_parsed_ones(
+            template in token_chunk(false),
+            style in prop::collection::vec(any::<u8>(), 1..32),
+            texts in crate::json_scan::gen::texts(),
+            others in prop::collection::vec((token_chunk(true), any::<prop::sample::Index>()), 0..3),
+        ) {
+            let template = rendered(&template, &style, false);
+            let Some(Token { content: Some(Cow::Borrowed(text)), .. }) = read(&template) else {
+                return Ok(());
+            };
+            let mut frames = vec![template.clone()];
+            frames.extend(crate::json_scan::gen::with_texts(&template, text, &texts));
+            for (other, at) in others {
+                let other = rendered(&other, &style, true);
+                frames.insert(at.index(frames.len() + 1), other);
+            }
+            let parsed = decode(&frames, crate::json_scan::SameShape::disabled());
+            prop_assert_eq!(decode(&frames, Default::default()), parsed, "{:?}", frames);
+        }
+    }
+
+    #[test]
+    fn a_repeated_event_is_read_by_its_shape() {
+        use crate::json_scan::SameShape;
+        let template = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}"#;
+        let text = &template[template.find("\"a\"").unwrap() + 1..][..1];
+        let texts = ["b".to_owned(), " 日本".to_owned(), "".to_owned()];
+        let mut frames = vec![template.to_owned()];
+        frames.extend(crate::json_scan::gen::with_texts(template, text, &texts));
+        let mut shape = SameShape::default();
+        shape.keep(template, text);
+        assert_eq!(shape.text_of(frames[2].as_bytes()), Some(" 日本"));
+        assert_eq!(
+            decode(&frames, SameShape::default()),
+            decode(&frames, SameShape::disabled())
+        );
+    }
+
     #[test]
     fn every_recorded_token_chunk_takes_the_fast_path_and_reads_as_serde_does() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");

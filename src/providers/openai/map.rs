@@ -1,11 +1,13 @@
 //! [`SseDecoder`]: Chat Completions SSE data to chunks. A pure mapping per event, with
 //! the state one reply needs (the finish is held back for the usage that follows it).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
 use crate::decode::{Decoder, Flow, Origin};
 use crate::error::{excerpt, Result};
+use crate::json_scan::SameShape;
 
 use super::errors::stream_error;
 use super::fast;
@@ -40,6 +42,8 @@ pub(crate) struct SseDecoder {
     first_frame: Option<String>,
     /// Tool calls being assembled from their fragments.
     tool_calls: ToolCalls,
+    /// The last token event, when the events since it were all of its shape.
+    shape: SameShape,
 }
 
 impl SseDecoder {
@@ -55,7 +59,13 @@ impl SseDecoder {
             recognized: false,
             first_frame: None,
             tool_calls: ToolCalls::default(),
+            shape: SameShape::default(),
         }
+    }
+
+    /// Uses `shape` to read repeated token events (tests compare with one disabled).
+    pub(crate) fn set_shape(&mut self, shape: SameShape) {
+        self.shape = shape;
     }
 
     /// A token chunk, as the fast path read it: what `map_event` does with the same
@@ -116,19 +126,35 @@ impl Decoder for SseDecoder {
             self.finish(out)?;
             return Ok(Flow::Done);
         }
+        if let Some(content) = self.shape.text_of(frame) {
+            // The last token event again with another text: all `token` would do.
+            if !content.is_empty() {
+                out.push_back(Chunk::Text(content.to_owned()));
+            }
+            return Ok(Flow::Continue);
+        }
         // Checking the UTF-8 once here and parsing a `&str` is faster than having the
         // JSON parser check each string it borrows (measured: ~50 ns an event).
         let parsed = match std::str::from_utf8(frame) {
             Ok(text) => {
                 // The chunk almost every token comes in: read by hand (see fast.rs).
                 if let Some(token) = fast::read(text) {
+                    let content = match &token.content {
+                        Some(Cow::Borrowed(content)) => Some(*content),
+                        _ => None,
+                    };
                     self.token(token, frame, out);
+                    match content {
+                        Some(content) if self.recognized => self.shape.keep(text, content),
+                        _ => self.shape.forget(),
+                    }
                     return Ok(Flow::Continue);
                 }
                 serde_json::from_str::<wire::Event<'_>>(text).map_err(|e| e.to_string())
             }
             Err(e) => Err(e.to_string()),
         };
+        self.shape.forget();
         let event = parsed.map_err(|e| {
             let text = String::from_utf8_lossy(frame);
             self.origin.malformed(&format!(
@@ -276,4 +302,32 @@ pub(crate) fn fast_path_agrees_with_serde(frame: &[u8]) -> std::result::Result<b
             "the fast path read {fast:?}, serde rejects it: {e}"
         )),
     }
+}
+
+/// For the fuzz target (through `entry`): `template`, then the template with each of
+/// `texts` in place of its text, decodes the same read by shape as parsed. Returns
+/// whether a frame was read by its shape.
+///
+/// # Errors
+/// The two decodings, when they differ.
+pub(crate) fn same_shape_agrees(
+    template: &[u8],
+    texts: &[&[u8]],
+) -> std::result::Result<bool, String> {
+    let Ok(template) = std::str::from_utf8(template) else {
+        return Ok(false);
+    };
+    let Some(fast::Token {
+        content: Some(Cow::Borrowed(text)),
+        ..
+    }) = fast::read(template)
+    else {
+        return Ok(false);
+    };
+    let decoder = |shape| {
+        let mut decoder = SseDecoder::new(Origin::new("openai", "http://fuzz"));
+        decoder.set_shape(shape);
+        decoder
+    };
+    crate::json_scan::agrees_with_parsing(decoder, template, text, texts, b"[DONE]")
 }

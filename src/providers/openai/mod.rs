@@ -32,7 +32,7 @@ use crate::stream::ChatStream;
 
 pub use builder::OpenAiProviderBuilder;
 use dialect::ChatCompletions;
-pub(crate) use map::{fast_path_agrees_with_serde, SseDecoder};
+pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, SseDecoder};
 
 /// The OpenAI Chat Completions provider.
 ///
