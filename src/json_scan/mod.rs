@@ -10,9 +10,7 @@ use std::borrow::Cow;
 pub(crate) mod gen;
 mod shape;
 
-pub(crate) use shape::{agrees_with_parsing, SameShape};
-#[cfg(test)]
-pub(crate) use shape::decoded;
+pub(crate) use shape::SameShape;
 
 /// Sets a field read once; `None` when it was already (serde rejects duplicate fields).
 pub(crate) fn once<T>(field: &mut Option<T>, value: T) -> Option<()> {

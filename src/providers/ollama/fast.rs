@@ -354,7 +354,7 @@ mod tests {
         let mut decoder = super::super::map::LineDecoder::new(Origin::new("ollama", "http://t"));
         decoder.set_shape(shape);
         let end = [r#"{"done":true}"#.as_bytes()];
-        crate::json_scan::decoded(decoder, lines.iter().map(|f| f.as_bytes()).chain(end))
+        crate::decode::decoded(decoder, lines.iter().map(|f| f.as_bytes()).chain(end))
     }
 
     proptest! {

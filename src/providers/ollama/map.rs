@@ -287,5 +287,5 @@ pub(crate) fn same_shape_agrees(
         decoder.set_shape(shape);
         decoder
     };
-    crate::json_scan::agrees_with_parsing(decoder, template, text, texts, br#"{"done":true}"#)
+    crate::decode::shape_agrees_with_parsing(decoder, template, text, texts, br#"{"done":true}"#)
 }

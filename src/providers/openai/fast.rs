@@ -400,7 +400,7 @@ mod tests {
         let mut decoder = super::super::map::SseDecoder::new(Origin::new("openai", "http://t"));
         decoder.set_shape(shape);
         let end = ["[DONE]".as_bytes()];
-        crate::json_scan::decoded(decoder, frames.iter().map(|f| f.as_bytes()).chain(end))
+        crate::decode::decoded(decoder, frames.iter().map(|f| f.as_bytes()).chain(end))
     }
 
     proptest! {

@@ -329,5 +329,5 @@ pub(crate) fn same_shape_agrees(
         decoder.set_shape(shape);
         decoder
     };
-    crate::json_scan::agrees_with_parsing(decoder, template, text, texts, b"[DONE]")
+    crate::decode::shape_agrees_with_parsing(decoder, template, text, texts, b"[DONE]")
 }
