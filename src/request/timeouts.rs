@@ -20,7 +20,8 @@ pub struct Timeouts {
     /// From sending the request to the first content (text, reasoning or finish).
     pub first_chunk: Option<Duration>,
     /// The longest wait for a next content event (from when the stream is polled for it
-    /// with none at hand); keep-alives do not count as content.
+    /// with none at hand); keep-alives do not count as content. Checked without a clock
+    /// read per chunk: it fires up to a sixteenth of the limit late, never early.
     pub idle: Option<Duration>,
     /// The whole request, from the call to the end of the stream.
     pub deadline: Option<Duration>,
