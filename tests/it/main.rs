@@ -18,5 +18,4 @@ mod responses; // the openai-responses provider over loopback, splits and fuzz c
 mod routing; // fallback chains and endpoint pools over loopback
 mod schemas; // structured output and required tool calls against generated JSON Schemas
 mod tools; // tool calls in every quirk and split, structured output, images, the tool loop
-mod tracing; // the span of a call: every attribute, retries as events, errors, cancellation, nesting
 mod usage; // cached, cache-write and reasoning tokens, cost per kind, partial and cancelled replies

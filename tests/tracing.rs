@@ -1,6 +1,11 @@
 //! The `tracing` span of a call (feature `tracing`, on for tests): captured with a layer
 //! of our own, every attribute checked against the mock and a loopback server; retries
 //! as span events; failures and cancellation; the HTTP client's work nested inside.
+//!
+//! A test binary of its own: tracing decides once per process whether a callsite (the
+//! call's span) is wanted. In the shared `it` binary a test without a subscriber could
+//! register it as unwanted while a test here installed its subscriber, and the spans
+//! went missing (seen once in CI). Here every test installs one first.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +23,8 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::support::{transcript, Reply, Server};
+use theory_llm_testkit::loopback::{Reply, Server};
+use theory_llm_testkit::transcript;
 
 /// A closed span: its name, its fields as last recorded, and the events inside it.
 #[derive(Debug, Clone, Default)]
