@@ -701,9 +701,11 @@ mod tests {
                 assert!(text.contains(name), "{name}");
             }
             assert!(!text.contains("<b>&"), "unescaped markup");
+            // An axis is linear or logarithmic depending on how the timings spread
+            // ("(ms)" or "(ms, log scale)"): the mock's spread with the machine's load.
             for label in [
-                "time to first token (ms)",
-                "latency to the last token (ms)",
+                "time to first token (ms",
+                "latency to the last token (ms",
                 "output tokens per second",
                 "share of requests ≤ x",
             ] {
