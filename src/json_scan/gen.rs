@@ -201,16 +201,56 @@ pub(crate) fn config() -> ProptestConfig {
     }
 }
 
-/// Frames made from `template` by putting each of `texts` in place of its text
-/// (the string `text`, borrowed from it), written raw: quotes, backslashes, control
-/// characters and all, so that some are the template's shape and some are not.
-pub(crate) fn with_texts(template: &str, text: &str, texts: &[String]) -> Vec<String> {
+/// The frames of a shape test: `template`, then the template with each of `texts` in
+/// place of its text (the string `text`, borrowed from it) written raw (quotes,
+/// backslashes, control characters and all, so that some are the template's shape and
+/// some are not), with `others` put in among them at their indexes.
+pub(crate) fn around_template(
+    template: &str,
+    text: &str,
+    texts: &[String],
+    others: Vec<(String, prop::sample::Index)>,
+) -> Vec<String> {
     let start = text.as_ptr() as usize - template.as_ptr() as usize;
     let end = start + text.len();
-    texts
-        .iter()
-        .map(|t| format!("{}{t}{}", &template[..start], &template[end..]))
-        .collect()
+    let mut frames = vec![template.to_owned()];
+    frames.extend(
+        texts
+            .iter()
+            .map(|t| format!("{}{t}{}", &template[..start], &template[end..])),
+    );
+    for (other, at) in others {
+        frames.insert(at.index(frames.len() + 1), other);
+    }
+    frames
+}
+
+/// An object of the fields present, two of them (chosen by `a` and `b`) swapped: any
+/// key order.
+pub(crate) fn shuffled(
+    fields: impl IntoIterator<Item = Option<(J, J)>>,
+    a: prop::sample::Index,
+    b: prop::sample::Index,
+) -> J {
+    let mut fields: Vec<_> = fields.into_iter().flatten().collect();
+    if !fields.is_empty() {
+        let (a, b) = (a.index(fields.len()), b.index(fields.len()));
+        fields.swap(a, b);
+    }
+    J::Obj(fields)
+}
+
+/// `text` with the byte at `cut` changed to `byte`, and `text` cut short there (none
+/// for an empty text).
+pub(crate) fn broken(text: &str, cut: prop::sample::Index, byte: u8) -> Vec<Vec<u8>> {
+    let mut bytes = text.as_bytes().to_vec();
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let at = cut.index(bytes.len());
+    let cut_short = bytes[..at].to_vec();
+    bytes[at] = byte;
+    vec![bytes, cut_short]
 }
 
 /// Texts to put in a template: plain ones (the usual token), and now and then a quote,

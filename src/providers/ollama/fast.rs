@@ -184,7 +184,8 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::json_scan::gen::{
-        any_json, broken_string, config, or_noise, plain, rendered, text, J,
+        any_json, around_template, broken, broken_string, config, or_noise, plain, rendered,
+        shuffled, text, texts, J,
     };
 
     /// A token line: the usual fields in any order, and when `noisy`, now and then an
@@ -256,15 +257,7 @@ mod tests {
             any::<prop::sample::Index>(),
         )
             .prop_map(|(m, c, msg, d, (reason, error), swap_a, swap_b)| {
-                let mut fields: Vec<_> = [m, c, msg, d, reason, error]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if !fields.is_empty() {
-                    let (a, b) = (swap_a.index(fields.len()), swap_b.index(fields.len()));
-                    fields.swap(a, b);
-                }
-                J::Obj(fields)
+                shuffled([m, c, msg, d, reason, error], swap_a, swap_b)
             })
     }
 
@@ -298,16 +291,9 @@ mod tests {
                 prop_assert_eq!(Some(fast), serde(&text), "{}", text);
             }
             // A byte changed or the line cut short.
-            let mut bytes = text.clone().into_bytes();
-            if !bytes.is_empty() {
-                let at = cut.index(bytes.len());
-                let mut cut_short = bytes.clone();
-                cut_short.truncate(at);
-                bytes[at] = byte;
-                for broken in [bytes, cut_short] {
-                    prop_assert!(super::super::fast_path_agrees_with_serde(&broken).is_ok(),
-                        "{:?}", String::from_utf8_lossy(&broken));
-                }
+            for broken in broken(&text, cut, byte) {
+                prop_assert!(super::super::fast_path_agrees_with_serde(&broken).is_ok(),
+                    "{:?}", String::from_utf8_lossy(&broken));
             }
         }
     }
@@ -366,7 +352,7 @@ mod tests {
         fn lines_read_by_their_shape_decode_as_parsed_ones(
             template in token_line(false),
             style in prop::collection::vec(any::<u8>(), 1..32),
-            texts in crate::json_scan::gen::texts(),
+            texts in texts(),
             others in prop::collection::vec((token_line(true), any::<prop::sample::Index>()), 0..3),
         ) {
             let template = rendered(&template, &style, false);
@@ -375,12 +361,8 @@ mod tests {
             else {
                 return Ok(());
             };
-            let mut lines = vec![template.clone()];
-            lines.extend(crate::json_scan::gen::with_texts(&template, text, &texts));
-            for (other, at) in others {
-                let other = rendered(&other, &style, true);
-                lines.insert(at.index(lines.len() + 1), other);
-            }
+            let others = others.into_iter().map(|(o, at)| (rendered(&o, &style, true), at)).collect();
+            let lines = around_template(&template, text, &texts, others);
             let parsed = decode(&lines, crate::json_scan::SameShape::disabled());
             prop_assert_eq!(decode(&lines, Default::default()), parsed, "{:?}", lines);
         }

@@ -234,7 +234,8 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::json_scan::gen::{
-        any_json, broken_string, config, or_noise, plain, rendered, text, J,
+        any_json, around_template, broken, broken_string, config, or_noise, plain, rendered,
+        shuffled, text, texts, J,
     };
 
     /// A token chunk: the usual fields in any order, and when `noisy`, now and then an
@@ -339,15 +340,7 @@ mod tests {
             any::<prop::sample::Index>(),
         )
             .prop_map(|(i, o, c, m, ch, (usage, error), swap_a, swap_b)| {
-                let mut fields: Vec<_> = [i, o, c, m, ch, usage, error]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if !fields.is_empty() {
-                    let (a, b) = (swap_a.index(fields.len()), swap_b.index(fields.len()));
-                    fields.swap(a, b);
-                }
-                J::Obj(fields)
+                shuffled([i, o, c, m, ch, usage, error], swap_a, swap_b)
             })
     }
 
@@ -380,16 +373,9 @@ mod tests {
             if let Some(fast) = read(&text) {
                 prop_assert_eq!(Some(fast), serde(&text), "{}", text);
             }
-            let mut bytes = text.clone().into_bytes();
-            if !bytes.is_empty() {
-                let at = cut.index(bytes.len());
-                let mut cut_short = bytes.clone();
-                cut_short.truncate(at);
-                bytes[at] = byte;
-                for broken in [bytes, cut_short] {
-                    prop_assert!(super::super::fast_path_agrees_with_serde(&broken).is_ok(),
-                        "{:?}", String::from_utf8_lossy(&broken));
-                }
+            for broken in broken(&text, cut, byte) {
+                prop_assert!(super::super::fast_path_agrees_with_serde(&broken).is_ok(),
+                    "{:?}", String::from_utf8_lossy(&broken));
             }
         }
     }
@@ -412,19 +398,15 @@ mod tests {
         fn events_read_by_their_shape_decode_as_parsed_ones(
             template in token_chunk(false),
             style in prop::collection::vec(any::<u8>(), 1..32),
-            texts in crate::json_scan::gen::texts(),
+            texts in texts(),
             others in prop::collection::vec((token_chunk(true), any::<prop::sample::Index>()), 0..3),
         ) {
             let template = rendered(&template, &style, false);
             let Some(Token { content: Some(Cow::Borrowed(text)), .. }) = read(&template) else {
                 return Ok(());
             };
-            let mut frames = vec![template.clone()];
-            frames.extend(crate::json_scan::gen::with_texts(&template, text, &texts));
-            for (other, at) in others {
-                let other = rendered(&other, &style, true);
-                frames.insert(at.index(frames.len() + 1), other);
-            }
+            let others = others.into_iter().map(|(o, at)| (rendered(&o, &style, true), at)).collect();
+            let frames = around_template(&template, text, &texts, others);
             let parsed = decode(&frames, crate::json_scan::SameShape::disabled());
             prop_assert_eq!(decode(&frames, Default::default()), parsed, "{:?}", frames);
         }
@@ -436,8 +418,7 @@ mod tests {
         let template = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}"#;
         let text = &template[template.find("\"a\"").unwrap() + 1..][..1];
         let texts = ["b".to_owned(), " 日本".to_owned(), "".to_owned()];
-        let mut frames = vec![template.to_owned()];
-        frames.extend(crate::json_scan::gen::with_texts(template, text, &texts));
+        let frames = around_template(template, text, &texts, Vec::new());
         let mut shape = SameShape::default();
         shape.keep(template, text);
         assert_eq!(shape.text_of(frames[2].as_bytes()), Some(" 日本"));
