@@ -1,9 +1,13 @@
 //! From a response body to frames, by the dialect's [`Framing`]: SSE events' data or
 //! NDJSON lines, each capped; a body of `application/json` is one frame.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
 use bytes::Bytes;
-use futures::future::Either;
-use futures::{Stream, StreamExt};
+use futures::Stream;
+use pin_project::pin_project;
 
 use crate::decode::Origin;
 use crate::error::{Error, Result};
@@ -27,7 +31,9 @@ pub(crate) fn frames(
     } = accepted;
     if media_type.as_deref() == Some("application/json") {
         // A server that ignored `stream: true`: one whole reply.
-        return Either::Left(whole_body(response, max, endpoint.clone()));
+        return Frames::Whole {
+            body: Some(Box::pin(whole_body(response, max, endpoint.clone()))),
+        };
     }
     let transport = {
         let endpoint = endpoint.clone();
@@ -37,13 +43,7 @@ pub(crate) fn frames(
         .origin
         .clone()
         .with_media_type(media_type.as_deref());
-    Either::Right(frames_of(
-        framing,
-        response.bytes_stream(),
-        max,
-        origin,
-        transport,
-    ))
+    frames_of(framing, response.bytes_stream(), max, origin, transport)
 }
 
 /// The frames of any byte stream, its failures mapped by `transport`.
@@ -53,49 +53,112 @@ pub(crate) fn frames_of<S, E, T>(
     max: usize,
     origin: Origin,
     transport: T,
-) -> impl Stream<Item = Result<Bytes>> + Send + 'static
+) -> Frames<S, T>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
     E: Send + 'static,
     T: Fn(E) -> Error + Send + 'static,
 {
     match framing {
-        Framing::Sse => Either::Left(SseFrames::new(bytes, max).map(move |item| {
-            item.map_err(|e| match e {
-                SseError::Transport(e) => transport(e),
-                SseError::Malformed(m) => origin.malformed(&m),
-                SseError::EventTooLong { max } => {
-                    origin.malformed(&format!("an event is longer than {max} bytes"))
+        Framing::Sse => Frames::Sse {
+            events: SseFrames::new(bytes, max),
+            origin,
+            transport,
+        },
+        Framing::Ndjson => Frames::Ndjson {
+            lines: NdjsonLines::new(bytes, max),
+            origin,
+            transport,
+        },
+    }
+}
+
+/// A body's frames, whatever its framing: one stream type with its errors mapped in
+/// place (rather than `Either`s of `map`s, each a call per frame and per wait).
+#[pin_project(project = FramesProj)]
+pub(crate) enum Frames<S, T> {
+    /// SSE events' data.
+    Sse {
+        #[pin]
+        events: SseFrames<S>,
+        origin: Origin,
+        transport: T,
+    },
+    /// NDJSON lines.
+    Ndjson {
+        #[pin]
+        lines: NdjsonLines<S>,
+        origin: Origin,
+        transport: T,
+    },
+    /// A whole body as one frame; `None` once it was read.
+    Whole { body: Option<WholeBody> },
+}
+
+/// Reading a whole body: rare (a server that ignored `stream: true`), so boxed.
+type WholeBody = Pin<Box<dyn Future<Output = Result<Bytes>> + Send + 'static>>;
+
+impl<S, E, T> Stream for Frames<S, T>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>>,
+    T: Fn(E) -> Error,
+{
+    type Item = Result<Bytes>;
+
+    #[inline]
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.project() {
+            FramesProj::Sse {
+                events,
+                origin,
+                transport,
+            } => Poll::Ready(ready!(events.poll_next(cx)).map(|item| {
+                item.map_err(|e| match e {
+                    SseError::Transport(e) => transport(e),
+                    SseError::Malformed(m) => origin.malformed(&m),
+                    SseError::EventTooLong { max } => {
+                        origin.malformed(&format!("an event is longer than {max} bytes"))
+                    }
+                })
+            })),
+            FramesProj::Ndjson {
+                lines,
+                origin,
+                transport,
+            } => Poll::Ready(ready!(lines.poll_next(cx)).map(|item| {
+                item.map_err(|e| match e {
+                    NdjsonError::Transport(e) => transport(e),
+                    NdjsonError::LineTooLong { max } => origin.malformed(&format!(
+                        "a line is longer than {max} bytes without a newline"
+                    )),
+                })
+            })),
+            FramesProj::Whole { body } => match body {
+                None => Poll::Ready(None),
+                Some(reading) => {
+                    let whole = ready!(reading.as_mut().poll(cx));
+                    *body = None;
+                    Poll::Ready(Some(whole))
                 }
-            })
-        })),
-        Framing::Ndjson => Either::Right(NdjsonLines::new(bytes, max).map(move |item| {
-            item.map_err(|e| match e {
-                NdjsonError::Transport(e) => transport(e),
-                NdjsonError::LineTooLong { max } => origin.malformed(&format!(
-                    "a line is longer than {max} bytes without a newline"
-                )),
-            })
-        })),
+            },
+        }
     }
 }
 
 /// A whole (non-streamed) body as one frame, at most `max` bytes.
-fn whole_body(
+async fn whole_body(
     mut response: reqwest::Response,
     max: usize,
     endpoint: Endpoint,
-) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
-    futures::stream::once(async move {
-        let mut body = Vec::new();
-        while let Some(bytes) = response.chunk().await.map_err(|e| endpoint.body_error(e))? {
-            if body.len().saturating_add(bytes.len()) > max {
-                return Err(endpoint
-                    .origin
-                    .malformed(&format!("the response is larger than {max} bytes")));
-            }
-            body.extend_from_slice(&bytes);
+) -> Result<Bytes> {
+    let mut body = Vec::new();
+    while let Some(bytes) = response.chunk().await.map_err(|e| endpoint.body_error(e))? {
+        if body.len().saturating_add(bytes.len()) > max {
+            return Err(endpoint
+                .origin
+                .malformed(&format!("the response is larger than {max} bytes")));
         }
-        Ok(Bytes::from(body))
-    })
+        body.extend_from_slice(&bytes);
+    }
+    Ok(Bytes::from(body))
 }

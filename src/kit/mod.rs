@@ -80,6 +80,7 @@
 //!
 //! `examples/custom_provider.rs` runs such a provider against a small server.
 
+mod attempt;
 mod base_url;
 mod builder;
 mod dialect;

@@ -5,23 +5,22 @@
 use std::fmt;
 use std::sync::Arc;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::Stream;
 use tokio::time::Instant;
 
 use crate::chunk::Chunk;
-use crate::decode::Decoded;
 use crate::error::Result;
 use crate::http::{Accepted, Endpoint, Sent};
 use crate::provider::LlmStreamProvider;
-use crate::rate_limit::RateLimit;
 use crate::redact::Redactor;
 use crate::request::ChatRequest;
 use crate::retry::Retrying;
 use crate::stream::ChatStream;
 
+use super::attempt::{cools_down, Attempt, Receiving};
 use super::builder::HttpProviderBuilder;
 use super::frames::frames;
-use super::pool::{Lease, Member, Pool};
+use super::pool::{Member, Pool};
 use super::prologue::Prologue;
 use super::settings::HttpSettings;
 use super::Dialect;
@@ -188,11 +187,11 @@ fn attempt<D: Dialect>(
     model: Arc<str>,
     give_up_at: Option<Instant>,
 ) -> impl Stream<Item = Result<Chunk>> + Send + 'static {
-    // The lease lives as long as the attempt (first in the future, then in the stream's
-    // closure): the endpoint counts it in flight.
+    // The lease lives as long as the attempt (first in the future, then in the
+    // reply's state): the endpoint counts it in flight.
     let lease = shared.pool.lease();
     let member = lease.member.clone();
-    let sent = async move {
+    Attempt::new(async move {
         let accepted = match send(&shared, &member, &request, &model, give_up_at).await {
             Ok(accepted) => accepted,
             Err(error) => {
@@ -212,69 +211,9 @@ fn attempt<D: Dialect>(
         let max = shared.settings.max_frame_bytes;
         let limits = accepted.rate_limit;
         let frames = frames(framing, accepted, max, &member.endpoint);
-        let mut outcome = Outcome { lease, told: false };
         let redactor = shared.redactor.clone();
-        // One layer does what the reply's items need beyond decoding: the endpoint
-        // told how it went, the finish annotated, secrets scrubbed.
-        let decoded = Decoded::new(frames, decoder).map(move |item| {
-            outcome.observe(&item);
-            redactor.item(annotate(item, limits, &outcome.lease.member))
-        });
-        Ok(decoded)
-    };
-    futures::stream::once(sent).try_flatten()
-}
-
-/// Whether an error says more about the endpoint than about the request: another
-/// endpoint might not have it.
-fn cools_down(error: &crate::error::Error) -> bool {
-    use crate::error::ErrorKind;
-    error.is_retryable()
-        || matches!(
-            error.kind(),
-            ErrorKind::ProviderUnavailable | ErrorKind::Network | ErrorKind::Timeout
-        )
-}
-
-/// How an attempt went, told to its endpoint once; the attempt's lease.
-struct Outcome {
-    lease: Lease,
-    told: bool,
-}
-
-impl Outcome {
-    fn observe(&mut self, item: &Result<Chunk>) {
-        if !self.told {
-            self.told = true;
-            let member = &self.lease.member;
-            match item {
-                Ok(_) => member.succeeded(),
-                Err(error) if cools_down(error) => member.failed(),
-                Err(_) => {}
-            }
-        }
-    }
-}
-
-/// What the response tells beyond its body, on its finish: the rate limits and the
-/// endpoint that served it; the rate limits on its error.
-fn annotate(item: Result<Chunk>, limits: Option<RateLimit>, served_by: &Member) -> Result<Chunk> {
-    match item {
-        Ok(Chunk::Finish(mut finish)) => {
-            if let (None, Some(limits)) = (&finish.rate_limit, limits) {
-                finish.rate_limit = Some(limits);
-            }
-            if finish.endpoint.is_none() {
-                finish.endpoint = Some(served_by.shown().to_owned());
-            }
-            Ok(Chunk::Finish(finish))
-        }
-        Err(error) => match limits {
-            Some(limits) if error.rate_limit().is_none() => Err(error.with_rate_limit(limits)),
-            _ => Err(error),
-        },
-        other => other,
-    }
+        Ok(Receiving::new(frames, decoder, lease, redactor, limits))
+    })
 }
 
 /// Sends the chat request to `member` and returns an accepted reply; after a failure
