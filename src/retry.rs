@@ -10,6 +10,7 @@ use futures::future::Future;
 #[cfg(test)]
 use futures::stream::BoxStream;
 use futures::Stream;
+use pin_project::pin_project;
 use tokio::time::{Instant, Sleep};
 
 use crate::chunk::Chunk;
@@ -145,7 +146,12 @@ type Attempt = BoxStream<'static, Result<Chunk>>;
 /// comes first), so that an attempt can report what it got (an error status whose
 /// body stalls) before the stream's own timer fires. A retry whose wait would pass
 /// that instant is not made: the error is reported at once, with its status.
+#[pin_project]
 pub(crate) struct Retrying<F, A> {
+    /// First, so that the attempt being read shares its cache lines with the stream's
+    /// other state.
+    #[pin]
+    state: RetryState<A>,
     make: F,
     policy: RetryPolicy,
     provider: Arc<str>,
@@ -154,7 +160,6 @@ pub(crate) struct Retrying<F, A> {
     called_at: Instant,
     /// The time limit before the first content, once the first poll has fixed it.
     limit: Option<(Instant, &'static str, Duration)>,
-    state: RetryState<A>,
     /// Attempts started so far.
     attempts: u32,
     /// Text or reasoning has reached the app: no retry from now on.
@@ -162,11 +167,12 @@ pub(crate) struct Retrying<F, A> {
     jitter: Jitter,
 }
 
+#[pin_project(project = StateProj)]
 enum RetryState<A> {
     /// Not started: the first poll makes the first attempt (the stream stays lazy).
     Idle,
-    /// Boxed once per attempt and polled without a dynamic call.
-    Running(Pin<Box<A>>),
+    /// In place, and polled without a dynamic call.
+    Running(#[pin] A),
     /// Waiting before the next attempt (no connection is held meanwhile).
     Backoff(Pin<Box<Sleep>>),
     Done,
@@ -198,32 +204,34 @@ where
             jitter: Jitter::new(seed_hint),
         }
     }
+}
 
-    /// Fixes the time limit before the first content, at the first poll (when the
-    /// stream's first-chunk timer starts too).
-    fn start_clock(&mut self) {
-        let now = Instant::now();
-        let first_chunk = self
-            .timeouts
-            .first_chunk
-            .map(|d| (now + d, "first-chunk limit", d));
-        let deadline = self
-            .timeouts
-            .deadline
-            .map(|d| (self.called_at + d, "total deadline", d));
-        self.limit = match (first_chunk, deadline) {
-            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-            (a, b) => a.or(b),
-        };
+/// The time limit before the first content, fixed at the first poll (when the
+/// stream's first-chunk timer starts too): the first-chunk limit or the total deadline,
+/// whichever comes first.
+fn first_content_limit(
+    timeouts: &Timeouts,
+    called_at: Instant,
+) -> Option<(Instant, &'static str, Duration)> {
+    let now = Instant::now();
+    let first_chunk = timeouts
+        .first_chunk
+        .map(|d| (now + d, "first-chunk limit", d));
+    let deadline = timeouts
+        .deadline
+        .map(|d| (called_at + d, "total deadline", d));
+    match (first_chunk, deadline) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
     }
+}
 
-    /// The error to give up with, saying how many attempts were made.
-    fn give_up(&self, err: Error) -> Error {
-        if self.attempts > 1 {
-            err.suffix(&format!(" (gave up after {} attempts)", self.attempts))
-        } else {
-            err
-        }
+/// The error to give up with, saying how many attempts were made.
+fn give_up(attempts: u32, err: Error) -> Error {
+    if attempts > 1 {
+        err.suffix(&format!(" (gave up after {attempts} attempts)"))
+    } else {
+        err
     }
 }
 
@@ -234,47 +242,34 @@ where
 {
     type Item = Result<Chunk>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
         loop {
-            match &mut this.state {
-                RetryState::Done => return Poll::Ready(None),
-                RetryState::Idle => {
-                    this.start_clock();
-                    this.attempts += 1;
-                    let give_up_at = this.limit.map(|(at, _, _)| at);
-                    this.state = RetryState::Running(Box::pin((this.make)(give_up_at)));
-                }
-                RetryState::Backoff(sleep) => {
-                    ready!(sleep.as_mut().poll(cx));
-                    this.attempts += 1;
-                    let give_up_at = this.limit.map(|(at, _, _)| at);
-                    this.state = RetryState::Running(Box::pin((this.make)(give_up_at)));
-                }
-                RetryState::Running(attempt) => match ready!(attempt.as_mut().poll_next(cx)) {
+            match this.state.as_mut().project() {
+                StateProj::Running(attempt) => match ready!(attempt.poll_next(cx)) {
                     Some(Ok(chunk)) => {
                         if !matches!(chunk, Chunk::Finish(_)) {
-                            this.delivered = true;
+                            *this.delivered = true;
                         }
                         return Poll::Ready(Some(Ok(chunk)));
                     }
                     None => {
-                        this.state = RetryState::Done;
+                        this.state.set(RetryState::Done);
                         return Poll::Ready(None);
                     }
                     Some(Err(err)) => {
                         let retries_used = this.attempts.saturating_sub(1);
-                        let may_retry = !this.delivered
+                        let may_retry = !*this.delivered
                             && err.is_retryable()
                             && retries_used < this.policy.max_retries;
                         if !may_retry {
-                            this.state = RetryState::Done;
-                            let err = this.give_up(err);
+                            this.state.set(RetryState::Done);
+                            let err = give_up(*this.attempts, err);
                             return Poll::Ready(Some(Err(err)));
                         }
                         let delay = match err.retry_after() {
                             Some(asked) if asked > this.policy.max_retry_after => {
-                                this.state = RetryState::Done;
+                                this.state.set(RetryState::Done);
                                 let msg = format!(
                                     "{} asks to wait {} before retrying, longer than the {} this SDK waits by itself: retry after {}. (Server said: {err})",
                                     this.provider,
@@ -292,16 +287,16 @@ where
                             Some(asked) => asked,
                             None => this.policy.delay(retries_used + 1, this.jitter.next()),
                         };
-                        if let Some((at, name, limit)) = this.limit {
+                        if let Some((at, name, limit)) = *this.limit {
                             if Instant::now() + delay >= at {
                                 // The stream's timer would fire during the wait: report
                                 // what the server said instead of a timeout.
-                                this.state = RetryState::Done;
+                                this.state.set(RetryState::Done);
                                 let why = match err.retry_after() {
                                     Some(_) => "the server asks to wait",
                                     None => "the next retry would come after",
                                 };
-                                let err = this.give_up(err).suffix(&format!(
+                                let err = give_up(*this.attempts, err).suffix(&format!(
                                     " (not retried: {why} {}, past the {name} of {})",
                                     fmt_duration(delay),
                                     fmt_duration(limit)
@@ -323,9 +318,25 @@ where
                         );
                         // Dropping the failed attempt releases its connection before the wait.
                         drop(err);
-                        this.state = RetryState::Backoff(Box::pin(tokio::time::sleep(delay)));
+                        this.state
+                            .set(RetryState::Backoff(Box::pin(tokio::time::sleep(delay))));
                     }
                 },
+                StateProj::Done => return Poll::Ready(None),
+                StateProj::Idle => {
+                    *this.limit = first_content_limit(this.timeouts, *this.called_at);
+                    *this.attempts += 1;
+                    let give_up_at = this.limit.map(|(at, _, _)| at);
+                    let attempt = (this.make)(give_up_at);
+                    this.state.set(RetryState::Running(attempt));
+                }
+                StateProj::Backoff(sleep) => {
+                    ready!(sleep.as_mut().poll(cx));
+                    *this.attempts += 1;
+                    let give_up_at = this.limit.map(|(at, _, _)| at);
+                    let attempt = (this.make)(give_up_at);
+                    this.state.set(RetryState::Running(attempt));
+                }
             }
         }
     }
