@@ -239,3 +239,35 @@ impl<D: Dialect> HttpProviderBuilder<D> {
         )
     }
 }
+
+/// The endpoint-pool and client setters of the API-key providers' builders, written once,
+/// for the builder's [`Common`] at the field path given (`common`).
+macro_rules! pool_builder_setters {
+    ($($field:ident).+) => {
+        /// More base URLs of the same API, besides the base URL: an endpoint pool
+        /// (several servers of one deployment). Each request goes to the endpoint with
+        /// the fewest requests in flight; one that fails with retryable errors is
+        /// skipped for a while (from 1 s, doubling up to 60 s), then tried again with
+        /// one request; a request that fails before any content is retried on another
+        /// endpoint.
+        #[must_use]
+        pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+            self.$($field).+.more_base_urls = urls.into_iter().map(Into::into).collect();
+            self
+        }
+
+        /// Use this HTTP client (its own timeouts, proxy and TLS settings apply; the
+        /// connect timeout of this builder does not).
+        ///
+        /// Build it with `redirect(reqwest::redirect::Policy::none())`: the provider's
+        /// own client never follows redirects, so that the key never travels to another
+        /// server, but a client passed in follows its own policy. A reply that arrives
+        /// through a redirect is refused with an error, after the fact.
+        #[must_use]
+        pub fn client(mut self, client: reqwest::Client) -> Self {
+            self.$($field).+.client = Some(client);
+            self
+        }
+    };
+}
+pub(crate) use pool_builder_setters;

@@ -92,8 +92,8 @@ mod provider;
 pub(crate) mod settings;
 
 pub(crate) use base_url::BaseUrl;
-pub(crate) use builder::Common;
 pub use builder::HttpProviderBuilder;
+pub(crate) use builder::{pool_builder_setters, Common};
 pub use dialect::{Dialect, Framing, HttpRequest};
 pub(crate) use frames::frames_of;
 pub(crate) use headers::checked_headers;

@@ -86,17 +86,6 @@ impl AnthropicProviderBuilder {
         self
     }
 
-    /// More base URLs of the same API, besides the base URL: an endpoint pool (several
-    /// servers of one deployment). Each request goes to the endpoint with the fewest
-    /// requests in flight; one that fails with retryable errors is skipped for a while
-    /// (from 1 s, doubling up to 60 s), then tried again with one request; a request
-    /// that fails before any content is retried on another endpoint.
-    #[must_use]
-    pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
-        self.common.more_base_urls = urls.into_iter().map(Into::into).collect();
-        self
-    }
-
     /// The model used when a request names none (default `claude-haiku-5-5`).
     #[must_use]
     pub fn default_model(mut self, model: impl Into<String>) -> Self {
@@ -109,19 +98,6 @@ impl AnthropicProviderBuilder {
     #[must_use]
     pub fn default_max_tokens(mut self, max_tokens: u32) -> Self {
         self.max_tokens = Some(max_tokens);
-        self
-    }
-
-    /// Use this HTTP client (its own timeouts, proxy and TLS settings apply; the
-    /// connect timeout of this builder does not).
-    ///
-    /// Build it with `redirect(reqwest::redirect::Policy::none())`: the provider's own
-    /// client never follows redirects, so that the key never travels to another
-    /// server, but a client passed in follows its own policy. A reply that arrives
-    /// through a redirect is refused with an error, after the fact.
-    #[must_use]
-    pub fn client(mut self, client: reqwest::Client) -> Self {
-        self.common.client = Some(client);
         self
     }
 
@@ -149,6 +125,7 @@ impl AnthropicProviderBuilder {
         self
     }
 
+    crate::kit::pool_builder_setters!(common);
     crate::kit::settings::http_builder_setters!(common.settings);
 
     /// The largest SSE event accepted (default 16 MiB), counted as the bytes of its lines

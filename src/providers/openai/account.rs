@@ -135,3 +135,41 @@ impl Account {
         })
     }
 }
+
+/// The account setters both OpenAI builders have (key, headers, prices), written once,
+/// for the builder's [`AccountSettings`] at the field path given (`account`).
+macro_rules! account_builder_setters {
+    ($($field:ident).+) => {
+        /// The API key (required, except for a server on this machine, which usually
+        /// needs none).
+        #[must_use]
+        pub fn api_key(mut self, key: impl Into<String>) -> Self {
+            self.$($field).+.api_key = Some(key.into());
+            self
+        }
+
+        /// Send this header with every request (e.g. `OpenAI-Organization`, or
+        /// `api-key` for Azure). Header values are never shown in `Debug` output, and
+        /// are hidden from error messages like the API key.
+        #[must_use]
+        pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.$($field).+.headers.push((name.into(), value.into()));
+            self
+        }
+
+        /// Replace the whole price table (default: [`PriceTable::openai`](crate::PriceTable::openai)).
+        #[must_use]
+        pub fn prices(mut self, table: crate::pricing::PriceTable) -> Self {
+            self.$($field).+.prices = Some(table);
+            self
+        }
+
+        /// Add or override the price of one model.
+        #[must_use]
+        pub fn price(mut self, model: impl Into<String>, price: crate::pricing::Price) -> Self {
+            self.$($field).+.extra_prices.push((model.into(), price));
+            self
+        }
+    };
+}
+pub(crate) use account_builder_setters;

@@ -6,7 +6,6 @@ use std::sync::atomic::AtomicBool;
 
 use crate::error::Result;
 use crate::kit::Common;
-use crate::pricing::{Price, PriceTable};
 use crate::providers::openai::account::{AccountSettings, EXAMPLE_BASE_URL};
 use crate::redact::redact_url;
 
@@ -35,13 +34,6 @@ impl fmt::Debug for OpenAiResponsesProviderBuilder {
 }
 
 impl OpenAiResponsesProviderBuilder {
-    /// The API key (required, except for a server on this machine, which usually needs none).
-    #[must_use]
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.account.api_key = Some(key.into());
-        self
-    }
-
     /// The base URL, e.g. `http://localhost:8080/v1` (default `https://api.openai.com/v1`;
     /// a trailing slash is fine). Requests go to `{base}/responses`. User info in it is
     /// sent as HTTP Basic authentication when there is no API key, and its password is
@@ -53,52 +45,10 @@ impl OpenAiResponsesProviderBuilder {
         self
     }
 
-    /// More base URLs of the same API, besides the base URL: an endpoint pool (several
-    /// servers of one deployment). Each request goes to the endpoint with the fewest
-    /// requests in flight; one that fails with retryable errors is skipped for a while
-    /// (from 1 s, doubling up to 60 s), then tried again with one request; a request
-    /// that fails before any content is retried on another endpoint.
-    #[must_use]
-    pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
-        self.common.more_base_urls = urls.into_iter().map(Into::into).collect();
-        self
-    }
-
     /// The model used when a request names none (default `gpt-4o-mini`).
     #[must_use]
     pub fn default_model(mut self, model: impl Into<String>) -> Self {
         self.common.default_model = Some(model.into());
-        self
-    }
-
-    /// Use this HTTP client (its own timeouts, proxy and TLS settings apply). Build it
-    /// with `redirect(reqwest::redirect::Policy::none())`: a reply that arrives through a
-    /// redirect is refused, after the fact, so that the key never travels elsewhere.
-    #[must_use]
-    pub fn client(mut self, client: reqwest::Client) -> Self {
-        self.common.client = Some(client);
-        self
-    }
-
-    /// Send this header with every request (e.g. `OpenAI-Organization`). Header values
-    /// are never shown, like the API key.
-    #[must_use]
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.account.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Replace the whole price table (default: [`PriceTable::openai`]).
-    #[must_use]
-    pub fn prices(mut self, table: PriceTable) -> Self {
-        self.account.prices = Some(table);
-        self
-    }
-
-    /// Add or override the price of one model.
-    #[must_use]
-    pub fn price(mut self, model: impl Into<String>, price: Price) -> Self {
-        self.account.extra_prices.push((model.into(), price));
         self
     }
 
@@ -112,6 +62,8 @@ impl OpenAiResponsesProviderBuilder {
         self
     }
 
+    crate::providers::openai::account::account_builder_setters!(account);
+    crate::kit::pool_builder_setters!(common);
     crate::kit::settings::http_builder_setters!(common.settings);
 
     /// The largest SSE event accepted (default 16 MiB), counted as the bytes of its lines
