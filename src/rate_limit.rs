@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::duration::UNREASONABLE_WAIT;
 
@@ -305,12 +305,72 @@ impl Serialize for Quota {
     }
 }
 
+/// Reads what [`Serialize`] writes (a recording's finish line, `hello_llm --json`): each
+/// limit may be missing, each part `null`; a `reset_ms` that is negative or not a
+/// number is left out.
+impl<'de> Deserialize<'de> for RateLimit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Written {
+            requests: Option<QuotaWritten>,
+            tokens: Option<QuotaWritten>,
+            input_tokens: Option<QuotaWritten>,
+            output_tokens: Option<QuotaWritten>,
+        }
+        #[derive(Deserialize)]
+        struct QuotaWritten {
+            limit: Option<u64>,
+            remaining: Option<u64>,
+            reset_ms: Option<f64>,
+        }
+        let quota = |q: Option<QuotaWritten>| {
+            q.map_or_else(Quota::default, |q| Quota {
+                limit: q.limit,
+                remaining: q.remaining,
+                reset: q
+                    .reset_ms
+                    .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok()),
+            })
+        };
+        let written = Written::deserialize(deserializer)?;
+        Ok(RateLimit {
+            requests: quota(written.requests),
+            tokens: quota(written.tokens),
+            input_tokens: quota(written.input_tokens),
+            output_tokens: quota(written.output_tokens),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(headers: &[(&str, &str)], now: SystemTime) -> Option<RateLimit> {
         RateLimit::from_headers(headers.iter().map(|(n, v)| (*n, v.as_bytes())), now)
+    }
+
+    #[test]
+    fn what_is_written_reads_back_and_odd_values_are_left_out() {
+        let limits = parse(
+            &[
+                ("x-ratelimit-limit-requests", "10000"),
+                ("x-ratelimit-remaining-tokens", "1999975"),
+                ("x-ratelimit-reset-tokens", "1.5s"),
+            ],
+            UNIX_EPOCH,
+        )
+        .unwrap();
+        let written = serde_json::to_string(&limits).unwrap();
+        let read: RateLimit = serde_json::from_str(&written).unwrap();
+        assert_eq!(read, limits);
+
+        let odd: RateLimit = serde_json::from_str(
+            r#"{"requests":{"limit":null,"reset_ms":-5},"tokens":{"reset_ms":1e300},"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(odd, RateLimit::default());
+        assert!(serde_json::from_str::<RateLimit>(r#"{"requests":{"limit":-1}}"#).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pricing::{LongPrompt, Price, Pricing};
+use crate::rate_limit::RateLimit;
 use crate::request::ChatRequest;
 
 /// The format's version, written on every exchange line.
@@ -78,6 +79,13 @@ pub(crate) enum Line {
         /// Thinking blocks, which the next turn needs back.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         reasoning_blocks: Vec<ThinkingBlock>,
+        /// The endpoint that served the reply (its base URL, any password hidden).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+        /// The rate limits the response's headers reported (boxed: rarely there, and
+        /// larger than the rest of the line).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rate_limit: Option<Box<RateLimit>>,
     },
     Error {
         t_ms: f64,
@@ -133,6 +141,8 @@ impl Line {
                 response_id: finish.response_id.clone(),
                 timings: finish.timings,
                 reasoning_blocks: finish.reasoning_blocks.clone(),
+                endpoint: finish.endpoint.clone(),
+                rate_limit: finish.rate_limit.map(Box::new),
             },
         }
     }
@@ -192,6 +202,8 @@ impl Line {
                 response_id,
                 timings,
                 reasoning_blocks,
+                endpoint,
+                rate_limit,
                 ..
             } => {
                 let mut finish = Finish::new(FinishReason::parse(&reason))
@@ -208,6 +220,8 @@ impl Line {
                     finish = finish.with_timings(timings);
                 }
                 finish.reasoning_blocks = reasoning_blocks;
+                finish.endpoint = endpoint;
+                finish.rate_limit = rate_limit.map(|limits| *limits);
                 Ok(Chunk::from(finish))
             }
             Line::Error {

@@ -15,7 +15,7 @@
 //! {"type":"tool_call_start","t_ms":…,"index":0,"id":"call_1","name":"get_weather"}
 //! {"type":"tool_call_delta","t_ms":…,"index":0,"arguments":"{\"city\":"}
 //! {"type":"tool_call","t_ms":…,"id":"call_1","name":"get_weather","arguments":{"city":"Paris"}}
-//! {"type":"finish","t_ms":912.7,"reason":"stop","tokens_in":25,"tokens_out":8,"cached_tokens_in":24,"model":"smollm2","response_id":"chatcmpl-…"}
+//! {"type":"finish","t_ms":912.7,"reason":"stop","tokens_in":25,"tokens_out":8,"cached_tokens_in":24,"model":"smollm2","response_id":"chatcmpl-…","endpoint":"http://127.0.0.1:8080/v1","rate_limit":{"requests":{"limit":10000,"remaining":9999,"reset_ms":6.0}}}
 //! ```
 //!
 //! or it ends with `{"type":"error","t_ms":…,"kind":"network","message":"…","status":502}`
@@ -24,7 +24,9 @@
 //! model the provider used; requests hold no secrets, and error messages are recorded
 //! after the provider scrubbed them. `pricing` is `"free"`, `"unknown"`, or the rates in
 //! nano-USD per token (`{"input","output","cached_input","cache_write"}`), so that a
-//! replay costs what the original did. Exchanges follow one another; blank lines are
+//! replay costs what the original did. A finish keeps the endpoint that served the
+//! reply (password hidden) and the rate limits its headers reported, as
+//! [`RateLimit`](crate::RateLimit) serializes them. Exchanges follow one another; blank lines are
 //! ignored.
 
 mod lines;

@@ -210,3 +210,34 @@ async fn the_crates_transcripts_turn_into_recordings() {
         assert_eq!(describe(&replayed), describe(&items), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_recording_keeps_the_endpoint_and_the_rate_limits() {
+    let server = Server::reply(
+        Reply::sse(transcript("llama-server/stream_include_usage.body"))
+            .header("x-ratelimit-limit-requests", "10000")
+            .header("x-ratelimit-remaining-tokens", "1999975")
+            .header("x-ratelimit-reset-tokens", "1.5s"),
+    )
+    .await;
+    let llm = OpenAiProvider::builder()
+        .api_key("sk-test-Rec0rd9Kq2Lm7")
+        .base_url(format!("{}/v1", server.url()))
+        .build()
+        .unwrap();
+    let recorder = RecordingProvider::to_memory(llm);
+    let request = ChatRequest::new("Tell me a joke").model("smollm2");
+    let original = recorder.chat(request.clone()).await.unwrap();
+    let limits = original.rate_limit.expect("the server sent rate limits");
+    assert_eq!(limits.requests.limit, Some(10_000));
+    assert!(original.endpoint.is_some());
+    let recording = recorder.take_recording().unwrap();
+    drop(server);
+
+    let replay = ReplayProvider::from_str(&recording)
+        .unwrap()
+        .pace(Pace::Instant);
+    let again = replay.chat(request).await.unwrap();
+    assert_eq!(again.endpoint, original.endpoint);
+    assert_eq!(again.rate_limit, original.rate_limit);
+}
