@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::{Instant, SystemTime};
 
+use futures::future::{FusedFuture, FutureExt};
 use futures::StreamExt;
 use theory_llm::{ChatReply, Error, LlmStreamProvider};
 
@@ -210,7 +213,8 @@ async fn bench_target(
     runs: usize,
     llm: Result<Box<dyn LlmStreamProvider>, Error>,
     watch: Watch<'_>,
-) -> Measured {
+    mut interrupted: Pin<&mut impl FusedFuture<Output = ()>>,
+) -> (Measured, bool) {
     let Watch {
         began,
         progress,
@@ -227,7 +231,7 @@ async fn bench_target(
             tally.add_unsent(ms_since(began), &e, runs);
             progress.all_failed(index, runs);
             progress.finish(index);
-            return tally.finish(0.0);
+            return (tally.finish(0.0), false);
         }
     };
     let model = request
@@ -246,13 +250,37 @@ async fn bench_target(
             (sent, ms_since(sent), result)
         })
         .buffer_unordered(args.concurrency);
-    while let Some((sent, took_ms, result)) = results.next().await {
+    let mut stopped = false;
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = interrupted.as_mut() => {
+                stopped = true;
+                None
+            }
+            next = results.next() => next,
+        };
+        let Some((sent, took_ms, result)) = next else {
+            break;
+        };
         progress.ended(index, result.is_err());
         let start_ms = sent.duration_since(began).as_secs_f64() * 1000.0;
         tally.add(start_ms, took_ms, result);
+        // Requests that never wait (the mock provider) must still let the runtime
+        // look for Ctrl-C now and then.
+        tokio::task::consume_budget().await;
     }
+    // Dropping the requests still in flight cancels them.
+    drop(results);
     progress.finish(index);
-    tally.finish(ms_since(started))
+    (tally.finish(ms_since(started)), stopped)
+}
+
+/// How much of an interrupted benchmark finished: `3 of 20 requests finished`.
+fn how_far(measured: &[Measured], runs: usize, targets: usize) -> String {
+    let finished: usize = measured.iter().map(|m| m.samples.len()).sum();
+    let total = runs.saturating_mul(targets);
+    format!("{finished} of {total} requests finished")
 }
 
 /// The files `--report` and `--samples` name, created before the benchmark runs, so
@@ -305,7 +333,9 @@ impl Files {
     }
 }
 
-/// Runs the benchmark and prints its report.
+/// Runs the benchmark and prints its report. When `interrupted` resolves (Ctrl-C), the
+/// requests in flight are cancelled, no more are sent, and the table and files report
+/// the requests that finished.
 pub(crate) async fn benchmark(
     args: &Args,
     inputs: &Inputs,
@@ -313,12 +343,14 @@ pub(crate) async fn benchmark(
     record: Option<&crate::providers::RecordFile>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+    interrupted: impl Future<Output = ()>,
 ) -> Outcome {
+    let mut interrupted = std::pin::pin!(interrupted.fuse());
     let files = match Files::create(args) {
         Ok(files) => files,
         Err(why) => return Outcome::BenchFailed(why),
     };
-    let run = report::Run {
+    let mut run = report::Run {
         runs,
         concurrency: args.concurrency,
         prompt_chars: inputs.prompt.chars().count(),
@@ -326,6 +358,7 @@ pub(crate) async fn benchmark(
         max_tokens: args.max_tokens,
         temperature: args.temperature,
         date: SystemTime::now(),
+        interrupted: false,
     };
     // Not under --trace, whose spans go to stderr as they come.
     let progress = Progress::new(&args.targets, runs, progress::drawing() && !args.trace);
@@ -347,9 +380,24 @@ pub(crate) async fn benchmark(
             progress: &progress,
             index,
         };
-        measured.push(bench_target(args, target, inputs, runs, llm, watch).await);
+        let interrupted = interrupted.as_mut();
+        let (target_measured, stopped) =
+            bench_target(args, target, inputs, runs, llm, watch, interrupted).await;
+        measured.push(target_measured);
+        if stopped {
+            run.interrupted = true;
+            break;
+        }
     }
     progress.clear();
+    if run.interrupted && args.json {
+        // --json's object is for a whole run; an interrupted one reports the error
+        // object only (its files have what finished).
+        if let Err(why) = files.write(&run, &measured, err, true) {
+            return Outcome::BenchFailed(why);
+        }
+        return Outcome::BenchInterrupted(how_far(&measured, runs, args.targets.len()));
+    }
     let rows: Vec<&BenchRow> = measured.iter().map(|m| &m.row).collect();
     let printed = if args.json {
         let json =
@@ -363,6 +411,9 @@ pub(crate) async fn benchmark(
     }
     if let Err(why) = files.write(&run, &measured, err, args.json) {
         return Outcome::BenchFailed(why);
+    }
+    if run.interrupted {
+        return Outcome::BenchInterrupted(how_far(&measured, runs, args.targets.len()));
     }
     // Exit 1 when some provider answered no request at all; the report says why.
     match rows.iter().find(|r| r.ok == 0) {
@@ -425,6 +476,21 @@ fn print_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One target's benchmark, never interrupted.
+    async fn measure(
+        args: &Args,
+        target: &Target,
+        inputs: &Inputs,
+        runs: usize,
+        llm: Result<Box<dyn LlmStreamProvider>, Error>,
+        watch: Watch<'_>,
+    ) -> Measured {
+        let never = std::pin::pin!(std::future::pending::<()>().fuse());
+        let (measured, stopped) = bench_target(args, target, inputs, runs, llm, watch, never).await;
+        assert!(!stopped);
+        measured
+    }
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use theory_llm::{ChatRequest, ChatStream, ErrorKind, LlmStreamProvider, MockProvider};
@@ -472,7 +538,7 @@ mod tests {
         let progress = Progress::new(&args.targets, 4, false);
         let failed = Err(Error::new(ErrorKind::ProviderUnavailable, "not configured"));
         let inputs = Inputs::load(&args).unwrap();
-        let m = bench_target(&args, &target, &inputs, 4, failed, watch(&progress)).await;
+        let m = measure(&args, &target, &inputs, 4, failed, watch(&progress)).await;
         assert_eq!((m.row.ok, m.row.runs), (0, 4));
         assert_eq!(m.row.errors.get("provider_unavailable"), Some(&4));
         // One sample per request counted, none of them sent.
@@ -481,7 +547,7 @@ mod tests {
             && s.error == Some("provider_unavailable")
             && s.provider == "nope"));
         let built: Result<Box<dyn LlmStreamProvider>, Error> = Ok(Box::new(MockProvider::new()));
-        let m = bench_target(&args, &args.targets[0], &inputs, 2, built, watch(&progress)).await;
+        let m = measure(&args, &args.targets[0], &inputs, 2, built, watch(&progress)).await;
         assert_eq!(m.row.ok, 2);
     }
 
@@ -535,7 +601,7 @@ mod tests {
         let progress = Progress::new(&args.targets, 12, false);
         let inputs = Inputs::load(&args).unwrap();
         let llm: Result<Box<dyn LlmStreamProvider>, Error> = Ok(Box::new(Uneven::default()));
-        let m = bench_target(&args, &args.targets[0], &inputs, 12, llm, watch(&progress)).await;
+        let m = measure(&args, &args.targets[0], &inputs, 12, llm, watch(&progress)).await;
         assert_eq!((m.row.ok, m.row.errors.get("timeout")), (8, Some(&4)));
         assert_eq!(m.samples.len(), 12);
         let json: Vec<serde_json::Value> = m
@@ -596,6 +662,60 @@ mod tests {
         let code = crate::run(&parsed(v), &mut out, &mut err, std::future::pending()).await;
         let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
         (code, text(out), text(err))
+    }
+
+    /// Resolves on its `n`th poll: a Ctrl-C that comes after the benchmark has looked
+    /// for one `n - 1` times (once before each finished request it takes in).
+    struct CtrlCOnPoll(usize);
+
+    impl std::future::Future for CtrlCOnPoll {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            self.0 = self.0.saturating_sub(1);
+            if self.0 == 0 {
+                return std::task::Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+
+    #[tokio::test]
+    async fn ctrl_c_mid_benchmark_still_writes_what_finished() {
+        let dir = TempDir::new("interrupted");
+        let (samples, report) = (dir.path("s.jsonl"), dir.path("r.html"));
+        let args = parsed(&[
+            "--provider",
+            "mock=a,mock=b",
+            "--repeat",
+            "10",
+            "--samples",
+            &samples,
+            "--report",
+            &report,
+        ]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = crate::run(&args, &mut out, &mut err, CtrlCOnPoll(4)).await;
+        let (out, err) = (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        );
+        assert_eq!(code, 130, "{err}");
+        assert!(err.contains("interrupted (Ctrl-C)"), "{err}");
+        let lines = std::fs::read_to_string(&samples).unwrap();
+        let finished = lines.lines().count();
+        assert!((1..20).contains(&finished), "{finished} samples:\n{lines}");
+        let page = std::fs::read_to_string(&report).unwrap();
+        assert!(
+            page.contains("interrupted"),
+            "the report says it is partial"
+        );
+        // The table has the target that ran, with what finished; the other never started.
+        assert!(out.contains(&format!("{finished}/10")), "{out}");
+        assert!(!out.contains(" b "), "{out}");
     }
 
     #[tokio::test]

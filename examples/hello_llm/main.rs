@@ -46,9 +46,11 @@ pub(crate) enum Outcome {
     Output(io::Error),
     /// Benchmark mode: some provider answered no request (the report says why).
     BenchFailed(String),
-    /// Ctrl-C.
     /// Ctrl-C, with what the reply had delivered by then.
     Interrupted(Option<PartialReply>),
+    /// Ctrl-C during a benchmark, saying how much had finished (its table and files
+    /// have what did).
+    BenchInterrupted(String),
 }
 
 /// The providers the CLI knows: the built-in ones. A provider registered here (with
@@ -79,12 +81,16 @@ async fn run(
             return 1;
         }
     };
-    // The reply so far, readable when Ctrl-C interrupts the request.
-    let progress = chat::Progress::default();
-    let work = async {
-        match args.repeat {
-            Some(runs) => bench::benchmark(args, &inputs, runs, record.as_ref(), out, err).await,
-            None => {
+    let outcome = match args.repeat {
+        // A benchmark watches for Ctrl-C itself: it keeps what finished.
+        Some(runs) => {
+            let record = record.as_ref();
+            bench::benchmark(args, &inputs, runs, record, out, err, interrupted).await
+        }
+        None => {
+            // The reply so far, readable when Ctrl-C interrupts the request.
+            let progress = chat::Progress::default();
+            let work = async {
                 let target = &args.targets[0];
                 match providers::provider(args, target, record.as_ref()) {
                     Ok(llm) => {
@@ -99,13 +105,13 @@ async fn run(
                     }
                     Err(e) => Outcome::Failed(e),
                 }
+            };
+            tokio::select! {
+                biased;
+                () = interrupted => Outcome::Interrupted(progress.partial()),
+                outcome = work => outcome,
             }
         }
-    };
-    let outcome = tokio::select! {
-        biased;
-        () = interrupted => Outcome::Interrupted(progress.partial()),
-        outcome = work => outcome,
     };
     let code = report(outcome, args.json, out, err);
     match record.as_ref().and_then(RecordFile::failed) {
@@ -134,6 +140,13 @@ fn report(outcome: Outcome, json: bool, out: &mut dyn Write, err: &mut dyn Write
             };
             (130, error)
         }
+        Outcome::BenchInterrupted(how_far) => (
+            130,
+            Error::new(
+                ErrorKind::Cancelled,
+                format!("interrupted (Ctrl-C): {how_far}; the requests in flight were cancelled"),
+            ),
+        ),
         Outcome::Output(io) => {
             let _ = writeln!(err, "error: cannot write the output: {io}");
             return 1;

@@ -28,6 +28,8 @@ pub(crate) struct Run {
     pub(crate) max_tokens: Option<u32>,
     pub(crate) temperature: Option<f32>,
     pub(crate) date: SystemTime,
+    /// Ctrl-C stopped the run: only the requests that finished are in it.
+    pub(crate) interrupted: bool,
 }
 
 /// What the file holds.
@@ -138,6 +140,9 @@ fn parameters_line(run: &Run) -> String {
     }
     if let Some(t) = run.temperature {
         let _ = write!(line, " · temperature {t}");
+    }
+    if run.interrupted {
+        line.push_str(" · interrupted (Ctrl-C): only the requests that finished");
     }
     line
 }
@@ -617,6 +622,13 @@ fn html(run: &Run, measured: &[Measured]) -> String {
         ("date (UTC)", httpdate::fmt_http_date(run.date)),
         ("theory-llm", env!("CARGO_PKG_VERSION").to_owned()),
     ];
+    let interrupted = run.interrupted.then(|| {
+        (
+            "interrupted",
+            "yes (Ctrl-C): only the requests that finished".to_owned(),
+        )
+    });
+    let params = params.into_iter().chain(interrupted);
     h.push_str("<h2>Parameters</h2>\n<table>\n");
     for (name, value) in params {
         let _ = writeln!(
