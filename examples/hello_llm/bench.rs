@@ -390,21 +390,16 @@ pub(crate) async fn benchmark(
         }
     }
     progress.clear();
-    if run.interrupted && args.json {
-        // --json's object is for a whole run; an interrupted one reports the error
-        // object only (its files have what finished).
-        if let Err(why) = files.write(&run, &measured, err, true) {
-            return Outcome::BenchFailed(why);
-        }
-        return Outcome::BenchInterrupted(how_far(&measured, runs, args.targets.len()));
-    }
     let rows: Vec<&BenchRow> = measured.iter().map(|m| &m.row).collect();
-    let printed = if args.json {
-        let json =
-            serde_json::json!({ "runs": runs, "concurrency": args.concurrency, "results": rows });
-        write_json(out, &json)
-    } else {
-        print_table(&rows, out, err)
+    let printed = match (args.json, run.interrupted) {
+        // --json's object is for a whole run: an interrupted one reports the error
+        // object only (its files have what finished).
+        (true, true) => Ok(()),
+        (true, false) => {
+            let json = serde_json::json!({ "runs": runs, "concurrency": args.concurrency, "results": rows });
+            write_json(out, &json)
+        }
+        (false, _) => print_table(&rows, out, err),
     };
     if let Err(io) = printed {
         return Outcome::Output(io);

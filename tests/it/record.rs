@@ -10,8 +10,8 @@ use serde_json::json;
 use theory_llm::entry::{self, Wire};
 use theory_llm::record::{exchange_lines, Matching, Pace, RecordingProvider, ReplayProvider};
 use theory_llm::{
-    ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider, MockProvider, OpenAiProvider,
-    Pricing,
+    ChatReply, ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider, MockProvider,
+    OpenAiProvider, Pricing,
 };
 
 use crate::support::{transcript, Reply, Server, Split};
@@ -27,22 +27,14 @@ async fn a_recorded_http_reply_replays_the_same_offline() {
         .base_url(format!("{}/v1", server.url()))
         .build()
         .unwrap();
-    let recorder = RecordingProvider::to_memory(llm);
     let request = ChatRequest::new("Tell me a joke")
         .model("smollm2")
         .max_tokens(40);
-    let original = recorder.chat(request.clone()).await.unwrap();
-    let recording = recorder.take_recording().unwrap();
+    let (original, recording, again) = record_then_replay(llm, request, server).await;
     assert!(
         !recording.contains("sk-test-Rec0rd9Kq2Lm7"),
         "no secret in a recording"
     );
-    drop(server);
-
-    let replay = ReplayProvider::from_str(&recording)
-        .unwrap()
-        .pace(Pace::Instant);
-    let again = replay.chat(request).await.unwrap();
     assert_eq!(again.text, original.text);
     assert_eq!(again.finish_reason, original.finish_reason);
     assert_eq!(
@@ -225,19 +217,29 @@ async fn a_recording_keeps_the_endpoint_and_the_rate_limits() {
         .base_url(format!("{}/v1", server.url()))
         .build()
         .unwrap();
-    let recorder = RecordingProvider::to_memory(llm);
     let request = ChatRequest::new("Tell me a joke").model("smollm2");
-    let original = recorder.chat(request.clone()).await.unwrap();
+    let (original, _, again) = record_then_replay(llm, request, server).await;
     let limits = original.rate_limit.expect("the server sent rate limits");
     assert_eq!(limits.requests.limit, Some(10_000));
     assert!(original.endpoint.is_some());
+    assert_eq!(again.endpoint, original.endpoint);
+    assert_eq!(again.rate_limit, original.rate_limit);
+}
+
+/// `request` through `llm` under a recorder, then again from the recording with the
+/// server gone: the original reply, the recording and the replayed reply.
+async fn record_then_replay(
+    llm: OpenAiProvider,
+    request: ChatRequest,
+    server: Server,
+) -> (ChatReply, String, ChatReply) {
+    let recorder = RecordingProvider::to_memory(llm);
+    let original = recorder.chat(request.clone()).await.unwrap();
     let recording = recorder.take_recording().unwrap();
     drop(server);
-
     let replay = ReplayProvider::from_str(&recording)
         .unwrap()
         .pace(Pace::Instant);
     let again = replay.chat(request).await.unwrap();
-    assert_eq!(again.endpoint, original.endpoint);
-    assert_eq!(again.rate_limit, original.rate_limit);
+    (original, recording, again)
 }
