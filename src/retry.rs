@@ -243,10 +243,10 @@ where
     type Item = Result<Chunk>;
 
     #[inline]
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut this = self.project();
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            match this.state.as_mut().project() {
+            let this = self.as_mut().project();
+            match this.state.project() {
                 StateProj::Running(attempt) => match ready!(attempt.poll_next(cx)) {
                     Some(Ok(chunk)) => {
                         if !matches!(chunk, Chunk::Finish(_)) {
@@ -255,91 +255,112 @@ where
                         return Poll::Ready(Some(Ok(chunk)));
                     }
                     None => {
-                        this.state.set(RetryState::Done);
+                        self.project().state.set(RetryState::Done);
                         return Poll::Ready(None);
                     }
                     Some(Err(err)) => {
-                        let retries_used = this.attempts.saturating_sub(1);
-                        let may_retry = !*this.delivered
-                            && err.is_retryable()
-                            && retries_used < this.policy.max_retries;
-                        if !may_retry {
-                            this.state.set(RetryState::Done);
-                            let err = give_up(*this.attempts, err);
+                        if let Some(err) = self.as_mut().retry_or_give_up(err) {
                             return Poll::Ready(Some(Err(err)));
                         }
-                        let delay = match err.retry_after() {
-                            Some(asked) if asked > this.policy.max_retry_after => {
-                                this.state.set(RetryState::Done);
-                                let msg = format!(
-                                    "{} asks to wait {} before retrying, longer than the {} this SDK waits by itself: retry after {}. (Server said: {err})",
-                                    this.provider,
-                                    fmt_duration(asked),
-                                    fmt_duration(this.policy.max_retry_after),
-                                    fmt_duration(asked),
-                                );
-                                let mut out =
-                                    Error::new(ErrorKind::RateLimited, msg).with_retry_after(asked);
-                                if let Some(status) = err.status() {
-                                    out = out.with_status(status);
-                                }
-                                return Poll::Ready(Some(Err(out)));
-                            }
-                            Some(asked) => asked,
-                            None => this.policy.delay(retries_used + 1, this.jitter.next()),
-                        };
-                        if let Some((at, name, limit)) = *this.limit {
-                            if Instant::now() + delay >= at {
-                                // The stream's timer would fire during the wait: report
-                                // what the server said instead of a timeout.
-                                this.state.set(RetryState::Done);
-                                let why = match err.retry_after() {
-                                    Some(_) => "the server asks to wait",
-                                    None => "the next retry would come after",
-                                };
-                                let err = give_up(*this.attempts, err).suffix(&format!(
-                                    " (not retried: {why} {}, past the {name} of {})",
-                                    fmt_duration(delay),
-                                    fmt_duration(limit)
-                                ));
-                                return Poll::Ready(Some(Err(err)));
-                            }
-                        }
-                        // A span event of the call's span (the stream enters it on every
-                        // poll), so that a trace shows each retry and why.
-                        #[cfg(feature = "tracing")]
-                        tracing::info!(
-                            target: "theory_llm",
-                            retry = retries_used + 1,
-                            error.type = err.kind().as_str(),
-                            http.response.status_code = err.status(),
-                            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                            error.message = err.message(),
-                            "retrying"
-                        );
-                        // Dropping the failed attempt releases its connection before the wait.
-                        drop(err);
-                        this.state
-                            .set(RetryState::Backoff(Box::pin(tokio::time::sleep(delay))));
                     }
                 },
                 StateProj::Done => return Poll::Ready(None),
-                StateProj::Idle => {
-                    *this.limit = first_content_limit(this.timeouts, *this.called_at);
-                    *this.attempts += 1;
-                    let give_up_at = this.limit.map(|(at, _, _)| at);
-                    let attempt = (this.make)(give_up_at);
-                    this.state.set(RetryState::Running(attempt));
-                }
+                StateProj::Idle => self.as_mut().start(true),
                 StateProj::Backoff(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
-                    *this.attempts += 1;
-                    let give_up_at = this.limit.map(|(at, _, _)| at);
-                    let attempt = (this.make)(give_up_at);
-                    this.state.set(RetryState::Running(attempt));
+                    self.as_mut().start(false);
                 }
             }
         }
+    }
+}
+
+// What happens once per attempt stays out of the per-item poll (never inlined), so that
+// its stack frame stays that of the item path: the attempt's construction and the
+// error messages would make it kilobytes.
+impl<F, A> Retrying<F, A>
+where
+    F: FnMut(Option<Instant>) -> A + Send + Unpin + 'static,
+    A: Stream<Item = Result<Chunk>> + Send + 'static,
+{
+    /// Starts an attempt: the first one fixes the time limit before the first content.
+    #[inline(never)]
+    fn start(self: Pin<&mut Self>, first: bool) {
+        let mut this = self.project();
+        if first {
+            *this.limit = first_content_limit(this.timeouts, *this.called_at);
+        }
+        *this.attempts += 1;
+        let give_up_at = this.limit.map(|(at, _, _)| at);
+        let attempt = (this.make)(give_up_at);
+        this.state.set(RetryState::Running(attempt));
+    }
+
+    /// After the attempt failed with `err`: waits to retry (`None`), or gives up with
+    /// the error to report.
+    #[inline(never)]
+    fn retry_or_give_up(self: Pin<&mut Self>, err: Error) -> Option<Error> {
+        let mut this = self.project();
+        let retries_used = this.attempts.saturating_sub(1);
+        let may_retry =
+            !*this.delivered && err.is_retryable() && retries_used < this.policy.max_retries;
+        if !may_retry {
+            this.state.set(RetryState::Done);
+            return Some(give_up(*this.attempts, err));
+        }
+        let delay = match err.retry_after() {
+            Some(asked) if asked > this.policy.max_retry_after => {
+                this.state.set(RetryState::Done);
+                let msg = format!(
+                    "{} asks to wait {} before retrying, longer than the {} this SDK waits by itself: retry after {}. (Server said: {err})",
+                    this.provider,
+                    fmt_duration(asked),
+                    fmt_duration(this.policy.max_retry_after),
+                    fmt_duration(asked),
+                );
+                let mut out = Error::new(ErrorKind::RateLimited, msg).with_retry_after(asked);
+                if let Some(status) = err.status() {
+                    out = out.with_status(status);
+                }
+                return Some(out);
+            }
+            Some(asked) => asked,
+            None => this.policy.delay(retries_used + 1, this.jitter.next()),
+        };
+        if let Some((at, name, limit)) = *this.limit {
+            if Instant::now() + delay >= at {
+                // The stream's timer would fire during the wait: report what the
+                // server said instead of a timeout.
+                this.state.set(RetryState::Done);
+                let why = match err.retry_after() {
+                    Some(_) => "the server asks to wait",
+                    None => "the next retry would come after",
+                };
+                let err = give_up(*this.attempts, err).suffix(&format!(
+                    " (not retried: {why} {}, past the {name} of {})",
+                    fmt_duration(delay),
+                    fmt_duration(limit)
+                ));
+                return Some(err);
+            }
+        }
+        // A span event of the call's span (the stream enters it on every poll), so
+        // that a trace shows each retry and why.
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "theory_llm",
+            retry = retries_used + 1,
+            error.type = err.kind().as_str(),
+            http.response.status_code = err.status(),
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            error.message = err.message(),
+            "retrying"
+        );
+        // Dropping the failed attempt releases its connection before the wait.
+        drop(err);
+        this.state
+            .set(RetryState::Backoff(Box::pin(tokio::time::sleep(delay))));
+        None
     }
 }
 

@@ -100,14 +100,38 @@ where
                         receiving.redactor.item(item)
                     }));
                 }
-                AttemptProj::Sending(sending) => match ready!(sending.as_mut().poll(cx)) {
-                    Ok(receiving) => self.set(Attempt::Receiving(receiving)),
-                    Err(error) => {
-                        self.set(Attempt::Done);
+                AttemptProj::Sending(_) => {
+                    if let Some(error) = ready!(self.as_mut().poll_sending(cx)) {
                         return Poll::Ready(Some(Err(error)));
                     }
-                },
+                }
                 AttemptProj::Done => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+impl<Fut, F, D> Attempt<Fut, F, D>
+where
+    Fut: Future<Output = Result<Receiving<F, D>>>,
+{
+    /// Polls the request in flight; on a reply, receiving starts, on a failure the
+    /// attempt is done and that is the error. Never inlined: the HTTP client's future
+    /// needs kilobytes of stack, which the per-item poll would otherwise reserve (and
+    /// touch) on every item.
+    #[inline(never)]
+    fn poll_sending(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Error>> {
+        let AttemptProj::Sending(sending) = self.as_mut().project() else {
+            return Poll::Ready(None);
+        };
+        match ready!(sending.as_mut().poll(cx)) {
+            Ok(receiving) => {
+                self.set(Attempt::Receiving(receiving));
+                Poll::Ready(None)
+            }
+            Err(error) => {
+                self.set(Attempt::Done);
+                Poll::Ready(Some(error))
             }
         }
     }
