@@ -105,7 +105,7 @@ where
 {
     type Item = Result<Bytes>;
 
-    #[inline]
+    #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.project() {
             FramesProj::Sse {
