@@ -113,8 +113,8 @@ pub use providers::{
 pub use rate_limit::{Quota, RateLimit};
 pub use registry::{get_llm_provider, ProviderOptions, Registry};
 pub use request::{
-    strict_schema, ChatRequest, Image, Message, ProviderReasoning, ResponseFormat, Role, Timeouts,
-    Tool, ToolChoice,
+    strict_schema, ChatRequest, Image, Message, ProviderReasoning, Reasoning, ReasoningEffort,
+    ResponseFormat, Role, Timeouts, Tool, ToolChoice,
 };
 pub use retry::RetryPolicy;
 pub use route::{Attempt, Route};

@@ -1,8 +1,9 @@
 //! What to ask a provider: [`ChatRequest`]; one file per part of it: [`Message`] and
 //! [`Image`] (`message.rs`), [`Tool`], [`ToolChoice`] and [`ResponseFormat`]
-//! (`tools.rs`), [`Timeouts`] (`timeouts.rs`).
+//! (`tools.rs`), [`Reasoning`] (`reasoning.rs`), [`Timeouts`] (`timeouts.rs`).
 
 mod message;
+mod reasoning;
 mod timeouts;
 mod tools;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use message::{Image, Message, ProviderReasoning, Role};
+pub use reasoning::{Reasoning, ReasoningEffort};
 pub use timeouts::Timeouts;
 pub(crate) use tools::merge_schema;
 pub use tools::{strict_schema, ResponseFormat, Tool, ToolChoice};
@@ -59,6 +61,9 @@ pub struct ChatRequest {
     pub stop: Vec<String>,
     /// A seed for reproducible sampling, where the provider supports it.
     pub seed: Option<u64>,
+    /// How much a model that reasons should reason (`None`: the model's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<Reasoning>,
     /// Time limits for this request; unset limits use the provider's.
     #[serde(skip)]
     pub timeouts: Timeouts,
@@ -171,6 +176,14 @@ impl ChatRequest {
     #[must_use]
     pub fn seed(mut self, seed: u64) -> ChatRequest {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Sets how much a model that reasons should reason; see [`Reasoning`] for what each
+    /// provider takes.
+    #[must_use]
+    pub fn reasoning(mut self, reasoning: Reasoning) -> ChatRequest {
+        self.reasoning = Some(reasoning);
         self
     }
 

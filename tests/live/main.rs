@@ -14,6 +14,7 @@
 //! never pass without having talked to the servers.
 
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
+mod reasoning; // each provider's reasoning field, accepted by the real servers
 mod responses;
 mod routing; // a fallback chain and a recording against the real servers // the openai-responses provider against llama.cpp's /v1/responses
 mod tools; // structured output, tool turns and images against the real servers

@@ -58,7 +58,7 @@ impl Dialect for Messages {
     }
 
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
-        let body = request::Request::from_chat(chat, model, self.max_tokens);
+        let body = request::Request::from_chat(chat, model, self.max_tokens)?;
         let mut request = HttpRequest::post_json(self.path, &body)
             .map_err(|e| e.context("anthropic: "))?
             .header("accept", "text/event-stream")?;

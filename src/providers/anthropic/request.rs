@@ -12,7 +12,14 @@
 //!   then its tool calls; reasoning text without Anthropic blocks is not sent (the API
 //!   takes only signed thinking). Images go with user turns and tool results, before the
 //!   text, as Anthropic recommends; the API takes none from the assistant.
-//! - `max_tokens` is required: the request's, else the provider's default.
+//! - `max_tokens` is required: the request's, else the provider's default (plus the
+//!   thinking budget, when one is set: thinking counts against `max_tokens`, and the
+//!   default is meant for the reply).
+//! - [`Reasoning::Budget`] is extended thinking, `thinking: {"type": "enabled",
+//!   "budget_tokens": …}`, and [`Reasoning::Off`] is `{"type": "disabled"}`; the API
+//!   has no level and no "on" without a budget, so those are `invalid_request` before
+//!   sending. The API's own limits on the budget (at least 1,024 tokens, fewer than
+//!   `max_tokens` without interleaved thinking) are left to it: its words say which.
 //! - `seed` has no counterpart and is not sent; `temperature` is sent as given (the API
 //!   accepts 0 to 1 and says so otherwise). `tool_choice` is sent only with tools.
 //!
@@ -33,7 +40,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::chunk::{ThinkingBlock, ToolCall};
-use crate::request::{ChatRequest, Image, Message, ResponseFormat, Role, Tool, ToolChoice};
+use crate::error::Result;
+use crate::request::{
+    ChatRequest, Image, Message, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
+};
 
 /// What the system prompt gains for `ResponseFormat::JsonObject`.
 pub(crate) const JSON_OBJECT_INSTRUCTION: &str =
@@ -57,6 +67,8 @@ pub(crate) struct Request<'a> {
     pub(crate) tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) output_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) thinking: Option<Value>,
 }
 
 /// One message: `content` a string when it is one text block, else a list of blocks.
@@ -119,15 +131,35 @@ pub(crate) struct WireTool<'a> {
 
 impl<'a> Request<'a> {
     /// The body for `request` to `model`, with `max_tokens` when the request sets none.
+    ///
+    /// # Errors
+    /// `invalid_request` for a [`Reasoning`] the API cannot express: an effort level, or
+    /// reasoning on without a budget.
     pub(crate) fn from_chat(
         request: &'a ChatRequest,
         model: &'a str,
         max_tokens: u32,
-    ) -> Request<'a> {
+    ) -> Result<Request<'a>> {
+        let (thinking, budget) = match request.reasoning {
+            None => (None, 0),
+            Some(Reasoning::Off) => (Some(serde_json::json!({"type": "disabled"})), 0),
+            Some(Reasoning::Budget(tokens)) => (
+                Some(serde_json::json!({"type": "enabled", "budget_tokens": tokens})),
+                tokens,
+            ),
+            Some(other) => {
+                return Err(other.unsupported(
+                    super::AnthropicProvider::NAME,
+                    "Reasoning::Budget(tokens) (extended thinking, at least 1,024 tokens) or Reasoning::Off",
+                ))
+            }
+        };
         let tools: Vec<WireTool<'a>> = request.tools.iter().map(tool).collect();
-        Request {
+        Ok(Request {
             model,
-            max_tokens: request.max_tokens.unwrap_or(max_tokens),
+            max_tokens: request
+                .max_tokens
+                .unwrap_or_else(|| max_tokens.saturating_add(budget)),
             system: system(request),
             messages: turns(&request.messages),
             stream: true,
@@ -145,7 +177,8 @@ impl<'a> Request<'a> {
                 })),
                 _ => None,
             },
-        }
+            thinking,
+        })
     }
 }
 

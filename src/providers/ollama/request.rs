@@ -1,6 +1,7 @@
 //! The body of `POST /api/chat`, made from a [`ChatRequest`]: its options (the request's
 //! settings, then the provider's extra entries), tools, `format`, images and the turns
-//! of a tool loop.
+//! of a tool loop; [`Reasoning`] as `think` (`false`, `true` or a level; Ollama has no
+//! budget).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::request::{ChatRequest, Image, Message, ResponseFormat, Role};
+use crate::request::{ChatRequest, Image, Message, Reasoning, ResponseFormat, Role};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Chat<'a> {
@@ -24,6 +25,8 @@ pub(crate) struct Chat<'a> {
     pub(crate) options: Option<Options<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) keep_alive: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) think: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,7 +63,8 @@ pub(crate) struct Options<'a> {
 }
 
 impl<'a> Chat<'a> {
-    /// The body; `invalid_request` for an image given by URL (Ollama takes the data).
+    /// The body; `invalid_request` for an image given by URL (Ollama takes the data) or
+    /// a reasoning budget (Ollama takes none).
     pub(crate) fn new(
         request: &'a ChatRequest,
         model: &'a str,
@@ -80,6 +84,18 @@ impl<'a> Chat<'a> {
             .map(Ok)
             .chain(request.messages.iter().map(message))
             .collect::<Result<Vec<_>>>()?;
+        let think = match request.reasoning {
+            None => None,
+            Some(Reasoning::Off) => Some(Value::Bool(false)),
+            Some(Reasoning::On) => Some(Value::Bool(true)),
+            Some(Reasoning::Effort(level)) => Some(Value::from(level.as_str())),
+            Some(other) => {
+                return Err(other.unsupported(
+                    super::OllamaProvider::NAME,
+                    "Reasoning::On, Reasoning::Off or Reasoning::Effort(level), sent as think",
+                ))
+            }
+        };
         Ok(Chat {
             model,
             messages,
@@ -99,6 +115,7 @@ impl<'a> Chat<'a> {
             },
             options: options(request, defaults),
             keep_alive,
+            think,
         })
     }
 }

@@ -49,7 +49,7 @@ impl Dialect for ChatCompletions {
     }
 
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
-        let mut body = request::Request::from_chat(chat, model);
+        let mut body = request::Request::from_chat(chat, model)?;
         if !self.stream_options.load(Ordering::Relaxed) {
             body.stream_options = None;
         }

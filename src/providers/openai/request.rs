@@ -5,7 +5,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::chunk::ToolCall;
-use crate::request::{ChatRequest, Image, Message, ResponseFormat, Role, Tool, ToolChoice};
+use crate::error::Result;
+use crate::request::{
+    ChatRequest, Image, Message, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
+};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Request<'a> {
@@ -30,6 +33,8 @@ pub(crate) struct Request<'a> {
     pub(crate) tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) response_format: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reasoning_effort: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +75,22 @@ struct WireFunction<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub(crate) fn from_chat(request: &'a ChatRequest, model: &'a str) -> Request<'a> {
+    /// The body for `request` to `model`.
+    ///
+    /// # Errors
+    /// `invalid_request` for a [`Reasoning`] other than an effort level, which is all
+    /// Chat Completions can express (`reasoning_effort`).
+    pub(crate) fn from_chat(request: &'a ChatRequest, model: &'a str) -> Result<Request<'a>> {
+        let reasoning_effort = match request.reasoning {
+            None => None,
+            Some(Reasoning::Effort(level)) => Some(level.as_str()),
+            Some(other) => {
+                return Err(other.unsupported(
+                    super::OpenAiProvider::NAME,
+                    "Reasoning::Effort(level), sent as reasoning_effort",
+                ))
+            }
+        };
         let system = request.system.as_deref().map(|s| WireMessage {
             role: Role::System.as_str(),
             content: Value::from(s),
@@ -78,7 +98,7 @@ impl<'a> Request<'a> {
             tool_call_id: None,
             reasoning_content: None,
         });
-        Request {
+        Ok(Request {
             model,
             messages: system
                 .into_iter()
@@ -96,7 +116,8 @@ impl<'a> Request<'a> {
             tools: request.tools.iter().map(tool).collect(),
             tool_choice: request.tool_choice.as_ref().map(tool_choice),
             response_format: request.response_format.as_ref().and_then(response_format),
-        }
+            reasoning_effort,
+        })
     }
 
     pub(crate) fn use_max_completion_tokens(&mut self) {

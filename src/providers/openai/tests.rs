@@ -207,7 +207,7 @@ fn request_body_has_exactly_the_options_set() {
         .max_tokens(7)
         .stop(["x"])
         .seed(3);
-    let v = serde_json::to_value(request::Request::from_chat(&req, "m")).unwrap();
+    let v = serde_json::to_value(request::Request::from_chat(&req, "m").unwrap()).unwrap();
     assert_eq!(
         v,
         serde_json::json!({
@@ -222,7 +222,8 @@ fn request_body_has_exactly_the_options_set() {
         })
     );
     let v =
-        serde_json::to_value(request::Request::from_chat(&ChatRequest::new("hi"), "m")).unwrap();
+        serde_json::to_value(request::Request::from_chat(&ChatRequest::new("hi"), "m").unwrap())
+            .unwrap();
     let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, vec!["messages", "model", "stream", "stream_options"]);
 }

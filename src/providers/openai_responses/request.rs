@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::request::{ChatRequest, Image, Message, ResponseFormat, Role, Tool, ToolChoice};
+use crate::request::{
+    ChatRequest, Image, Message, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
+};
 
 use super::OpenAiResponsesProvider;
 
@@ -30,6 +32,10 @@ pub(crate) struct Request<'a> {
     tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<Value>,
+    /// The effort, and `summary: "auto"`: without a summary the API streams no
+    /// reasoning text at all, only its token count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Value>,
     /// llama.cpp's own field for a grammar-constrained reply: its `/v1/responses`
     /// ignores `text.format` but enforces this (see the dialect).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,8 +47,8 @@ impl<'a> Request<'a> {
     /// also sent as llama.cpp's `json_schema`.
     ///
     /// # Errors
-    /// `invalid_request` for what the Responses API cannot express: stop sequences and
-    /// a seed.
+    /// `invalid_request` for what the Responses API cannot express: stop sequences, a
+    /// seed, and a [`Reasoning`] other than an effort level.
     pub(crate) fn from_chat(
         chat: &'a ChatRequest,
         model: &'a str,
@@ -63,6 +69,18 @@ impl<'a> Request<'a> {
         if chat.seed.is_some() {
             return Err(unsupported("seed"));
         }
+        let reasoning = match chat.reasoning {
+            None => None,
+            Some(Reasoning::Effort(level)) => {
+                Some(json!({"effort": level.as_str(), "summary": "auto"}))
+            }
+            Some(other) => {
+                return Err(other.unsupported(
+                    OpenAiResponsesProvider::NAME,
+                    "Reasoning::Effort(level), sent as reasoning.effort",
+                ))
+            }
+        };
         let format = chat.response_format.as_ref().and_then(text_format);
         let json_schema = match (&chat.response_format, schema_extension) {
             (Some(ResponseFormat::JsonSchema { schema, .. }), true) => Some(schema.clone()),
@@ -80,6 +98,7 @@ impl<'a> Request<'a> {
             tools: chat.tools.iter().map(tool).collect(),
             tool_choice: chat.tool_choice.as_ref().map(tool_choice),
             text: format.map(|format| json!({ "format": format })),
+            reasoning,
             json_schema,
         })
     }

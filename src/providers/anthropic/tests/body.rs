@@ -144,7 +144,7 @@ fn the_request_of_the_recorded_tool_result_turn() {
             Message::tool_result("toolu_01", "get_weather", "18 C and sunny"),
         ]);
     let mut ours =
-        serde_json::to_value(request::Request::from_chat(&req, "smollm2", 4096)).unwrap();
+        serde_json::to_value(request::Request::from_chat(&req, "smollm2", 4096).unwrap()).unwrap();
     let mut recorded = recorded;
     // 0 and 0.0 are different JSON values: compared apart.
     assert_eq!(

@@ -122,5 +122,5 @@ fn text_event(index: u64, text: &str) -> String {
 const STOP: &str = r#"{"type":"message_stop"}"#;
 
 fn body_of(request: &ChatRequest) -> Value {
-    serde_json::to_value(request::Request::from_chat(request, "m", 4096)).unwrap()
+    serde_json::to_value(request::Request::from_chat(request, "m", 4096).unwrap()).unwrap()
 }
