@@ -91,6 +91,23 @@ impl fmt::Display for Reasoning {
 }
 
 impl Reasoning {
+    /// The effort level of `reasoning`, for a provider that takes nothing else (sent as
+    /// `field`); `None` when none is set.
+    pub(crate) fn effort_only(
+        reasoning: Option<Reasoning>,
+        provider: &str,
+        field: &str,
+    ) -> crate::error::Result<Option<ReasoningEffort>> {
+        match reasoning {
+            None => Ok(None),
+            Some(Reasoning::Effort(level)) => Ok(Some(level)),
+            Some(other) => Err(other.unsupported(
+                provider,
+                &format!("Reasoning::Effort(level), sent as {field}"),
+            )),
+        }
+    }
+
     /// The error for a provider that cannot express this setting: `takes` says what it
     /// can.
     pub(crate) fn unsupported(self, provider: &str, takes: &str) -> Error {

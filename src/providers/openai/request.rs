@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::chunk::ToolCall;
 use crate::error::Result;
 use crate::request::{
-    ChatRequest, Image, Message, Reasoning, ResponseFormat, Role, Tool, ToolChoice,
+    ChatRequest, Image, Message, Reasoning, ReasoningEffort, ResponseFormat, Role, Tool, ToolChoice,
 };
 
 #[derive(Debug, Serialize)]
@@ -81,16 +81,12 @@ impl<'a> Request<'a> {
     /// `invalid_request` for a [`Reasoning`] other than an effort level, which is all
     /// Chat Completions can express (`reasoning_effort`).
     pub(crate) fn from_chat(request: &'a ChatRequest, model: &'a str) -> Result<Request<'a>> {
-        let reasoning_effort = match request.reasoning {
-            None => None,
-            Some(Reasoning::Effort(level)) => Some(level.as_str()),
-            Some(other) => {
-                return Err(other.unsupported(
-                    super::OpenAiProvider::NAME,
-                    "Reasoning::Effort(level), sent as reasoning_effort",
-                ))
-            }
-        };
+        let reasoning_effort = Reasoning::effort_only(
+            request.reasoning,
+            super::OpenAiProvider::NAME,
+            "reasoning_effort",
+        )?
+        .map(ReasoningEffort::as_str);
         let system = request.system.as_deref().map(|s| WireMessage {
             role: Role::System.as_str(),
             content: Value::from(s),

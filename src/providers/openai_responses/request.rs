@@ -69,18 +69,12 @@ impl<'a> Request<'a> {
         if chat.seed.is_some() {
             return Err(unsupported("seed"));
         }
-        let reasoning = match chat.reasoning {
-            None => None,
-            Some(Reasoning::Effort(level)) => {
-                Some(json!({"effort": level.as_str(), "summary": "auto"}))
-            }
-            Some(other) => {
-                return Err(other.unsupported(
-                    OpenAiResponsesProvider::NAME,
-                    "Reasoning::Effort(level), sent as reasoning.effort",
-                ))
-            }
-        };
+        let reasoning = Reasoning::effort_only(
+            chat.reasoning,
+            OpenAiResponsesProvider::NAME,
+            "reasoning.effort",
+        )?
+        .map(|level| json!({"effort": level.as_str(), "summary": "auto"}));
         let format = chat.response_format.as_ref().and_then(text_format);
         let json_schema = match (&chat.response_format, schema_extension) {
             (Some(ResponseFormat::JsonSchema { schema, .. }), true) => Some(schema.clone()),
