@@ -11,7 +11,7 @@ use futures::Stream;
 use crate::chunk::Chunk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::LlmStreamProvider;
-use crate::request::ChatRequest;
+use crate::request::{ChatRequest, Timeouts};
 use crate::route::{Attempt, Route};
 use crate::stream::{ChatStream, StreamInfo};
 
@@ -57,6 +57,11 @@ impl Entry {
 /// ([`ChatReply::attempts`](crate::ChatReply::attempts)), and its usage and cost are the
 /// answering entry's. When every entry fails, the error is the last one's, and its
 /// message lists the others.
+///
+/// Time limits (the request's [`Timeouts`], else each provider's own) apply to each
+/// entry: an entry that times out before any output moves the chain on, and the next
+/// entry gets its limits afresh. To bound the whole chain, wrap the call in a timeout of
+/// your own.
 ///
 /// ```
 /// use theory_llm::{ErrorKind, FallbackProvider, LlmStreamProvider, MockProvider};
@@ -205,7 +210,11 @@ impl LlmStreamProvider for FallbackProvider {
         let first = &self.entries[0];
         let model = first.model();
         // The stream's own info is the first entry's; the finish says which answered.
-        let info = StreamInfo::for_request(first.provider.name(), &request, &model);
+        // Time limits are each entry's (each gets the request with them): were the chain's
+        // own stream to apply them too, it would end the chain with `timeout` at the
+        // moment an entry timed out, rather than move on.
+        let info = StreamInfo::for_request(first.provider.name(), &request, &model)
+            .with_timeouts(Timeouts::default());
         let chain = Chain {
             entries: self.entries.clone(),
             kinds: self.kinds.clone(),

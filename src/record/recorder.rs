@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use crate::chunk::Chunk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::LlmStreamProvider;
-use crate::request::ChatRequest;
+use crate::request::{ChatRequest, Timeouts};
 use crate::stream::ChatStream;
 
 use super::lines::{pricing_json, request_json, Line, VERSION};
@@ -147,6 +147,9 @@ impl LlmStreamProvider for RecordingProvider {
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let stream = self.inner.stream_chat(request.clone());
         let info = stream.info().clone();
+        // The inner stream applies the time limits; applying them again here would only
+        // race it.
+        let outer_info = info.clone().with_timeouts(Timeouts::default());
         let head = Line::Exchange {
             version: VERSION,
             provider: info.provider().to_owned(),
@@ -161,7 +164,7 @@ impl LlmStreamProvider for RecordingProvider {
             sink: self.sink.clone(),
             written: false,
         };
-        ChatStream::new(info, recording)
+        ChatStream::new(outer_info, recording)
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use theory_llm::{
     ChatRequest, Chunk, CostBasis, ErrorKind, FallbackProvider, LlmStreamProvider, OpenAiProvider,
-    Price, RetryPolicy,
+    Price, RetryPolicy, Timeouts,
 };
 
 use crate::support::{transcript, Reply, Server, Split};
@@ -257,4 +257,35 @@ async fn a_pool_member_refusing_connections_is_retried_elsewhere() {
         llm.chat(ChatRequest::new("Hi")).await.unwrap();
     }
     assert_eq!(alive.requests().len(), 5);
+}
+
+/// Issue 24: a chain did not move on when the first-chunk limit came with the request
+/// (as `hello_llm --first-chunk-timeout` sets it) rather than from the provider: the
+/// chain's own stream applied the same limit and ended the whole chain with `timeout`
+/// at the moment its first entry timed out.
+#[tokio::test]
+async fn a_request_s_own_first_chunk_limit_moves_the_chain_on() {
+    let stalls = Server::reply(Reply::sse(ok_body()).split(Split::Frames).stall_after(0)).await;
+    let backup = Server::reply(Reply::sse(ok_body())).await;
+    let unlimited = |base: String| {
+        OpenAiProvider::builder()
+            .api_key(KEY)
+            .base_url(base)
+            .build()
+            .unwrap()
+    };
+    let llm = FallbackProvider::builder()
+        .entry(unlimited(format!("{}/v1", stalls.url())), Some("m1"))
+        .entry(unlimited(format!("{}/v1", backup.url())), Some("m2"))
+        .build()
+        .unwrap();
+    let request = ChatRequest::new("Hello")
+        .max_retries(0)
+        .timeouts(Timeouts::default().first_chunk(Duration::from_millis(300)));
+    let reply = llm.chat(request).await.unwrap();
+    assert!(!reply.text.is_empty());
+    assert_eq!(reply.attempts.len(), 1, "{:?}", reply.attempts);
+    assert_eq!(reply.attempts[0].kind, ErrorKind::Timeout);
+    assert_eq!(backup.requests().len(), 1);
+    assert_eq!(backup.requests()[0].json()["model"], "m2");
 }
