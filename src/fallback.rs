@@ -55,8 +55,9 @@ impl Entry {
 /// The reply says which entry answered ([`ChatReply::provider`](crate::ChatReply::provider),
 /// [`model`](crate::ChatReply::model)), lists the entries that failed first
 /// ([`ChatReply::attempts`](crate::ChatReply::attempts)), and its usage and cost are the
-/// answering entry's. When every entry fails, the error is the last one's, and its
-/// message lists the others.
+/// answering entry's. When the chain gives up, the error is the last entry's, its
+/// message lists the others, and [`Error::attempts`] has every entry tried, each with
+/// its own error.
 ///
 /// Time limits (the request's [`Timeouts`], else each provider's own) apply to each
 /// entry: an entry that times out before any output moves the chain on, and the next
@@ -266,20 +267,34 @@ impl Chain {
         true
     }
 
-    /// The final error: the last entry's, naming the ones before.
+    /// The final error: the last entry's, naming the ones before in its message, and
+    /// carrying every entry tried ([`Error::attempts`]).
     fn give_up(&mut self, error: Error) -> Error {
-        if self.attempts.is_empty() {
+        let Some(current) = self.current.take() else {
             return error;
-        }
-        let before: Vec<String> = self
-            .attempts
-            .iter()
-            .map(|a| format!("{}={}: {} ({})", a.provider, a.model, a.kind, a.message))
-            .collect();
-        error.suffix(&format!(
-            " [fallback: every entry failed; before this one: {}]",
-            before.join("; ")
-        ))
+        };
+        let before = std::mem::take(&mut self.attempts);
+        let last = Attempt::new(
+            current.provider,
+            current.model,
+            error.kind(),
+            error.message(),
+        );
+        let error = if before.is_empty() {
+            error
+        } else {
+            let listed: Vec<String> = before
+                .iter()
+                .map(|a| format!("{}={}: {} ({})", a.provider, a.model, a.kind, a.message))
+                .collect();
+            error.suffix(&format!(
+                " [fallback: every entry failed; before this one: {}]",
+                listed.join("; ")
+            ))
+        };
+        let mut attempts = before;
+        attempts.push(last);
+        error.with_attempts(attempts)
     }
 }
 
@@ -316,9 +331,9 @@ impl Stream for Chain {
                 Some(Err(error)) => {
                     let more = this.next < this.entries.len();
                     if this.delivered || !more || !this.kinds.contains(&error.kind()) {
-                        this.current = None;
                         this.next = this.entries.len();
-                        return Poll::Ready(Some(Err(this.give_up(error))));
+                        let error = this.give_up(error);
+                        return Poll::Ready(Some(Err(error)));
                     }
                     if let Some(current) = this.current.take() {
                         this.attempts.push(Attempt::new(

@@ -383,4 +383,43 @@ mod tests {
         assert_eq!(code, 2);
         assert!(err.contains("--prompt-file"), "{err}");
     }
+
+    /// Issue 24: when every entry of a `--fallback` chain failed, the `--json` error
+    /// listed the attempts in its message only.
+    #[tokio::test]
+    async fn a_chain_that_fails_everywhere_lists_its_attempts_in_the_json_error() {
+        use theory_llm::{FallbackProvider, LlmStreamProvider, OpenAiProvider};
+        let port = theory_llm_testkit::loopback::closed_port();
+        let closed = || {
+            OpenAiProvider::builder()
+                .base_url(format!("http://127.0.0.1:{port}/v1"))
+                .build()
+                .unwrap()
+        };
+        let chain = FallbackProvider::builder()
+            .entry(closed(), Some("m1"))
+            .entry(closed(), Some("m2"))
+            .build()
+            .unwrap();
+        let failed = chain
+            .chat(theory_llm::ChatRequest::new("Hi").max_retries(0))
+            .await
+            .unwrap_err();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(report(Outcome::Failed(failed), true, &mut out, &mut err), 1);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let attempts = v["attempts"].as_array().expect("attempts in the error object");
+        let tried: Vec<_> = attempts
+            .iter()
+            .map(|a| (a["provider"].as_str(), a["model"].as_str(), a["error"]["kind"].as_str()))
+            .collect();
+        assert_eq!(
+            tried,
+            [
+                (Some("openai"), Some("m1"), Some("provider_unavailable")),
+                (Some("openai"), Some("m2"), Some("provider_unavailable")),
+            ],
+            "{v}"
+        );
+    }
 }

@@ -35,8 +35,9 @@ pub(crate) fn reply_text(text: &str, raw: bool) -> Cow<'_, str> {
 }
 
 /// `{"error":{"kind","message","status"}}`, as `--json` prints a failure, with
-/// `"partial": {"text", "usage", …}` when some output had arrived and `"rate_limit"`
-/// when the failed response reported its limits.
+/// `"partial": {"text", "usage", …}` when some output had arrived, `"rate_limit"`
+/// when the failed response reported its limits, and `"attempts"` (every entry tried,
+/// `[{"provider","model","error":{"kind","message"}}]`) when a `--fallback` chain gave up.
 pub(crate) fn error_json(e: &Error) -> serde_json::Value {
     let mut value = serde_json::json!({
         "error": { "kind": e.kind(), "message": e.to_string(), "status": e.status() }
@@ -46,6 +47,9 @@ pub(crate) fn error_json(e: &Error) -> serde_json::Value {
     }
     if let Some(limits) = e.rate_limit() {
         value["rate_limit"] = serde_json::to_value(limits).unwrap_or_default();
+    }
+    if !e.attempts().is_empty() {
+        value["attempts"] = serde_json::to_value(e.attempts()).unwrap_or_default();
     }
     value
 }

@@ -289,3 +289,34 @@ async fn a_request_s_own_first_chunk_limit_moves_the_chain_on() {
     assert_eq!(backup.requests().len(), 1);
     assert_eq!(backup.requests()[0].json()["model"], "m2");
 }
+
+/// Issue 24: when every entry failed, the error listed the attempts in its message
+/// only; it now carries them, each with its own kind and message.
+#[tokio::test]
+async fn when_every_entry_fails_the_error_carries_every_attempt() {
+    let down = Server::reply(Reply::json(503, r#"{"error":{"message":"Down."}}"#)).await;
+    let llm = FallbackProvider::builder()
+        .entry(openai(&closed_port()), Some("a"))
+        .entry(openai(&format!("{}/v1", down.url())), Some("b"))
+        .build()
+        .unwrap();
+    let err = llm.chat("Hi".into()).await.unwrap_err();
+    let attempts = err.attempts();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(
+        (attempts[0].model.as_str(), attempts[0].kind),
+        ("a", ErrorKind::ProviderUnavailable)
+    );
+    assert_eq!(
+        (attempts[1].model.as_str(), attempts[1].kind),
+        ("b", ErrorKind::Server)
+    );
+    assert!(attempts[1].message.contains("Down."), "{attempts:?}");
+    assert!(!attempts[1].message.contains("every entry failed"));
+    let json = serde_json::to_value(attempts).unwrap();
+    assert_eq!(json[0]["provider"], "openai");
+    assert_eq!(json[0]["error"]["kind"], "provider_unavailable");
+    // One provider's own error has none.
+    let alone = openai(&closed_port()).chat("Hi".into()).await.unwrap_err();
+    assert!(alone.attempts().is_empty());
+}

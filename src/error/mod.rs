@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::rate_limit::RateLimit;
 
+mod attempt;
+
+pub use attempt::Attempt;
+
 /// `Result<T, theory_llm::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -101,6 +105,8 @@ struct Inner {
     /// the layers, does not depend on the reply's types.
     partial: Option<Box<dyn std::any::Any + Send + Sync>>,
     rate_limit: Option<RateLimit>,
+    /// A fallback chain's entries that were tried, each with its failure.
+    attempts: Vec<Attempt>,
 }
 
 impl Error {
@@ -118,6 +124,7 @@ impl Error {
                 source: None,
                 partial: None,
                 rate_limit: None,
+                attempts: Vec::new(),
             }),
         }
     }
@@ -193,6 +200,21 @@ impl Error {
         self.inner.rate_limit.as_ref()
     }
 
+    /// Attaches the entries of a fallback chain that were tried (see
+    /// [`attempts`](Self::attempts)).
+    #[must_use]
+    pub fn with_attempts(mut self, attempts: Vec<Attempt>) -> Error {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    /// When a [`FallbackProvider`](crate::FallbackProvider) gave up: every entry it tried,
+    /// in order, each with its own failure (the last one's is this error's). Empty for
+    /// an error of one provider.
+    pub fn attempts(&self) -> &[Attempt] {
+        &self.inner.attempts
+    }
+
     /// The partial reply, type-erased (see `partial.rs`).
     pub(crate) fn partial_slot(&mut self) -> &mut Option<Box<dyn std::any::Any + Send + Sync>> {
         &mut self.inner.partial
@@ -252,6 +274,9 @@ impl fmt::Debug for Error {
         }
         if self.inner.partial.is_some() {
             d.field("partial", &true);
+        }
+        if !self.inner.attempts.is_empty() {
+            d.field("attempts", &self.inner.attempts);
         }
         d.finish()
     }
