@@ -47,6 +47,20 @@ pub struct Origin {
     provider: Arc<str>,
     base: Arc<str>,
     media_type: Option<Arc<str>>,
+    max_reply_bytes: usize,
+}
+
+/// The largest reply a stream keeps, by default: 64 MiB.
+pub(crate) const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The error for a reply whose decoder would keep more than `limit` bytes.
+fn held_too_much(provider: &str, limit: usize) -> Error {
+    Error::new(
+        ErrorKind::Protocol,
+        format!(
+            "the {provider} reply holds more than the limit of {limit} bytes (max_reply_bytes) in tool calls or thinking still being assembled: raise the limit if such a reply is expected"
+        ),
+    )
 }
 
 impl Origin {
@@ -56,7 +70,23 @@ impl Origin {
             provider: provider.into(),
             base: base.into(),
             media_type: None,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
+    }
+
+    /// The same origin, for a reply that may keep at most `limit` bytes (the request's
+    /// `max_reply_bytes`, which the kit sets).
+    #[must_use]
+    pub fn with_max_reply_bytes(mut self, limit: usize) -> Origin {
+        self.max_reply_bytes = limit;
+        self
+    }
+
+    /// The most bytes the reply may keep (64 MiB unless the request or the provider
+    /// says otherwise): a decoder holds what it gathers between frames to it with
+    /// [`Held`].
+    pub fn max_reply_bytes(&self) -> usize {
+        self.max_reply_bytes
     }
 
     /// The same origin, for a reply of `media_type`.
@@ -104,6 +134,45 @@ impl Origin {
             ),
         )
         .with_retryable(true)
+    }
+}
+
+/// What a [`Decoder`] keeps between frames (tool call arguments and names gathered
+/// until a call completes, thinking text and signatures kept for the next turn),
+/// counted toward the reply's cap ([`Origin::max_reply_bytes`]), so that a server
+/// cannot fill memory with what is never passed on as a chunk.
+///
+/// ```
+/// use theory_llm::kit::{Held, Origin};
+///
+/// let origin = Origin::new("lines", "http://127.0.0.1:8700").with_max_reply_bytes(10);
+/// let mut held = Held::default();
+/// assert!(held.take(6, &origin).is_ok());
+/// let err = held.take(6, &origin).unwrap_err();
+/// assert_eq!(err.kind(), theory_llm::ErrorKind::Protocol);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    bytes: usize,
+}
+
+impl Held {
+    /// Counts `more` bytes kept.
+    ///
+    /// # Errors
+    /// A `protocol` error when they would pass the reply's cap; they are not counted.
+    pub fn take(&mut self, more: usize, origin: &Origin) -> Result<()> {
+        let bytes = self.bytes.saturating_add(more);
+        if bytes > origin.max_reply_bytes {
+            return Err(held_too_much(&origin.provider, origin.max_reply_bytes));
+        }
+        self.bytes = bytes;
+        Ok(())
+    }
+
+    /// The bytes counted so far.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 }
 

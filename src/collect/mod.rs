@@ -5,7 +5,7 @@ mod reply;
 
 use tokio::time::Instant;
 
-use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
+use crate::chunk::{Chunk, Finish, FinishReason, ThinkingBlock, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
 use crate::partial::PartialReply;
 use crate::stream::{ChatStream, StreamInfo};
@@ -67,8 +67,13 @@ pub struct Collector {
     reasoning: String,
     refusal: String,
     tool_calls: Vec<ToolCall>,
-    /// Bytes taken so far (text, reasoning, refusal, tool arguments), for the cap.
+    /// Bytes kept so far (text, reasoning, refusal, tool calls, thinking blocks), for
+    /// the cap.
     held: usize,
+    /// Tool call arguments counted as they streamed, and as complete calls: the cap
+    /// counts the larger, since a call's arguments may come in deltas, whole, or both.
+    streamed_arguments: usize,
+    kept_arguments: usize,
     first_text: Option<Instant>,
     finished: Option<(Finish, Instant)>,
 }
@@ -81,6 +86,35 @@ fn too_long(provider: &str, limit: usize) -> Error {
             "the {provider} reply is longer than the limit of {limit} bytes on a collected reply (max_reply_bytes): raise the limit, or read the stream chunk by chunk with stream_chat"
         ),
     )
+}
+
+/// The length of `value` as JSON text, without writing it anywhere.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// The bytes a thinking block keeps.
+fn block_len(block: &ThinkingBlock) -> usize {
+    match block {
+        ThinkingBlock::Thinking {
+            thinking,
+            signature,
+        } => thinking.len().saturating_add(signature.len()),
+        ThinkingBlock::RedactedThinking { data } => data.len(),
+    }
 }
 
 impl Collector {
@@ -104,6 +138,8 @@ impl Collector {
             refusal: String::new(),
             tool_calls: Vec::new(),
             held: 0,
+            streamed_arguments: 0,
+            kept_arguments: 0,
             first_text: None,
             finished: None,
         }
@@ -136,16 +172,36 @@ impl Collector {
                 self.take(text.len())?;
                 self.refusal.push_str(text);
             }
-            // Counted as they stream; the complete call is what is kept.
-            Chunk::ToolCallDelta(delta) => self.take(delta.arguments.len())?,
-            Chunk::ToolCall(call) => self.tool_calls.push((**call).clone()),
+            // Counted as they stream (a call too large fails before it completes) and
+            // again when complete, without counting the same bytes twice.
+            Chunk::ToolCallDelta(delta) => {
+                let streamed = self.streamed_arguments.saturating_add(delta.arguments.len());
+                self.take_arguments(streamed, self.kept_arguments)?;
+            }
+            Chunk::ToolCall(call) => {
+                self.take(call.id.len().saturating_add(call.name.len()))?;
+                let kept = self.kept_arguments.saturating_add(json_len(&call.arguments));
+                self.take_arguments(self.streamed_arguments, kept)?;
+                self.tool_calls.push((**call).clone());
+            }
             Chunk::Finish(finish) => {
                 if self.finished.is_none() {
+                    self.take(finish.reasoning_blocks.iter().map(block_len).sum())?;
                     self.finished = Some(((**finish).clone(), Instant::now()));
                 }
             }
             Chunk::ToolCallStart(_) => {}
         }
+        Ok(())
+    }
+
+    /// Counts tool call arguments toward the cap: the larger of what streamed and what
+    /// was kept.
+    fn take_arguments(&mut self, streamed: usize, kept: usize) -> Result<()> {
+        let before = self.streamed_arguments.max(self.kept_arguments);
+        self.take(streamed.max(kept).saturating_sub(before))?;
+        self.streamed_arguments = streamed;
+        self.kept_arguments = kept;
         Ok(())
     }
 
@@ -400,5 +456,30 @@ mod tests {
         assert!(v["usage"]["ttft_ms"].is_null());
         assert_eq!(v["usage"]["cost_basis"], "free");
         assert!(v.get("reasoning").is_none());
+    }
+
+    /// Issue 24: a tool call that came whole (no deltas: Ollama, a whole reply) and the
+    /// thinking blocks of a finish were kept without counting toward the cap.
+    #[test]
+    fn whole_tool_calls_and_thinking_blocks_count_toward_the_cap() {
+        let call = |args: &str| {
+            Chunk::from(ToolCall::new("id", "f", serde_json::json!({ "a": args })))
+        };
+        let mut c = Collector::new(info(Pricing::Free).with_max_reply_bytes(100));
+        assert!(c.push(&call(&"x".repeat(40))).is_ok());
+        let err = c.push(&call(&"x".repeat(40))).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+        // Arguments that streamed as deltas and then came whole count once.
+        let mut c = Collector::new(info(Pricing::Free).with_max_reply_bytes(100));
+        let args = format!("{{\"a\":\"{}\"}}", "x".repeat(40));
+        c.push(&Chunk::tool_call_delta(0, args.clone())).unwrap();
+        c.push(&call(&"x".repeat(40))).unwrap();
+        assert!(c.held < 60, "{}", c.held);
+        let mut finish = Finish::new(FinishReason::Stop);
+        finish.reasoning_blocks = vec![ThinkingBlock::RedactedThinking {
+            data: "r".repeat(200),
+        }];
+        let mut c = Collector::new(info(Pricing::Free).with_max_reply_bytes(100));
+        assert!(c.push(&Chunk::from(finish)).is_err());
     }
 }

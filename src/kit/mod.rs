@@ -100,7 +100,7 @@ pub(crate) use headers::checked_headers;
 pub(crate) use provider::Fetched;
 pub use provider::HttpProvider;
 
-pub use crate::decode::{Decoder, Flow, Origin};
+pub use crate::decode::{Decoder, Flow, Held, Origin};
 pub use crate::http::{kind_for_status, ErrorResponse};
 pub use crate::lenient::{Reported, MAX_REPORTED};
 pub use crate::stream::{estimate_tokens, StreamInfo};

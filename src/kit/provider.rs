@@ -158,10 +158,17 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
         }
         let timeouts = prologue.info.timeouts();
         let model: Arc<str> = Arc::from(prologue.info.model());
+        let max_reply_bytes = prologue.info.max_reply_bytes();
         let request = Arc::new(request);
         let this = self.shared.clone();
-        let make_attempt =
-            move |give_up_at| attempt(this.clone(), request.clone(), model.clone(), give_up_at);
+        let make_attempt = move |give_up_at| {
+            let asked = Asked {
+                request: request.clone(),
+                model: model.clone(),
+                max_reply_bytes,
+            };
+            attempt(this.clone(), asked, give_up_at)
+        };
         // Every item is scrubbed of secrets in its attempt (see `attempt`); the retry
         // layer's own errors only quote those.
         let stream = Retrying::new(Arc::from(name), prologue.retry, timeouts, make_attempt);
@@ -178,13 +185,19 @@ pub(crate) enum Fetched {
     Failed(Box<crate::http::ErrorResponse>),
 }
 
+/// What an attempt asks for: the request, its model, and what its reply may keep.
+struct Asked {
+    request: Arc<ChatRequest>,
+    model: Arc<str>,
+    max_reply_bytes: usize,
+}
+
 /// One attempt: an endpoint of the pool, send, then decode the body as it arrives.
 /// The endpoint is told how it went: content arrived, or a retryable failure came
 /// first (which cools it down).
 fn attempt<D: Dialect>(
     shared: Arc<Shared<D>>,
-    request: Arc<ChatRequest>,
-    model: Arc<str>,
+    asked: Asked,
     give_up_at: Option<Instant>,
 ) -> impl Stream<Item = Result<Chunk>> + Send + 'static {
     // The lease lives as long as the attempt (first in the future, then in the
@@ -192,7 +205,8 @@ fn attempt<D: Dialect>(
     let lease = shared.pool.lease();
     let member = lease.member.clone();
     Attempt::new(async move {
-        let accepted = match send(&shared, &member, &request, &model, give_up_at).await {
+        let accepted = match send(&shared, &member, &asked.request, &asked.model, give_up_at).await
+        {
             Ok(accepted) => accepted,
             Err(error) => {
                 if cools_down(&error) {
@@ -205,7 +219,8 @@ fn attempt<D: Dialect>(
             .endpoint
             .origin
             .clone()
-            .with_media_type(accepted.media_type.as_deref());
+            .with_media_type(accepted.media_type.as_deref())
+            .with_max_reply_bytes(asked.max_reply_bytes);
         let decoder = shared.dialect.decoder(&origin);
         let framing = shared.dialect.framing();
         let max = shared.settings.max_frame_bytes;

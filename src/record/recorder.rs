@@ -30,7 +30,10 @@ struct Sink {
 /// then it ends with a `cancelled` error), so concurrent streams never interleave.
 ///
 /// A failure to write never fails the reply; [`write_error`](Self::write_error) says if
-/// one happened.
+/// one happened. Nor does an exchange too large to keep: its lines take memory until it
+/// ends, so an exchange whose lines pass 4 times the reply's
+/// cap (`max_reply_bytes`, 64 MiB by default: 256 MiB of lines) is left out of the
+/// recording, and `write_error` says so.
 ///
 /// ```
 /// use theory_llm::record::RecordingProvider;
@@ -157,10 +160,16 @@ impl LlmStreamProvider for RecordingProvider {
             request: request_json(&request, info.model()),
             pricing: pricing_json(info.pricing()),
         };
+        let mut text = head.to_json();
+        text.push('\n');
         let recording = Recording {
             stream,
             started: Instant::now(),
-            lines: vec![head],
+            text: Some(text),
+            max_bytes: info
+                .max_reply_bytes()
+                .saturating_mul(RECORDED_PER_REPLY_BYTE),
+            reply_bytes: 0,
             sink: self.sink.clone(),
             written: false,
         };
@@ -168,11 +177,20 @@ impl LlmStreamProvider for RecordingProvider {
     }
 }
 
+/// How many bytes of recorded lines an exchange may take per byte of its reply cap:
+/// each line adds its JSON around the chunk's own bytes.
+const RECORDED_PER_REPLY_BYTE: usize = 4;
+
 /// One exchange being recorded.
 struct Recording {
     stream: ChatStream,
     started: Instant,
-    lines: Vec<Line>,
+    /// The exchange's lines so far, as written; `None` once they passed `max_bytes`.
+    text: Option<String>,
+    /// The most bytes of lines the exchange may take, after its first line.
+    max_bytes: usize,
+    /// Bytes of lines after the first.
+    reply_bytes: usize,
     sink: Arc<Mutex<Sink>>,
     written: bool,
 }
@@ -182,20 +200,40 @@ impl Recording {
         self.started.elapsed().as_micros() as f64 / 1000.0
     }
 
+    /// Adds a line, unless the exchange has grown past its bound (then it is dropped).
+    fn push(&mut self, line: &Line) {
+        let Some(text) = &mut self.text else {
+            return;
+        };
+        let json = line.to_json();
+        self.reply_bytes = self.reply_bytes.saturating_add(json.len() + 1);
+        if self.reply_bytes > self.max_bytes {
+            self.text = None;
+            return;
+        }
+        text.push_str(&json);
+        text.push('\n');
+    }
+
     /// Writes the exchange, once.
     fn write(&mut self) {
         if std::mem::replace(&mut self.written, true) {
             return;
         }
-        let mut text = String::new();
-        for line in &self.lines {
-            text.push_str(&line.to_json());
-            text.push('\n');
-        }
         let mut sink = self
             .sink
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(text) = self.text.take() else {
+            if sink.error.is_none() {
+                let limit = self.max_bytes / RECORDED_PER_REPLY_BYTE;
+                sink.error = Some(format!(
+                    "an exchange with {} was not recorded: its lines passed {RECORDED_PER_REPLY_BYTE} times its reply cap of {limit} bytes (max_reply_bytes)",
+                    self.stream.info().provider()
+                ));
+            }
+            return;
+        };
         let written = sink
             .out
             .write_all(text.as_bytes())
@@ -215,13 +253,13 @@ impl Stream for Recording {
         let t_ms = this.t_ms();
         match &item {
             Some(Ok(chunk)) => {
-                this.lines.push(Line::of_chunk(chunk, t_ms));
+                this.push(&Line::of_chunk(chunk, t_ms));
                 if matches!(chunk, Chunk::Finish(_)) {
                     this.write();
                 }
             }
             Some(Err(error)) => {
-                this.lines.push(Line::of_error(error, t_ms));
+                this.push(&Line::of_error(error, t_ms));
                 this.write();
             }
             None => this.write(),
@@ -239,7 +277,7 @@ impl Drop for Recording {
                 "the app stopped reading before the end of the reply",
             );
             let t_ms = self.t_ms();
-            self.lines.push(Line::of_error(&cancelled, t_ms));
+            self.push(&Line::of_error(&cancelled, t_ms));
             self.write();
         }
     }

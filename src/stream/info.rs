@@ -35,8 +35,7 @@ pub struct StreamInfo {
     pub(crate) captured_input: Option<std::sync::Arc<str>>,
 }
 
-/// The largest reply collected by `chat()`, by default.
-pub(crate) const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) use crate::decode::DEFAULT_MAX_REPLY_BYTES;
 
 impl StreamInfo {
     /// Info for `model` on `provider`: priced [`Pricing::Unknown`], no time limits, the

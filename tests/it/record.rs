@@ -243,3 +243,36 @@ async fn record_then_replay(
     let again = replay.chat(request).await.unwrap();
     (original, recording, again)
 }
+
+/// Issue 24: the recorder kept every chunk of an exchange in memory until its end,
+/// however long the reply; a reply past its cap (`max_reply_bytes`) could fill memory
+/// through the recorder even when the app read it chunk by chunk. Such an exchange is
+/// now left out, and the recorder says so; the reply itself is untouched.
+#[tokio::test]
+async fn an_exchange_past_its_cap_is_not_recorded_and_says_so() {
+    let mock = MockProvider::builder()
+        .chunks(vec!["0123456789"; 300])
+        .build();
+    let llm = RecordingProvider::to_memory(mock);
+    let mut stream = llm.stream_chat(ChatRequest::new("Hi").max_reply_bytes(1000));
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        if let Chunk::Text(t) = chunk.unwrap() {
+            text.push_str(&t);
+        }
+    }
+    drop(stream);
+    assert_eq!(text.len(), 3000, "the app still gets the whole stream");
+    assert_eq!(llm.take_recording().unwrap(), "");
+    let why = llm.write_error().expect("the recorder says why");
+    assert!(why.contains("1000"), "{why}");
+
+    // Under the cap, the same exchange is recorded.
+    let mock = MockProvider::builder()
+        .chunks(vec!["0123456789"; 30])
+        .build();
+    let llm = RecordingProvider::to_memory(mock);
+    llm.chat(ChatRequest::new("Hi").max_reply_bytes(1000)).await.unwrap();
+    assert!(llm.take_recording().unwrap().lines().count() > 30);
+    assert!(llm.write_error().is_none());
+}

@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, ThinkingBlock, ToolCall};
-use crate::decode::Origin;
+use crate::decode::{Held, Origin};
 use crate::error::Result;
 
 use super::wire;
@@ -53,6 +53,9 @@ pub(crate) struct Blocks {
     calls: usize,
     /// Thinking blocks to send back, with the index they had.
     thinking: Vec<(u64, ThinkingBlock)>,
+    /// What the blocks keep (thinking and signatures, redacted data, tool names, ids
+    /// and inputs), counted toward the reply's cap.
+    held: Held,
 }
 
 impl Blocks {
@@ -71,6 +74,7 @@ impl Blocks {
                 "more than {MAX_OPEN} content blocks started and not stopped"
             )));
         }
+        self.held.take(block_len(&block), origin)?;
         let open = match block.kind.as_deref().unwrap_or("") {
             "text" => {
                 push_text(block.text.as_deref(), out, Chunk::Text);
@@ -146,12 +150,15 @@ impl Blocks {
                 let Some(piece) = delta.thinking.filter(|t| !t.is_empty()) else {
                     return Ok(());
                 };
+                self.held.take(piece.len(), origin)?;
                 if let Some(Open::Thinking { thinking, .. }) = self.thinking_at(index) {
                     thinking.push_str(&piece);
                 }
                 out.push_back(Chunk::Reasoning(piece.into_owned()));
             }
             "signature_delta" => {
+                let new_len = delta.signature.as_deref().map_or(0, str::len);
+                self.held.take(new_len, origin)?;
                 if let (Some(Open::Thinking { signature, .. }), Some(new)) =
                     (self.thinking_at(index), delta.signature)
                 {
@@ -161,6 +168,7 @@ impl Blocks {
             }
             "input_json_delta" => {
                 let piece = delta.partial_json.unwrap_or_default();
+                self.held.take(piece.len(), origin)?;
                 match self.open_at(index) {
                     Some(Open::ToolUse { number, input, .. }) => {
                         if !piece.is_empty() {
@@ -264,6 +272,27 @@ impl Blocks {
         }
         self.open_at(index)
     }
+}
+
+/// The bytes a block's start brings that may be kept: its thinking, signature or
+/// redacted data, a tool's name and id, and an input given whole (measured as JSON).
+fn block_len(block: &wire::Block<'_>) -> usize {
+    let text = |t: &Option<std::borrow::Cow<'_, str>>| t.as_deref().map_or(0, str::len);
+    let input = match &block.input {
+        Some(serde_json::Value::Object(map)) if map.is_empty() => 0,
+        Some(serde_json::Value::Null) | None => 0,
+        Some(input) => input.to_string().len(),
+    };
+    [
+        text(&block.thinking),
+        text(&block.signature),
+        text(&block.data),
+        text(&block.name),
+        text(&block.id),
+        input,
+    ]
+    .into_iter()
+    .fold(0, usize::saturating_add)
 }
 
 /// Pushes `text` as a chunk made by `make`, unless it is missing or empty.
