@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, FinishReason};
 use crate::error::{Error, Result};
 
 /// The marker that replaces a secret.
@@ -75,21 +75,40 @@ impl Redactor {
         err.with_message(clean)
     }
 
-    /// A stream item scrubbed: an error's message, and the metadata of a finish (the
-    /// model name a server reports). Text is the model's output and is passed as it is.
+    /// A stream item scrubbed: an error's message, a tool call's id and name, and the
+    /// metadata of a finish (the model, the response id, a reason of the server's own).
+    /// Text, reasoning and arguments are the model's output and pass as they are.
     pub(crate) fn item(&self, item: Result<Chunk>) -> Result<Chunk> {
         if self.secrets.is_empty() {
             return item;
         }
         match item {
             Ok(Chunk::Finish(mut finish)) => {
-                if let Some(model) = finish.model.take() {
-                    finish.model = Some(self.text(&model));
+                self.scrub(&mut finish.model);
+                self.scrub(&mut finish.response_id);
+                if let FinishReason::Other(reason) = &mut finish.reason {
+                    *reason = self.text(reason);
                 }
                 Ok(Chunk::Finish(finish))
             }
+            Ok(Chunk::ToolCallStart(mut start)) => {
+                start.id = self.text(&start.id);
+                start.name = self.text(&start.name);
+                Ok(Chunk::ToolCallStart(start))
+            }
+            Ok(Chunk::ToolCall(mut call)) => {
+                call.id = self.text(&call.id);
+                call.name = self.text(&call.name);
+                Ok(Chunk::ToolCall(call))
+            }
             Err(e) => Err(self.error(e)),
             other => other,
+        }
+    }
+
+    fn scrub(&self, field: &mut Option<String>) {
+        if let Some(text) = field.as_deref() {
+            *field = Some(self.text(text));
         }
     }
 }

@@ -91,9 +91,16 @@ where
                     return Poll::Ready(item.map(|item| {
                         let outcome = receiving.outcome;
                         outcome.observe(&item);
-                        if matches!(&item, Ok(chunk) if !matches!(chunk, Chunk::Finish(_))) {
-                            // Only a finish or an error is annotated or scrubbed: the
-                            // text of a reply passes as it is.
+                        if matches!(
+                            &item,
+                            Ok(Chunk::Text(_)
+                                | Chunk::Reasoning(_)
+                                | Chunk::Refusal(_)
+                                | Chunk::ToolCallDelta(_))
+                        ) {
+                            // The model's output passes as it is; what the server says
+                            // about it (ids, names, the finish) is scrubbed of secrets,
+                            // and a finish or an error annotated.
                             return item;
                         }
                         let item = annotate(item, *receiving.limits, &outcome.lease.member);

@@ -8,6 +8,7 @@ use crate::decode::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{build_client, Endpoint};
 use crate::redact::{redact_url, Redactor};
+use crate::request::base64;
 
 use super::base_url::BaseUrl;
 use super::pool::{Member, Pool};
@@ -82,11 +83,12 @@ impl Common {
         };
         let mut secrets = self.secrets;
         for base in &bases {
-            secrets.extend(
-                base.credentials
-                    .iter()
-                    .map(|(_, password)| password.clone()),
-            );
+            // The password, and the Basic credentials it travels in: a server that echoes
+            // the Authorization header back shows them.
+            for (user, password) in &base.credentials {
+                secrets.push(password.clone());
+                secrets.push(base64(format!("{user}:{password}").as_bytes()));
+            }
         }
         let hint: Arc<str> = Arc::from(dialect.unreachable_hint());
         let members = bases

@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use message::{Image, Message, ProviderReasoning, Role};
 pub use reasoning::{Reasoning, ReasoningEffort};
 pub use timeouts::Timeouts;
+pub(crate) use message::base64;
 pub(crate) use tools::merge_schema;
 pub use tools::{strict_schema, ResponseFormat, Tool, ToolChoice};
 
