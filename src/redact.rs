@@ -166,27 +166,21 @@ fn longest_run(text: &[u8], key: &[u8]) -> usize {
 
 /// `url` with the password of its user info replaced by [`REDACTED`]
 /// (`http://admin:secret@host/v1` → `http://admin:[REDACTED]@host/v1`). Works on any
-/// text that looks like a URL, parseable or not, since it is used on bad input too.
+/// text that looks like a URL or a host (`admin:secret@host:11434`), parseable or not,
+/// since it is used on bad input too: a password holding `/`, `?` or `#` (unencoded)
+/// makes the URL unparseable, so the user info is taken to run to the last `@`, even
+/// past those. A URL with `@` in its path may then show less than it could; it never
+/// shows a password.
 pub(crate) fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
+    let start = url.find("://").map_or(0, |scheme_end| scheme_end + 3);
+    let rest = &url[start..];
+    let Some(at) = rest.rfind('@') else {
         return url.to_owned();
     };
-    let authority_start = scheme_end + 3;
-    let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    let Some(at) = authority.rfind('@') else {
+    let Some((user, _password)) = rest[..at].split_once(':') else {
         return url.to_owned();
     };
-    let user = match authority[..at].split_once(':') {
-        Some((user, _password)) => format!("{user}:{REDACTED}"),
-        None => authority[..at].to_owned(),
-    };
-    format!(
-        "{}{user}@{}",
-        &url[..authority_start],
-        &url[authority_start + at + 1..]
-    )
+    format!("{}{user}:{REDACTED}{}", &url[..start], &rest[at..])
 }
 
 #[cfg(test)]
@@ -275,9 +269,16 @@ mod tests {
             "http://admin:[REDACTED]@host:8080/v1"
         );
         assert_eq!(redact_url("https://user@host/v1"), "https://user@host/v1");
+        // An `@` after the host cannot be told from one in a password holding `/`, `?`
+        // or `#` (`a:b@c#d@host` leaked `c#d`): the user info runs to the last `@`.
+        assert_eq!(redact_url("http://a:b@c@host/x?y=@z"), "http://a:[REDACTED]@z");
         assert_eq!(
-            redact_url("http://a:b@c@host/x?y=@z"),
-            "http://a:[REDACTED]@host/x?y=@z"
+            redact_url("http://a:b@c#d@host/v1"),
+            "http://a:[REDACTED]@host/v1"
+        );
+        assert_eq!(
+            redact_url("admin:pa/ss@127.0.0.1:11434"),
+            "admin:[REDACTED]@127.0.0.1:11434"
         );
         for plain in ["http://host/v1?x=a@b", "not a url", "host:11434", ""] {
             assert_eq!(redact_url(plain), plain);

@@ -7,7 +7,7 @@ mod anthropic; // the Anthropic Messages API over SSE, on loopback
 mod caps; // every byte a reply keeps counts toward its cap, whatever kept it
 mod architecture; // the layers of src/: no import cycles, no import from a layer above
 mod core; // the public API on the mock provider: trait, collector, errors, factory
-mod echoes; // secrets a server echoes back in reply metadata, redacted everywhere
+mod secrets; // secrets echoed back in reply metadata, or in URLs that do not parse: never shown
 mod framing; // the built-in SSE framer against eventsource-stream on every recording
 mod fuzzing; // property tests over the decoding pipelines, headers and model names
 mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs

@@ -1,12 +1,15 @@
-//! Issue 24: a server that echoes a secret back in reply metadata. Only the model name
+//! Issue 24: secrets that reached the user. A server that echoes a secret back in reply
+//! metadata. Only the model name
 //! was scrubbed; a key echoed as the response id, the finish reason or a tool call's id
 //! was printed, recorded and traced. And a server echoing `Authorization: Basic …`
 //! showed the base64 of the base URL's user and password. Every string from the server
 //! that is shown or stored goes through redaction (the model's text excepted: it is
-//! the reply).
+//! the reply). And a URL password holding `#`, `/` or `?`: the URL does not parse, and
+//! the error saying so showed it.
 
 use theory_llm::{
-    AnthropicProvider, ChatReply, LlmStreamProvider, OpenAiProvider, OpenAiResponsesProvider,
+    AnthropicProvider, ChatReply, LlmStreamProvider, OllamaProvider, OpenAiProvider,
+    OpenAiResponsesProvider,
 };
 
 use crate::support::{Reply, Server};
@@ -119,4 +122,40 @@ async fn echoed_basic_credentials_of_the_url_are_redacted() {
     let err = at(&server).chat("Hi".into()).await.unwrap_err().to_string();
     assert!(err.contains("bad credentials"), "{err}");
     assert!(!err.contains(&basic[4..16]), "{err}");
+}
+
+/// Passwords that make a URL unparseable, or parse it wrong: the error shows neither
+/// them nor any long run of them.
+const AWKWARD_PASSWORDS: [&str; 4] = [
+    "pa#ss-word-1234567",
+    "pa/ss-word-1234567",
+    "pa?ss-word-1234567",
+    "pa:ss@word-1234567",
+];
+
+fn assert_not_shown(what: &str, result: theory_llm::Result<impl std::fmt::Debug>, password: &str) {
+    let err = result.expect_err(what).to_string();
+    assert!(err.contains("not usable"), "{what}: {err}");
+    assert!(!err.contains(&password[3..]), "{what}: {err}");
+}
+
+#[test]
+fn a_url_password_that_breaks_parsing_is_never_shown() {
+    for password in AWKWARD_PASSWORDS {
+        // A port that does not parse makes even a well-formed password fail.
+        let url = format!("http://admin:{password}@127.0.0.1:99999/v1");
+        let openai = OpenAiProvider::builder().base_url(&url).build();
+        assert_not_shown("OPENAI_BASE_URL", openai, password);
+        let anthropic = AnthropicProvider::builder().api_key(KEY).base_url(&url).build();
+        assert_not_shown("ANTHROPIC_BASE_URL", anthropic, password);
+        let pool = OpenAiProvider::builder()
+            .base_url("http://127.0.0.1:8080/v1")
+            .endpoints([url.clone()])
+            .build();
+        assert_not_shown("--endpoints", pool, password);
+        for host in [url.clone(), format!("admin:{password}@127.0.0.1:99999")] {
+            let ollama = OllamaProvider::builder().host(&host).build();
+            assert_not_shown("OLLAMA_HOST", ollama, password);
+        }
+    }
 }
