@@ -1,5 +1,5 @@
-//! The HTTP client the providers build: for streaming, no redirects, no proxy for
-//! loopback servers.
+//! The HTTP clients the providers build: for streaming, no redirects, no proxy for
+//! loopback servers (decided per endpoint, [`Clients`]).
 
 use std::time::Duration;
 
@@ -11,16 +11,16 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A client for streaming: a connect timeout, but no total request timeout (which
 /// would cut long replies); stream timeouts are applied per chunk instead.
 ///
-/// For a loopback base URL, proxies from the environment are not used: a local server
-/// is never reached through `HTTP_PROXY`.
+/// For `loopback` servers, proxies from the environment are not used: a local server
+/// is never reached through `HTTP_PROXY` (which would also carry the key to the proxy).
 ///
 /// Redirects are never followed: an LLM API does not need them, and reqwest re-sends
 /// the request's own headers (the API key) on every hop, checking only the hop before,
 /// so a chain A → B → B delivered the key to B (issue 11). A redirect is an error that
 /// names its target ([`Endpoint::send`](super::Endpoint::send)).
-pub(crate) fn build_client(connect_timeout: Duration, base_url: &str) -> Result<reqwest::Client> {
+fn build_client(connect_timeout: Duration, loopback: bool) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder();
-    if is_loopback(base_url) {
+    if loopback {
         builder = builder.no_proxy();
     }
     builder
@@ -37,6 +37,48 @@ pub(crate) fn build_client(connect_timeout: Duration, base_url: &str) -> Result<
             )
             .with_source(e)
         })
+}
+
+/// The clients of one provider's endpoints: the app's own for every endpoint, or ours,
+/// one for loopback endpoints (no proxy) and one for the others (the environment's
+/// proxies), each built when an endpoint first needs it. The choice is per endpoint,
+/// as reqwest's proxy choice is per request: an endpoint pool may mix both.
+#[derive(Debug)]
+pub(crate) struct Clients {
+    custom: Option<reqwest::Client>,
+    connect_timeout: Duration,
+    loopback: Option<reqwest::Client>,
+    remote: Option<reqwest::Client>,
+}
+
+impl Clients {
+    pub(crate) fn new(custom: Option<reqwest::Client>, connect_timeout: Duration) -> Clients {
+        Clients {
+            custom,
+            connect_timeout,
+            loopback: None,
+            remote: None,
+        }
+    }
+
+    /// The client for requests to `base_url`.
+    pub(crate) fn for_base_url(&mut self, base_url: &str) -> Result<reqwest::Client> {
+        if let Some(client) = &self.custom {
+            return Ok(client.clone());
+        }
+        let loopback = is_loopback(base_url);
+        let slot = if loopback {
+            &mut self.loopback
+        } else {
+            &mut self.remote
+        };
+        if let Some(client) = slot {
+            return Ok(client.clone());
+        }
+        let client = build_client(self.connect_timeout, loopback)?;
+        *slot = Some(client.clone());
+        Ok(client)
+    }
 }
 
 /// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `::1`).

@@ -105,7 +105,7 @@ impl Endpoint {
         }
     }
 
-    /// A 3xx: never followed (see [`build_client`]).
+    /// A 3xx: never followed (see [`Clients`](super::Clients)).
     fn redirect_error(&self, url: &reqwest::Url, response: &reqwest::Response) -> Error {
         let status = response.status().as_u16();
         let target = response

@@ -11,7 +11,7 @@ mod error_response;
 mod retry_after;
 mod transport;
 
-pub(crate) use client::{build_client, is_loopback, DEFAULT_CONNECT_TIMEOUT};
+pub(crate) use client::{is_loopback, Clients, DEFAULT_CONNECT_TIMEOUT};
 pub(crate) use endpoint::{media_type, Accepted, Endpoint, Sent};
 pub(crate) use error_response::{advice_for, ErrorBody};
 pub use error_response::{kind_for_status, ErrorResponse};

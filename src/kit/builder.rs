@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::decode::Origin;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{build_client, Endpoint};
+use crate::http::{Clients, Endpoint};
 use crate::redact::{redact_url, Redactor};
 use crate::request::base64;
 
@@ -77,15 +77,12 @@ impl Common {
                 ))
             }
         };
-        let client = match self.client {
-            Some(client) => client,
-            None => build_client(self.settings.connect_timeout, &bases[0].url)?,
-        };
+        let mut clients = Clients::new(self.client, self.settings.connect_timeout);
         let mut secrets = self.secrets;
         for base in &bases {
             // The password, and the Basic credentials it travels in: a server that echoes
             // the Authorization header back shows them.
-            for (user, password) in &base.credentials {
+            if let Some((user, password)) = &base.credentials {
                 secrets.push(password.clone());
                 secrets.push(base64(format!("{user}:{password}").as_bytes()));
             }
@@ -95,15 +92,15 @@ impl Common {
             .into_iter()
             .map(|base| {
                 let origin = Origin::new(Arc::from(name.as_str()), Arc::from(base.shown()));
-                Member::new(base, Endpoint::new(origin, hint.clone()))
+                let client = clients.for_base_url(&base.url)?;
+                Ok(Member::new(base, Endpoint::new(origin, hint.clone()), client))
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Ok(HttpProvider {
             shared: Arc::new(Shared {
                 dialect,
                 pool: Pool::new(members),
                 default_model,
-                client,
                 settings: self.settings,
                 redactor: Redactor::new(secrets),
             }),

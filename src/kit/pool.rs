@@ -30,6 +30,8 @@ const MAX_COOLDOWN: Duration = Duration::from_secs(60);
 pub(crate) struct Member {
     pub(crate) base: BaseUrl,
     pub(crate) endpoint: Endpoint,
+    /// The HTTP client for this endpoint: proxies apply to remote endpoints only.
+    pub(crate) client: reqwest::Client,
     /// Host and port, for the tracing span.
     pub(crate) server: Option<(String, u16)>,
     in_flight: AtomicUsize,
@@ -45,7 +47,7 @@ struct Health {
 }
 
 impl Member {
-    pub(crate) fn new(base: BaseUrl, endpoint: Endpoint) -> Member {
+    pub(crate) fn new(base: BaseUrl, endpoint: Endpoint, client: reqwest::Client) -> Member {
         let server = reqwest::Url::parse(&base.url).ok().and_then(|url| {
             let host = url.host_str()?.to_owned();
             Some((host, url.port_or_known_default()?))
@@ -53,6 +55,7 @@ impl Member {
         Member {
             base,
             endpoint,
+            client,
             server,
             in_flight: AtomicUsize::new(0),
             health: Mutex::new(Health::default()),
@@ -184,7 +187,7 @@ mod tests {
                     let url = format!("http://127.0.0.1:{}/v1", 9000 + i);
                     let base = BaseUrl::parse(&url, "p", "the base URL", "").unwrap();
                     let origin = Origin::new("p", base.shown());
-                    Member::new(base, Endpoint::new(origin, "hint"))
+                    Member::new(base, Endpoint::new(origin, "hint"), reqwest::Client::new())
                 })
                 .collect(),
         )

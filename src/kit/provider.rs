@@ -40,7 +40,6 @@ pub(crate) struct Shared<D> {
     /// The base URL, or several (an endpoint pool).
     pub(crate) pool: Pool,
     pub(crate) default_model: String,
-    pub(crate) client: reqwest::Client,
     pub(crate) settings: HttpSettings,
     pub(crate) redactor: Redactor,
 }
@@ -93,7 +92,7 @@ impl<D: Dialect> HttpProvider<D> {
         let shared = &self.shared;
         let lease = shared.pool.lease();
         let member = &lease.member;
-        let request = shared
+        let request = member
             .client
             .get(format!("{}{path}", member.base.url))
             .header(reqwest::header::ACCEPT, accept);
@@ -244,7 +243,7 @@ async fn send<D: Dialect>(
     loop {
         let http = shared.dialect.request(request, model)?;
         let own_authorization = http.has_authorization();
-        let mut post = shared
+        let mut post = member
             .client
             .post(format!("{}{}", member.base.url, http.path))
             .headers(http.headers)
