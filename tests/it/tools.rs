@@ -25,7 +25,14 @@ fn weather() -> Tool {
 /// The calls of a reply in every split, with the stream's own order checked: each
 /// call starts, its deltas concatenate to its arguments, then it completes.
 async fn calls_in_every_split(file: &str) -> (Vec<ToolCall>, FinishReason, String) {
-    let body = transcript(&format!("tool-calls/{file}"));
+    calls_of_body_in_every_split(file, transcript(&format!("tool-calls/{file}"))).await
+}
+
+/// [`calls_in_every_split`] of `body`, named `file` in failures.
+async fn calls_of_body_in_every_split(
+    file: &str,
+    body: Vec<u8>,
+) -> (Vec<ToolCall>, FinishReason, String) {
     let mut seen = None;
     for split in all_splits() {
         let server = Server::reply(Reply::sse(body.clone()).split(split.clone())).await;
@@ -145,6 +152,105 @@ async fn every_tool_call_quirk_assembles_the_same_calls_in_every_split() {
     }
     let (_, _, text) = calls_in_every_split("whole_call_with_text.sse").await;
     assert_eq!(text, "Let me check.");
+}
+
+/// `body` with llama-cpp-python's legacy copy of each event's first tool call fragment
+/// (its `function`, as `function_call` beside `tool_calls`).
+fn with_legacy_copies(body: &[u8]) -> Vec<u8> {
+    let body = std::str::from_utf8(body).unwrap();
+    let mut out = String::new();
+    for line in body.split_inclusive('\n') {
+        let data = line.strip_prefix("data: ").map(str::trim_end);
+        let Some(mut event) = data.and_then(|d| serde_json::from_str::<Value>(d).ok()) else {
+            out.push_str(line);
+            continue;
+        };
+        for choice in event["choices"].as_array_mut().into_iter().flatten() {
+            let copy = choice["delta"]["tool_calls"][0]["function"].clone();
+            if copy.is_object() {
+                choice["delta"]["function_call"] = copy;
+            }
+        }
+        let end = &line[line.trim_end().len()..];
+        out.push_str(&format!("data: {event}{end}"));
+    }
+    out.into_bytes()
+}
+
+/// llama-cpp-python's call, `call__0_<tool>_<completion id>`.
+fn sao_paulo(completion: &str) -> ToolCall {
+    call(
+        &format!("call__0_get_weather_{completion}"),
+        "get_weather",
+        json!({"city": "São Paulo"}),
+    )
+}
+
+#[tokio::test]
+async fn llama_cpp_pythons_call_sent_twice_in_each_delta_is_one_call() {
+    // Regression (issue 24): llama-cpp-python's `chatml-function-calling` sends every
+    // piece of the arguments twice in one delta, in `tool_calls` and in the legacy
+    // `function_call`. Both were read: the arguments came doubled (`{"{"ccitityy…`)
+    // and the call failed as invalid JSON, streamed or not.
+    let body = transcript("llama-cpp-python/tools_chatml_function_calling.body");
+    let (calls, reason, text) =
+        calls_of_body_in_every_split("tools_chatml_function_calling.body", body).await;
+    assert_eq!(
+        calls,
+        vec![sao_paulo("cmpl-5b0e6c1d-2f4a-4c9e-8d37-a1f2b3c4d5e6")]
+    );
+    assert_eq!(reason, FinishReason::ToolCalls);
+    assert_eq!(text, "");
+
+    // `stream: false`: the whole completion, `tool_calls` before `function_call` as the
+    // server orders them, and the other way round (serde_json writes keys sorted).
+    let body = transcript("llama-cpp-python/tools_chatml_function_calling_nonstream.body");
+    let reordered = serde_json::to_vec(&serde_json::from_slice::<Value>(&body).unwrap()).unwrap();
+    for (body, tool_calls_first) in [(body, true), (reordered, false)] {
+        let text = String::from_utf8(body.clone()).unwrap();
+        let order = text.find("\"tool_calls\":") < text.find("\"function_call\":");
+        assert_eq!(order, tool_calls_first, "{text}");
+        let server = Server::reply(Reply::json(200, body)).await;
+        let reply = provider(&server)
+            .chat(ChatRequest::new("Weather in São Paulo?").tool(weather()))
+            .await
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(
+            reply.tool_calls,
+            vec![sao_paulo("cmpl-8e9f0a1b-3c4d-4e5f-9a6b-7c8d9e0f1a2b")]
+        );
+        assert_eq!(reply.finish_reason, FinishReason::ToolCalls);
+        assert_eq!((reply.usage.tokens_in, reply.usage.tokens_out), (212, 11));
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_copy_beside_tool_calls_changes_no_call() {
+    // Every quirk's stream with llama-cpp-python's copy added to each delta that has a
+    // tool call: the same calls, in every split.
+    for file in [
+        "openai_parallel.sse",
+        "gemini_no_index.sse",
+        "name_later.sse",
+        "whole_call_with_text.sse",
+        "no_arguments_empty_ids.sse",
+        "vllm_index_reused.sse",
+        "named_choice_finish_stop.sse",
+        "object_arguments_repeated_id.sse",
+    ] {
+        let body = transcript(&format!("tool-calls/{file}"));
+        let copied = with_legacy_copies(&body);
+        assert!(
+            String::from_utf8_lossy(&copied).contains("\"function_call\":{"),
+            "{file}"
+        );
+        let want = calls_in_every_split(file).await;
+        assert_eq!(
+            calls_of_body_in_every_split(file, copied).await,
+            want,
+            "{file}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -432,7 +432,13 @@ mod tests {
     fn every_recorded_token_chunk_takes_the_fast_path_and_reads_as_serde_does() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
         let (mut fast_events, mut text_events) = (0, 0);
-        for dir in ["llama-server", "live", "openai-docs", "tool-calls"] {
+        for dir in [
+            "llama-server",
+            "live",
+            "openai-docs",
+            "tool-calls",
+            "llama-cpp-python",
+        ] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
                 let body = std::fs::read_to_string(&path).unwrap_or_default();

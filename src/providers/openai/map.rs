@@ -228,6 +228,9 @@ fn map_event(
             if let Some(refusal) = delta.refusal.filter(|r| !r.is_empty()) {
                 out.push_back(Chunk::Refusal(refusal.into_owned()));
             }
+            // llama-cpp-python sends each fragment twice in one delta, in `tool_calls`
+            // and in the legacy `function_call`: one call, read from `tool_calls`.
+            let legacy_copy = delta.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
             for call in delta.tool_calls.into_iter().flatten() {
                 let function = call.function.as_ref();
                 let fragment = Fragment {
@@ -238,7 +241,7 @@ fn map_event(
                 };
                 state.tool_calls.fragment(fragment, &state.origin, out)?;
             }
-            if let Some(function) = delta.function_call {
+            if let Some(function) = delta.function_call.filter(|_| !legacy_copy) {
                 // The legacy shape: one call, no id.
                 let fragment = Fragment {
                     key: Some(0),

@@ -7,7 +7,7 @@ use super::map::SseDecoder;
 use super::request;
 use super::wire;
 use super::OpenAiProvider;
-use crate::chunk::{Chunk, Finish, FinishReason};
+use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
 use crate::decode::{Decoder, Flow, Origin};
 use crate::error::{ErrorKind, Result};
 use crate::redact::Redactor;
@@ -140,6 +140,66 @@ fn reasoning_is_its_own_chunk_kind() {
     assert_eq!(chunks[0], Chunk::Reasoning("Let me think".into()));
     assert_eq!(chunks[1], Chunk::Reasoning(" more".into()));
     assert_eq!(chunks[2], Chunk::Text("42".into()));
+}
+
+/// The complete tool calls of `chunks`.
+fn calls(chunks: &[Chunk]) -> Vec<ToolCall> {
+    chunks
+        .iter()
+        .filter_map(|c| match c {
+            Chunk::ToolCall(call) => Some((**call).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_call_sent_as_tool_calls_and_as_function_call_in_one_delta_is_one_call() {
+    // Regression (issue 24): llama-cpp-python's `chatml-function-calling` sends each
+    // fragment twice in one delta, in `tool_calls` and in the legacy `function_call`;
+    // both were read, so the arguments came doubled (`{{""ccitityy`) and were no JSON.
+    let oslo = ToolCall::new("call_1", "get_weather", serde_json::json!({"city": "Oslo"}));
+    // Streamed, the legacy copy before and after the tool call.
+    let (chunks, end) = run(&[
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null,"function_call":null,"tool_calls":null}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"content":null,"function_call":{"name":"get_weather","arguments":"{\"city\":"},"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"\"Oslo\"}"}}],"function_call":{"name":"get_weather","arguments":"\"Oslo\"}"}}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"function_call":null,"tool_calls":null},"finish_reason":"tool_calls"}]}"#,
+        "[DONE]",
+    ]);
+    end.unwrap();
+    assert_eq!(calls(&chunks), vec![oslo.clone()]);
+    let streamed: String = chunks
+        .iter()
+        .filter_map(|c| match c {
+            Chunk::ToolCallDelta(d) => Some(d.arguments.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(streamed, r#"{"city":"Oslo"}"#);
+    // Whole (`stream: false`), in either key order.
+    for message in [
+        r#"{"content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}],"role":"assistant","function_call":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}"#,
+        r#"{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"},"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]}"#,
+    ] {
+        let event = format!(
+            r#"{{"object":"chat.completion","choices":[{{"index":0,"message":{message},"finish_reason":"tool_calls"}}]}}"#
+        );
+        let (chunks, end) = run(&[&event]);
+        end.unwrap();
+        assert_eq!(calls(&chunks), vec![oslo.clone()], "{message}");
+    }
+    // The legacy shape alone (or beside an empty `tool_calls`) is still the call.
+    for tool_calls in ["", r#","tool_calls":null"#, r#","tool_calls":[]"#] {
+        let event = format!(
+            r#"{{"choices":[{{"index":0,"delta":{{"function_call":{{"name":"get_weather","arguments":"{{\"city\":\"Oslo\"}}"}}{tool_calls}}},"finish_reason":"function_call"}}]}}"#
+        );
+        let (chunks, end) = run(&[&event]);
+        end.unwrap();
+        let got = calls(&chunks);
+        assert_eq!(got.len(), 1, "{event}");
+        assert_eq!(got[0].arguments, serde_json::json!({"city": "Oslo"}));
+    }
 }
 
 #[test]

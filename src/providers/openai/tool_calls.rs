@@ -8,8 +8,10 @@
 //! compatible endpoint), a first fragment without a name, a whole call in one chunk
 //! (xAI, Ollama's `/v1`), `arguments: ""` for a tool without parameters (`{}`), an empty
 //! `id` on later fragments (a known id is never overwritten), index 0 reused for
-//! parallel calls with a new id (vLLM, lmdeploy), and the legacy `function_call`.
-//! Arguments that are not JSON when a call completes are an error naming the tool.
+//! parallel calls with a new id (vLLM, lmdeploy), and the legacy `function_call` (which
+//! the decoder passes on only when the delta has no `tool_calls`: beside them it is
+//! llama-cpp-python's copy of the same fragment). Arguments that are not JSON when a
+//! call completes are an error naming the tool.
 
 use std::collections::VecDeque;
 
