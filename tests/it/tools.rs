@@ -254,6 +254,60 @@ async fn a_legacy_copy_beside_tool_calls_changes_no_call() {
 }
 
 #[tokio::test]
+async fn a_tool_loop_runs_on_llama_cpp_python() {
+    // Regression (issue 24): the assistant turn that called a tool went back with
+    // `"content": null`, which llama-cpp-python rejects (its request types `content`
+    // as a string): the loop could not take its second step. This server answers as
+    // it does: that error for a `content` that is not a string, else the call
+    // (twice in each delta, as above), then, after the tool's result, text.
+    let server = Server::start(|_, request| {
+        let sent = request.json();
+        let messages = sent["messages"].as_array().cloned().unwrap_or_default();
+        if messages
+            .iter()
+            .any(|m| m.get("content").is_some_and(|c| !c.is_string()))
+        {
+            return Reply::json(
+                500,
+                transcript("llama-cpp-python/assistant_content_null.body"),
+            );
+        }
+        match messages.last().map(|m| m["role"].clone()) {
+            Some(role) if role == "tool" => {
+                Reply::sse(transcript("llama-cpp-python/tool_result_turn_stream.body"))
+            }
+            _ => Reply::sse(transcript(
+                "llama-cpp-python/tools_chatml_function_calling.body",
+            )),
+        }
+    })
+    .await;
+    let llm = provider(&server);
+    let mut request = ChatRequest::new("Weather in São Paulo?")
+        .tool(weather())
+        .tool_choice(ToolChoice::Tool("get_weather".into()))
+        .max_retries(0);
+    let first = llm.chat(request.clone()).await.unwrap();
+    let [call] = first.tool_calls.as_slice() else {
+        panic!("one call: {:?}", first.tool_calls);
+    };
+    let result = Message::tool_result(&call.id, &call.name, "24 C and sunny");
+    request = request
+        .tool_choice(ToolChoice::Auto)
+        .message(first.into_message())
+        .message(result);
+    let second = llm.chat(request).await.unwrap();
+    assert_eq!(second.text, "It's 24°C and sunny in São Paulo.");
+    let sent = server.requests()[1].json();
+    assert_eq!(sent["messages"][1]["role"], "assistant");
+    assert_eq!(sent["messages"][1]["content"], "");
+    assert_eq!(
+        sent["messages"][1]["tool_calls"][0]["function"]["arguments"],
+        r#"{"city":"São Paulo"}"#
+    );
+}
+
+#[tokio::test]
 async fn arguments_that_are_not_json_are_an_error_naming_the_tool() {
     let body = transcript("tool-calls/invalid_arguments.sse");
     let server = Server::reply(Reply::sse(body)).await;
@@ -381,7 +435,8 @@ async fn openai_requests_carry_tools_and_the_tool_loop() {
     assert_eq!(sent["tools"][0]["type"], "function");
     assert_eq!(sent["tools"][0]["function"]["name"], "get_weather");
     assert_eq!(sent["tool_choice"], "auto");
-    assert_eq!(sent["messages"][1]["content"], Value::Null);
+    // `""`, not `null`: llama-cpp-python rejects `null` (see the tool loop below).
+    assert_eq!(sent["messages"][1]["content"], "");
     assert_eq!(
         sent["messages"][1]["tool_calls"],
         json!([{"id": "call_7", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}])

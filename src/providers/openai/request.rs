@@ -42,8 +42,9 @@ pub(crate) struct StreamOptions {
     pub(crate) include_usage: bool,
 }
 
-/// One message: `content` is a string, a list of parts (text and images), or `null`
-/// (an assistant turn that only called tools).
+/// One message: `content` is a string or a list of parts (text and images). An
+/// assistant turn that only called tools has `""`, never `null`: OpenAI takes either,
+/// but llama-cpp-python's server rejects `null` ("Input should be a valid string").
 #[derive(Debug, Serialize)]
 pub(crate) struct WireMessage<'a> {
     role: &'static str,
@@ -127,8 +128,6 @@ fn message(m: &Message) -> WireMessage<'_> {
     let content = if !m.images.is_empty() {
         let text = (!m.content.is_empty()).then(|| json!({"type": "text", "text": m.content}));
         Value::Array(text.into_iter().chain(m.images.iter().map(image)).collect())
-    } else if m.content.is_empty() && !m.tool_calls.is_empty() {
-        Value::Null
     } else {
         Value::from(m.content.as_str())
     };
