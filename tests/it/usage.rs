@@ -140,6 +140,86 @@ data: [DONE]
     assert_eq!(reply.usage.reasoning_tokens_out, None);
 }
 
+/// A Chat Completions reply whose usage reports cache reads and writes, as OpenAI does.
+fn chat_completion_with_cache_writes(model: &str) -> String {
+    let events = [
+        r#"{"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"MODEL","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}"#,
+        r#"{"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"MODEL","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+        r#"{"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"MODEL","choices":[],"usage":{"prompt_tokens":10000,"completion_tokens":100,"total_tokens":10100,"prompt_tokens_details":{"cached_tokens":2000,"cache_write_tokens":6000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#,
+    ];
+    events
+        .iter()
+        .map(|e| format!("data: {}\n\n", e.replace("MODEL", model)))
+        .chain(["data: [DONE]\n\n".to_owned()])
+        .collect()
+}
+
+#[tokio::test]
+async fn chat_completions_cache_writes_are_read_and_priced_at_their_rate() {
+    // Regression (issue 24): OpenAI bills prompt-cache writes (GPT-5.6 and later, 1.25×
+    // the input rate) and reports them in `prompt_tokens_details.cache_write_tokens`;
+    // the Chat Completions provider ignored them (the Responses one read them), so
+    // `cache_write_tokens_in` was None and they were billed as plain input.
+    let server = Server::reply(Reply::sse(chat_completion_with_cache_writes("gpt-5.6"))).await;
+    let llm = OpenAiProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1", server.url()))
+        .price(
+            "gpt-5.6",
+            Price::per_million_usd(2.0, 8.0)
+                .with_cached_input_per_million(0.2)
+                .with_cache_write_per_million(2.5),
+        )
+        .build()
+        .unwrap();
+    let reply = llm
+        .chat(theory_llm::ChatRequest::new("Hi").model("gpt-5.6"))
+        .await
+        .unwrap();
+    let usage = reply.usage;
+    assert_eq!((usage.tokens_in, usage.tokens_out), (10_000, 100));
+    assert_eq!(usage.cached_tokens_in, Some(2000));
+    assert_eq!(usage.cache_write_tokens_in, Some(6000));
+    // 2000 × $2 + 2000 × $0.20 + 6000 × $2.50 + 100 × $8 per 1M = 20,200 micro-USD
+    // (with the writes as plain input: 17,200).
+    assert_eq!(usage.usd_micros, 20_200);
+    assert_eq!(usage.cost_basis, CostBasis::PriceTable);
+}
+
+#[tokio::test]
+async fn cache_writes_cost_the_same_through_both_openai_apis() {
+    // A model of the built-in table with a cached-input rate and no cache-write rate
+    // (gpt-4o-mini): its writes cost what the pricing module says for a missing rate
+    // (the input rate), through Chat Completions as through the Responses API.
+    let server = Server::reply(Reply::sse(chat_completion_with_cache_writes("gpt-4o-mini"))).await;
+    let chat = openai(&server)
+        .chat(theory_llm::ChatRequest::new("Hi").model("gpt-4o-mini"))
+        .await
+        .unwrap()
+        .usage;
+    let completed = r#"{"type":"response.completed","response":{"id":"resp_9","object":"response","model":"gpt-4o-mini","status":"completed","output":[{"type":"message","id":"msg_9","role":"assistant","content":[{"type":"output_text","text":"Hi"}]}],"usage":{"input_tokens":10000,"output_tokens":100,"total_tokens":10100,"input_tokens_details":{"cached_tokens":2000,"cache_write_tokens":6000},"output_tokens_details":{"reasoning_tokens":0}}},"sequence_number":1}"#;
+    let server = Server::reply(Reply::sse(format!(
+        "event: response.completed\ndata: {completed}\n\n"
+    )))
+    .await;
+    let responses = theory_llm::OpenAiResponsesProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1", server.url()))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .chat(theory_llm::ChatRequest::new("Hi").model("gpt-4o-mini"))
+        .await
+        .unwrap()
+        .usage;
+    assert_eq!(responses.cache_write_tokens_in, Some(6000));
+    assert_eq!(chat.cache_write_tokens_in, responses.cache_write_tokens_in);
+    assert_eq!(chat.cached_tokens_in, responses.cached_tokens_in);
+    // 2000 × $0.15 + 2000 × $0.075 + 6000 × $0.15 + 100 × $0.60 per 1M = 1410 micro-USD.
+    assert_eq!(responses.usd_micros, 1410);
+    assert_eq!(chat.usd_micros, responses.usd_micros);
+}
+
 #[tokio::test]
 async fn rate_limit_headers_on_the_reply_and_on_the_error() {
     let body = transcript("llama-server/stream_include_usage.body");

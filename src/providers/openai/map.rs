@@ -14,12 +14,14 @@ use super::fast;
 use super::tool_calls::{Fragment, ToolCalls};
 use super::wire;
 
-/// The counts of a usage object: prompt, completion, cached prompt, reasoning.
+/// The counts of a usage object: prompt, completion, cached prompt, prompt written to
+/// the cache, reasoning.
 #[derive(Debug, Clone, Copy)]
 struct Tokens {
     prompt: Option<u64>,
     completion: Option<u64>,
     cached: Option<u64>,
+    cache_write: Option<u64>,
     reasoning: Option<u64>,
 }
 
@@ -104,7 +106,7 @@ impl SseDecoder {
         if let Some(t) = self.tokens.take() {
             finish = finish
                 .with_tokens(t.prompt, t.completion)
-                .with_cache_tokens(t.cached, None)
+                .with_cache_tokens(t.cached, t.cache_write)
                 .with_reasoning_tokens(t.reasoning);
         }
         if let Some(id) = self.response_id.take() {
@@ -266,6 +268,7 @@ fn map_event(
                 prompt: usage.prompt_tokens.value(),
                 completion: usage.completion_tokens.value(),
                 cached: usage.cached_tokens(),
+                cache_write: usage.cache_write_tokens(),
                 reasoning: usage.reasoning_tokens(),
             });
         }

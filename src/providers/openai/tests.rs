@@ -203,6 +203,26 @@ fn a_call_sent_as_tool_calls_and_as_function_call_in_one_delta_is_one_call() {
 }
 
 #[test]
+fn cache_writes_in_the_usage_are_read() {
+    // Regression: Chat Completions ignored `prompt_tokens_details.cache_write_tokens`
+    // (OpenAI bills cache writes); the Responses API provider read them.
+    let (chunks, end) = run(&[
+        r#"{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}"#,
+        r#"{"choices":[],"usage":{"prompt_tokens":3000,"completion_tokens":20,"prompt_tokens_details":{"cached_tokens":1024,"cache_write_tokens":1900}}}"#,
+        "[DONE]",
+    ]);
+    end.unwrap();
+    let f = finish(&chunks);
+    assert_eq!(f.cached_tokens_in, Some(1024));
+    assert_eq!(f.cache_write_tokens_in, Some(1900));
+    // Not reported is not 0.
+    let (chunks, _) = run(&[
+        r#"{"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":0}}}"#,
+    ]);
+    assert_eq!(finish(&chunks).cache_write_tokens_in, None);
+}
+
+#[test]
 fn eof_after_finish_is_success_and_before_is_an_error() {
     let (chunks, end) = run(&[r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}"#]);
     end.unwrap();

@@ -196,7 +196,8 @@ pub(crate) struct Usage {
     pub(crate) prompt_tokens: Reported,
     #[serde(default)]
     pub(crate) completion_tokens: Reported,
-    /// OpenAI, llama.cpp: `cached_tokens` (prompt cache reads, part of the prompt).
+    /// OpenAI, llama.cpp: `cached_tokens` (prompt cache reads, part of the prompt);
+    /// OpenAI: `cache_write_tokens` (cache writes, part of the prompt too).
     #[serde(default)]
     pub(crate) prompt_tokens_details: Option<PromptDetails>,
     /// DeepSeek's name for the cached part of the prompt.
@@ -208,6 +209,13 @@ pub(crate) struct Usage {
 }
 
 impl Usage {
+    /// The part of the prompt written to the cache (OpenAI bills it apart).
+    pub(crate) fn cache_write_tokens(&self) -> Option<u64> {
+        self.prompt_tokens_details
+            .as_ref()
+            .and_then(|d| d.cache_write_tokens.value())
+    }
+
     /// The cached part of the prompt, as OpenAI or DeepSeek name it.
     pub(crate) fn cached_tokens(&self) -> Option<u64> {
         self.prompt_tokens_details
@@ -228,6 +236,9 @@ impl Usage {
 pub(crate) struct PromptDetails {
     #[serde(default)]
     pub(crate) cached_tokens: Reported,
+    /// Prompt tokens written to the cache (OpenAI, newer models).
+    #[serde(default)]
+    pub(crate) cache_write_tokens: Reported,
 }
 
 #[derive(Debug, Deserialize)]
