@@ -131,6 +131,39 @@ async fn finish_reasons_length_and_stop() {
 }
 
 #[tokio::test]
+async fn reasoning_that_vllm_sends_under_both_names_comes_once() {
+    // Regression: vLLM's delta copies `reasoning` into the deprecated
+    // `reasoning_content` (and writes it `null` when there is none); both were read,
+    // so every piece of reasoning came twice.
+    let event = |delta: &str, finish: &str| {
+        format!(
+            "data: {{\"id\":\"chatcmpl-b7\",\"object\":\"chat.completion.chunk\",\"created\":1767261612,\"model\":\"Qwen/Qwen3-0.6B\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"logprobs\":null,\"finish_reason\":{finish}}}]}}\n\n"
+        )
+    };
+    let mut body = event(
+        r#"{"role":"assistant","content":"","reasoning_content":null}"#,
+        "null",
+    );
+    for piece in ["Two", " and", " two", " make", " four."] {
+        let piece = serde_json::to_string(piece).unwrap();
+        body += &event(
+            &format!(r#"{{"reasoning":{piece},"reasoning_content":{piece}}}"#),
+            "null",
+        );
+    }
+    body += &event(r#"{"content":"4","reasoning_content":null}"#, "null");
+    body += &event(r#"{"content":"","reasoning_content":null}"#, "\"stop\"");
+    body += "data: [DONE]\n\n";
+    for split in all_splits() {
+        let reply = replay(body.as_bytes(), split.clone(), "2+2?".into())
+            .await
+            .unwrap();
+        assert_eq!(reply.reasoning, "Two and two make four.", "{split:?}");
+        assert_eq!(reply.text, "4", "{split:?}");
+    }
+}
+
+#[tokio::test]
 async fn openai_docs_example_is_priced_from_the_table() {
     let body = transcript("openai-docs/chat-stream.openapi-example.sse");
     let mut with_usage = String::from_utf8(body).unwrap().replace(

@@ -214,10 +214,13 @@ fn map_event(
     // With `n > 1` only the first choice is the reply: `Choices` keeps only index 0.
     for choice in event.choices {
         if let Some(delta) = choice.delta {
-            for reasoning in [delta.reasoning_content, delta.reasoning]
-                .into_iter()
-                .flatten()
-            {
+            // vLLM copies `reasoning` into the older `reasoning_content`: the same text
+            // under both names is read once.
+            let reasoning = match (delta.reasoning_content, delta.reasoning) {
+                (Some(a), Some(b)) if a == b => [Some(a), None],
+                (a, b) => [a, b],
+            };
+            for reasoning in reasoning.into_iter().flatten() {
                 if !reasoning.is_empty() {
                     out.push_back(Chunk::Reasoning(reasoning.into_owned()));
                 }

@@ -142,6 +142,36 @@ fn reasoning_is_its_own_chunk_kind() {
     assert_eq!(chunks[2], Chunk::Text("42".into()));
 }
 
+fn reasoning(chunks: &[Chunk]) -> String {
+    chunks
+        .iter()
+        .filter_map(|c| match c {
+            Chunk::Reasoning(r) => Some(r.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reasoning_sent_under_both_names_is_read_once() {
+    // Regression: vLLM copies `reasoning` into the deprecated `reasoning_content` on
+    // every delta; both were read, so every piece of reasoning came twice.
+    let (chunks, end) = run(&[
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","reasoning":"Two and","reasoning_content":"Two and"}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"reasoning_content":" two","reasoning":" two"}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"content":"4","reasoning_content":null}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+        "[DONE]",
+    ]);
+    end.unwrap();
+    assert_eq!(reasoning(&chunks), "Two and two");
+    assert_eq!(text(&chunks), "4");
+    // Two different texts under the two names are both kept.
+    let (chunks, _) =
+        run(&[r#"{"choices":[{"delta":{"reasoning_content":"a","reasoning":"b"}}]}"#]);
+    assert_eq!(reasoning(&chunks), "ab");
+}
+
 /// The complete tool calls of `chunks`.
 fn calls(chunks: &[Chunk]) -> Vec<ToolCall> {
     chunks
