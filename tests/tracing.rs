@@ -292,3 +292,31 @@ async fn work_done_while_polling_nests_under_the_call() {
     assert_eq!(call.parent, None);
     assert_eq!(field(call, "otel.name"), &json!("chat m1"));
 }
+
+/// Regression (issue 24, item 16): `gen_ai.response.finish_reasons` was built with
+/// `format!`, so a server's finish reason with a quote in it added entries to the array.
+#[tokio::test]
+async fn a_finish_reason_with_quotes_is_one_entry_of_valid_json() {
+    let (capture, _guard) = capture();
+    let reason = r#"stop","injected"#;
+    let info = theory_llm::kit::StreamInfo::new("custom", "m1");
+    let finish = theory_llm::Finish::new(theory_llm::FinishReason::Other(reason.into()))
+        .with_response_id(r#"id","x\"#)
+        .with_model(r#"m"]"#);
+    let stream = futures::stream::iter([Ok(theory_llm::Chunk::from(finish))]);
+    theory_llm::ChatStream::new(info, stream)
+        .reply()
+        .await
+        .unwrap();
+    let calls = capture.calls();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let recorded = field(&calls[0], "gen_ai.response.finish_reasons")
+        .as_str()
+        .unwrap();
+    let reasons: Vec<String> = serde_json::from_str(recorded)
+        .unwrap_or_else(|e| panic!("not a JSON array of strings ({e}): {recorded}"));
+    assert_eq!(reasons, [reason], "{recorded}");
+    // Plain-string attributes carry the server's text as it is.
+    assert_eq!(field(&calls[0], "gen_ai.response.id"), &json!(r#"id","x\"#));
+    assert_eq!(field(&calls[0], "gen_ai.response.model"), &json!(r#"m"]"#));
+}

@@ -138,10 +138,8 @@ impl CallSpan {
         }
         span.record("theory_llm.usd_micros", usd_micros);
         span.record("theory_llm.tokens_estimated", estimated);
-        span.record(
-            "gen_ai.response.finish_reasons",
-            format!("[\"{}\"]", finish.reason.as_str()).as_str(),
-        );
+        let reasons = json_string_array([finish.reason.as_str()]);
+        span.record("gen_ai.response.finish_reasons", reasons.as_str());
         if let Some(id) = &finish.response_id {
             span.record("gen_ai.response.id", id.as_str());
         }
@@ -159,6 +157,13 @@ impl CallSpan {
         self.span.record("error.type", kind);
         self.span.record("otel.status_code", "error");
     }
+}
+
+/// A JSON array of strings, as the GenAI convention records a list: written by the JSON
+/// serializer, never by `format!`, so a server's text with quotes or backslashes in it
+/// stays one entry of valid JSON.
+fn json_string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    serde_json::Value::from_iter(items).to_string()
 }
 
 impl Drop for CallSpan {
