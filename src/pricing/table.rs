@@ -13,7 +13,9 @@ const BUILT_IN: &str = include_str!("prices.json");
 
 /// A table of model prices, looked up by exact model id, then by the id without a date
 /// suffix (`-2024-07-18` as OpenAI dates ids, `-20251001` as Anthropic does) or a
-/// `-latest` alias.
+/// `-latest` alias. Nothing else is cut: a preview (`gemini-3.8-flash-preview-09-2026`)
+/// or a variant (`gpt-5.6-luna`) is its own model, priced only if the table names it, so
+/// a model is never billed at a neighbour's rates.
 ///
 /// The built-in tables come from `src/pricing/prices.json`, which says when they were
 /// checked and where: prices change, so apps that bill should load their own
@@ -65,6 +67,18 @@ struct Entry {
     cache_write: Option<f64>,
     #[serde(default)]
     long_prompt: Option<Tier>,
+    /// When the rates were read from their source (`YYYY-MM-DD`), where, and any remark:
+    /// documentation for whoever updates the file. The built-in rows all carry the first
+    /// two (tested); other tables may leave them out.
+    #[serde(default)]
+    #[allow(dead_code)] // read by the tests only
+    checked: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)] // read by the tests only
+    source: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation only
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -108,7 +122,8 @@ impl PriceTable {
         PriceTable::default()
     }
 
-    /// The built-in OpenAI prices (input, cached input, output).
+    /// The built-in OpenAI prices (input, cached input, output; for GPT-5.6 and later,
+    /// cache writes at 1.25x the input rate and other rates past 272k prompt tokens).
     pub fn openai() -> PriceTable {
         PriceTable::built_in("openai")
     }
@@ -117,6 +132,12 @@ impl PriceTable {
     /// Haiku 5.5's rates for prompts over 100k tokens).
     pub fn anthropic() -> PriceTable {
         PriceTable::built_in("anthropic")
+    }
+
+    /// The built-in Google Gemini API prices (input, cached input, output with thinking
+    /// included; Gemini 3.1 Pro's rates for prompts over 200k tokens).
+    pub fn gemini() -> PriceTable {
+        PriceTable::built_in("gemini")
     }
 
     /// The date the built-in prices were last checked against their sources.
@@ -218,9 +239,7 @@ fn strip_dashed_date(model: &str) -> Option<&str> {
     let shape_ok = date[0] == b'-'
         && date[5] == b'-'
         && date[8] == b'-'
-        && [1, 2, 3, 4, 6, 7, 9, 10]
-            .iter()
-            .all(|&i| date[i].is_ascii_digit());
+        && is_date(&date[1..5], &date[6..8], &date[9..11]);
     (shape_ok && !base.is_empty()).then_some(base)
 }
 
@@ -228,8 +247,22 @@ fn strip_dashed_date(model: &str) -> Option<&str> {
 fn strip_compact_date(model: &str) -> Option<&str> {
     let (base, date) = model.split_at_checked(model.len().checked_sub(9)?)?;
     let date = date.as_bytes();
-    let shape_ok = date[0] == b'-' && date[1..].iter().all(u8::is_ascii_digit);
+    let shape_ok = date[0] == b'-' && is_date(&date[1..5], &date[5..7], &date[7..9]);
     (shape_ok && !base.is_empty()).then_some(base)
+}
+
+/// Whether ASCII digits read as a date of this century, so that a version number of
+/// the same length (`-20261399`) is not taken for one.
+fn is_date(year: &[u8], month: &[u8], day: &[u8]) -> bool {
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    matches!(
+        (number(year), number(month), number(day)),
+        (Some(2000..=2099), Some(1..=12), Some(1..=31))
+    )
 }
 
 #[cfg(test)]
@@ -240,7 +273,9 @@ mod tests {
     #[test]
     fn the_built_in_file_parses_and_has_the_published_prices() {
         let file: File = serde_json::from_str(BUILT_IN).expect("prices.json parses");
-        assert!(file.providers.contains_key("openai") && file.providers.contains_key("anthropic"));
+        for provider in ["openai", "anthropic", "gemini"] {
+            assert!(file.providers.contains_key(provider), "{provider}");
+        }
         assert_eq!(PriceTable::built_in_checked_on().len(), 10);
         let t = PriceTable::openai();
         assert_eq!(
@@ -291,12 +326,155 @@ mod tests {
         assert_eq!(a.get("claude-3-5-haiku-latest"), a.get("claude-3-5-haiku"));
     }
 
+    /// Regression (issue 24, item 6): the table stopped at gpt-4.1 and o4-mini, so every
+    /// current OpenAI model (GPT-5.6, GPT-6) and the current Claude and Gemini models
+    /// reported `unknown_price` and a cost of 0.
+    #[test]
+    fn current_models_are_priced_not_unknown() {
+        use crate::pricing::{CostBasis, Pricing};
+        // 10,000 prompt tokens (2,000 cache reads, 1,000 cache writes) and 500 out.
+        let tokens = TokenCounts::new(10_000, 500)
+            .with_cached_input(2_000)
+            .with_cache_write(1_000);
+        let cost = |pricing: Pricing| pricing.cost(&tokens);
+        // GPT-6.2 Sol: $2 in, $0.10 cached, $2.50 cache writes (1.25x), $10 out:
+        // 7,000 × 2,000 + 2,000 × 100 + 1,000 × 2,500 + 500 × 10,000 nano-USD.
+        assert_eq!(
+            cost(PriceTable::openai().pricing("gpt-6.2-sol")),
+            (14_000 + 200 + 2_500 + 5_000, CostBasis::PriceTable)
+        );
+        // GPT-5.6 Luna: $0.20 in, $0.02 cached, $0.25 cache writes, $1.20 out.
+        assert_eq!(
+            cost(PriceTable::openai().pricing("gpt-5.6-luna")),
+            (1_400 + 40 + 250 + 600, CostBasis::PriceTable)
+        );
+        // Claude Sonnet 5.5: $2 in, $0.10 cache reads, $2.50 cache writes, $10 out.
+        assert_eq!(
+            cost(PriceTable::anthropic().pricing("claude-sonnet-5-5")),
+            (14_000 + 200 + 2_500 + 5_000, CostBasis::PriceTable)
+        );
+        // Gemini 3.8 Flash: $0.75 in, $0.075 cached, $3.75 out (thinking included);
+        // no cache-write rate, so those tokens cost the input rate.
+        assert_eq!(
+            cost(PriceTable::gemini().pricing("gemini-3.8-flash")),
+            (5_250 + 150 + 750 + 1_875, CostBasis::PriceTable)
+        );
+    }
+
+    #[test]
+    fn every_built_in_row_says_when_and_where_its_price_was_read() {
+        let file: File = serde_json::from_str(BUILT_IN).expect("prices.json parses");
+        let newest = PriceTable::built_in_checked_on();
+        let mut dates = Vec::new();
+        for provider in ["openai", "anthropic", "gemini"] {
+            let section = &file.providers[provider];
+            assert!(!section.models.is_empty(), "{provider}");
+            for (model, entry) in &section.models {
+                let checked = entry.checked.as_deref().unwrap_or("");
+                let bytes = checked.as_bytes();
+                let is_iso = bytes.len() == 10
+                    && bytes[4] == b'-'
+                    && bytes[7] == b'-'
+                    && is_date(&bytes[..4], &bytes[5..7], &bytes[8..]);
+                assert!(is_iso, "{model}: checked {checked:?}");
+                assert!(checked <= newest, "{model}: {checked} after {newest}");
+                let source = entry.source.as_deref().unwrap_or("");
+                assert!(source.starts_with("https://"), "{model}: source {source:?}");
+                dates.push(checked);
+            }
+        }
+        assert_eq!(
+            dates.iter().max(),
+            Some(&newest),
+            "the file's date is its newest row's"
+        );
+    }
+
+    #[test]
+    fn current_id_styles_resolve_to_their_own_model_only() {
+        let o = PriceTable::openai();
+        // Dated snapshots are priced as their model.
+        assert!(o.get("gpt-5.1").is_some());
+        assert_eq!(o.get("gpt-5.1-2025-11-13"), o.get("gpt-5.1"));
+        assert_eq!(o.get("gpt-6.1-terra-2026-10-26"), o.get("gpt-6.1-terra"));
+        // The gpt-5.6 alias routes to GPT-5.6 Sol.
+        assert_eq!(o.get("gpt-5.6"), o.get("gpt-5.6-sol"));
+        // No prefix matching: a sibling or an unlisted model is never billed as another.
+        assert_ne!(o.get("gpt-5.6-terra"), o.get("gpt-5.6-sol"));
+        for unlisted in ["gpt-6", "gpt-6.2", "gpt-6.2-sol-fast", "gpt-6.2-astra"] {
+            assert_eq!(o.get(unlisted), None, "{unlisted}");
+        }
+        // GPT-5.6 and later bill cache writes at 1.25x the input rate.
+        for model in [
+            "gpt-5.6-sol",
+            "gpt-5.6-terra",
+            "gpt-5.6-luna",
+            "gpt-6-sol",
+            "gpt-6.2-sol",
+        ] {
+            let p = o.get(model).expect(model);
+            assert_eq!(
+                p.cache_write_nanos_per_token,
+                Some(p.input_nanos_per_token * 5 / 4),
+                "{model}"
+            );
+        }
+
+        let a = PriceTable::anthropic();
+        assert!(a.get("claude-sonnet-4-5").is_some());
+        assert_eq!(
+            a.get("claude-sonnet-4-5-20250929"),
+            a.get("claude-sonnet-4-5")
+        );
+        assert_eq!(
+            a.get("claude-haiku-4-5-20251001"),
+            a.get("claude-haiku-4-5")
+        );
+        // Sonnet 5.5 (cache reads $0.10) is not Sonnet 5 ($0.20), dated or not.
+        assert_ne!(a.get("claude-sonnet-5-5"), a.get("claude-sonnet-5"));
+        assert_eq!(
+            a.get("claude-sonnet-5-5-20261007"),
+            a.get("claude-sonnet-5-5")
+        );
+        assert_eq!(a.get("claude-opus-4-20250514"), None);
+
+        let g = PriceTable::gemini();
+        assert_ne!(g.get("gemini-3.5-flash-lite"), g.get("gemini-3.5-flash"));
+        // A preview is a model of its own (previews have been priced differently from
+        // the stable model), and `gemini-flash-latest` follows whatever Flash is newest.
+        for unlisted in [
+            "gemini-3.8-flash-preview-09-2026",
+            "gemini-3.8-flash-lite",
+            "gemini-flash-latest",
+            "gemini-2.5-flash-preview-09-2025",
+        ] {
+            assert_eq!(g.get(unlisted), None, "{unlisted}");
+        }
+        // Gemini 3.1 Pro bills the whole request at other rates past 200k prompt tokens.
+        let pro = g.get("gemini-3.1-pro-preview").expect("priced");
+        assert_eq!(
+            pro.cost(&TokenCounts::new(200_000, 1_000)),
+            400_000 + 12_000
+        );
+        assert_eq!(
+            pro.cost(&TokenCounts::new(200_001, 1_000)),
+            800_004 + 18_000
+        );
+    }
+
     #[test]
     fn tables_load_from_json_and_say_what_is_wrong() {
         let t = PriceTable::from_json(r#"{"models": {"m": {"input": 1, "output": 2}}}"#).unwrap();
         assert_eq!(t.get("m"), Some(Price::per_million_usd(1.0, 2.0)));
         let whole = PriceTable::from_json(BUILT_IN).unwrap();
         assert!(whole.get("gpt-4o").is_some() && whole.get("claude-haiku-5-5").is_some());
+        // The documentation fields are accepted, and change no price.
+        let documented = PriceTable::from_json(
+            r#"{"models": {"m": {"input": 1, "output": 2, "checked": "2026-12-07",
+                "source": "https://example.com/prices", "note": "list price"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(documented, t);
         let err = PriceTable::from_json(r#"{"models": {"m": {"input": 1}}}"#).unwrap_err();
         assert!(err.to_string().contains("output"), "{err}");
         let err =
@@ -332,5 +510,15 @@ mod tests {
         }
         assert_eq!(base_model("🚀-2024-01-01"), Some("🚀"));
         assert_eq!(base_model("🚀-20240101"), Some("🚀"));
+        // Eight digits that are no date are part of the name.
+        for name in [
+            "model-20241301",
+            "model-20240132",
+            "model-19990101",
+            "model-2024-00-10",
+            "model-12345678",
+        ] {
+            assert_eq!(base_model(name), None, "{name}");
+        }
     }
 }
