@@ -173,12 +173,18 @@ fn read_schema(path: &Path) -> Result<ResponseFormat, String> {
     Ok(ResponseFormat::json_schema(name, value))
 }
 
-/// A URL (`http`, `https`, `data:`), or a file whose extension says its type.
+/// The file an `--image` names; `None` for a URL (`http`, `https`, `data:`).
+pub(crate) fn image_path(spec: &str) -> Option<&Path> {
+    let url =
+        spec.starts_with("http://") || spec.starts_with("https://") || spec.starts_with("data:");
+    (!url).then(|| Path::new(spec))
+}
+
+/// A URL, or a file whose extension says its type.
 fn image(spec: &str) -> Result<Image, String> {
-    if spec.starts_with("http://") || spec.starts_with("https://") || spec.starts_with("data:") {
+    let Some(path) = image_path(spec) else {
         return Ok(Image::url(spec));
-    }
-    let path = Path::new(spec);
+    };
     let extension = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
-//! and the request), `chat.rs` (one request), `bench.rs` (benchmark mode), `output.rs`
+//! and the request), `overwrite.rs` (no output file may be an input or another output),
+//! `chat.rs` (one request), `bench.rs` (benchmark mode), `output.rs`
 //! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines);
 //! for benchmark mode, `progress.rs` (the display while it runs), `report.rs`
 //! (`--report`: the charts) and `samples.rs` (`--samples`: one JSON line per request).
@@ -19,6 +20,7 @@ mod bench;
 mod chat;
 mod inputs;
 mod output;
+mod overwrite;
 mod progress;
 mod providers;
 mod report;
@@ -67,7 +69,8 @@ async fn run(
     err: &mut dyn Write,
     interrupted: impl Future<Output = ()>,
 ) -> u8 {
-    let inputs = match Inputs::load(args) {
+    // Before anything is read or written: an output must not empty an input.
+    let inputs = match overwrite::refuse_overwriting(args).and_then(|()| Inputs::load(args)) {
         Ok(inputs) => inputs,
         Err(msg) => {
             let _ = writeln!(err, "error: {msg}\n\n{}", usage(&registry()));
@@ -373,6 +376,170 @@ mod tests {
             text.contains("mock, anthropic, ollama, openai, openai-responses, faq"),
             "{text}"
         );
+    }
+
+    /// A fresh directory for one test.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("hello_llm_{name}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn an_output_that_is_also_an_input_is_refused() {
+        // Regression (issue 24, item 12): `--replay F --repeat 2 --samples F` emptied the
+        // recording before reading it, and `--record F --samples F` corrupted it and
+        // exited 0.
+        let dir = scratch("clobber");
+        let at = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+        let recording = at("run.jsonl");
+        assert_eq!(
+            run_to_end(&parsed(&["--record", &recording]), &mut Vec::new())
+                .await
+                .0,
+            0
+        );
+        let recorded = std::fs::read(&recording).unwrap();
+        assert!(!recorded.is_empty());
+        std::fs::write(at("tools.json"), r#"[{"name": "now"}]"#).unwrap();
+        std::fs::write(at("schema.json"), r#"{"type": "object"}"#).unwrap();
+        std::fs::write(at("prompt.txt"), "Hi").unwrap();
+        std::fs::write(at("dot.png"), [1, 2, 3]).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&recording, at("symlink.jsonl")).unwrap();
+            std::os::unix::fs::symlink(at("not_yet.html"), at("dangling.jsonl")).unwrap();
+        }
+        std::fs::hard_link(&recording, at("hardlink.jsonl")).unwrap();
+        let through_dot = format!("{}/./run.jsonl", dir.display());
+        let through_parent = format!("{}/sub/../run.jsonl", dir.display());
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let inputs = [
+            ("--tools", at("tools.json")),
+            ("--json-schema", at("schema.json")),
+            ("--prompt-file", at("prompt.txt")),
+            ("--image", at("dot.png")),
+        ];
+        let mut cases: Vec<(Vec<String>, &str, &str)> = vec![
+            (
+                vec![
+                    "--replay".into(),
+                    recording.clone(),
+                    "--samples".into(),
+                    recording.clone(),
+                ],
+                "--samples",
+                "--replay",
+            ),
+            (
+                vec![
+                    "--replay".into(),
+                    recording.clone(),
+                    "--report".into(),
+                    through_dot.clone(),
+                ],
+                "--report",
+                "--replay",
+            ),
+            (
+                vec![
+                    "--replay".into(),
+                    through_parent.clone(),
+                    "--samples".into(),
+                    at("hardlink.jsonl"),
+                ],
+                "--samples",
+                "--replay",
+            ),
+            (
+                vec![
+                    "--record".into(),
+                    recording.clone(),
+                    "--samples".into(),
+                    through_dot.clone(),
+                ],
+                "--samples",
+                "--record",
+            ),
+            (
+                vec![
+                    "--record".into(),
+                    at("new.jsonl"),
+                    "--report".into(),
+                    format!("{}/./new.jsonl", dir.display()),
+                ],
+                "--report",
+                "--record",
+            ),
+        ];
+        #[cfg(unix)]
+        {
+            cases.push((
+                vec![
+                    "--replay".into(),
+                    recording.clone(),
+                    "--samples".into(),
+                    at("symlink.jsonl"),
+                ],
+                "--samples",
+                "--replay",
+            ));
+            cases.push((
+                vec![
+                    "--report".into(),
+                    at("not_yet.html"),
+                    "--samples".into(),
+                    at("dangling.jsonl"),
+                ],
+                "--samples",
+                "--report",
+            ));
+        }
+        for (flag, path) in &inputs {
+            for output in ["--record", "--samples", "--report"] {
+                cases.push((
+                    vec![flag.to_string(), path.clone(), output.into(), path.clone()],
+                    output,
+                    flag,
+                ));
+            }
+        }
+        for (mut argv, output, input) in cases {
+            argv.extend(["--repeat".into(), "2".into()]);
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            let mut out = Vec::new();
+            let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
+            assert_eq!(code, 2, "{argv:?}: {err}");
+            assert!(
+                err.contains(output) && err.contains(input) && err.contains("same file"),
+                "{argv:?}: {err}"
+            );
+            assert!(out.is_empty(), "{argv:?}");
+            assert_eq!(std::fs::read(&recording).unwrap(), recorded, "{argv:?}");
+        }
+        assert_eq!(
+            std::fs::read(at("tools.json")).unwrap(),
+            br#"[{"name": "now"}]"#
+        );
+        assert_eq!(std::fs::read(at("prompt.txt")).unwrap(), b"Hi");
+        assert_eq!(std::fs::read(at("dot.png")).unwrap(), [1, 2, 3]);
+        assert!(!dir.join("new.jsonl").exists() && !dir.join("not_yet.html").exists());
+        // Different files are fine.
+        let args = parsed(&[
+            "--replay",
+            &recording,
+            "--repeat",
+            "2",
+            "--samples",
+            &at("s.jsonl"),
+            "--report",
+            &at("r.html"),
+        ]);
+        let (code, err) = run_to_end(&args, &mut Vec::new()).await;
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read(&recording).unwrap(), recorded);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test]
