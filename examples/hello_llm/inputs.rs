@@ -1,6 +1,7 @@
 //! What the flags point to, read: the prompt (from a file or standard input), the
 //! tools, the response schema and the images; and the request made of them.
 
+use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
@@ -83,18 +84,29 @@ impl Inputs {
     }
 }
 
+/// The most each input file may hold; past it a file is refused, having read no more
+/// than one byte over. A tools file or a schema: far above any real one.
+const JSON_FILE_CAP: u64 = 4 << 20;
+/// A prompt: more text than any model's context window holds.
+const PROMPT_CAP: u64 = 16 << 20;
+/// An image: the largest any provider takes (OpenAI's 20 MB an image; Anthropic's API
+/// takes 5 MB).
+const IMAGE_CAP: u64 = 20 << 20;
+
 /// The prompt's text: the flag's, or the file's (`-`: standard input).
 fn prompt_text(prompt: &Prompt) -> Result<String, String> {
     match prompt {
         Prompt::Text(text) => Ok(text.clone()),
         Prompt::File(path) => {
             let bytes = if path.as_os_str() == "-" {
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                    .map(|_| buf)
-                    .map_err(|e| format!("--prompt-file: cannot read standard input: {e}"))?
+                read_capped(
+                    "--prompt-file",
+                    "standard input",
+                    std::io::stdin(),
+                    PROMPT_CAP,
+                )?
             } else {
-                read("--prompt-file", path)?
+                read("--prompt-file", path, PROMPT_CAP)?
             };
             String::from_utf8(bytes)
                 .map_err(|_| format!("--prompt-file: {} is not UTF-8 text", path.display()))
@@ -102,12 +114,40 @@ fn prompt_text(prompt: &Prompt) -> Result<String, String> {
     }
 }
 
-fn read(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{flag}: cannot read {}: {e}", path.display()))
+/// The file `flag` names, up to `cap` bytes.
+fn read(flag: &str, path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("{flag}: cannot read {}: {e}", path.display()))?;
+    read_capped(flag, &path.display().to_string(), file, cap)
+}
+
+/// All of `source` (`name` in messages), or an error if it holds more than `cap` bytes:
+/// reads at most `cap + 1`, so an endless source (`/dev/zero`, a pipe) ends promptly.
+fn read_capped(flag: &str, name: &str, source: impl Read, cap: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    source
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{flag}: cannot read {name}: {e}"))?;
+    if bytes.len() as u64 > cap {
+        return Err(format!(
+            "{flag}: {name} is larger than {}, the most hello_llm reads for {flag}",
+            size(cap)
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `4 MiB`, or `1000 bytes`.
+fn size(bytes: u64) -> String {
+    match bytes % (1 << 20) {
+        0 => format!("{} MiB", bytes >> 20),
+        _ => format!("{bytes} bytes"),
+    }
 }
 
 fn read_json(flag: &str, path: &Path) -> Result<Value, String> {
-    serde_json::from_slice(&read(flag, path)?)
+    serde_json::from_slice(&read(flag, path, JSON_FILE_CAP)?)
         .map_err(|e| format!("{flag}: {} is not JSON ({e})", path.display()))
 }
 
@@ -200,7 +240,7 @@ fn image(spec: &str) -> Result<Image, String> {
             ))
         }
     };
-    Ok(Image::bytes(media_type, read("--image", path)?))
+    Ok(Image::bytes(media_type, read("--image", path, IMAGE_CAP)?))
 }
 
 #[cfg(test)]
@@ -290,6 +330,66 @@ mod tests {
         assert!(parse(["--prompt", "a", "--prompt-file", "b"].map(OsString::from)).is_err());
         assert_eq!(prompt(&run_args(&[])).unwrap(), "Hello");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_of_exactly_its_cap_is_read() {
+        let dir = std::env::temp_dir().join(format!("hello_llm_cap_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tools = dir.join("tools.json");
+        let mut array = vec![b' '; JSON_FILE_CAP as usize];
+        (array[0], array[JSON_FILE_CAP as usize - 1]) = (b'[', b']');
+        std::fs::write(&tools, &array).unwrap();
+        let prompt = dir.join("prompt.txt");
+        std::fs::write(&prompt, vec![b'a'; PROMPT_CAP as usize]).unwrap();
+        let png = dir.join("big.png");
+        std::fs::File::create(&png)
+            .unwrap()
+            .set_len(IMAGE_CAP)
+            .unwrap();
+        let a = run_args(&[
+            "--tools",
+            tools.to_str().unwrap(),
+            "--prompt-file",
+            prompt.to_str().unwrap(),
+            "--image",
+            png.to_str().unwrap(),
+        ]);
+        let inputs = Inputs::load(&a).unwrap();
+        assert_eq!(inputs.prompt.len() as u64, PROMPT_CAP);
+        assert!(inputs.tools.is_empty());
+        assert!(
+            matches!(&inputs.images[0], Image::Bytes { data, .. } if data.len() as u64 == IMAGE_CAP)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_endless_standard_input_is_refused_after_the_cap() {
+        // What `--prompt-file -` reads when stdin never ends (`yes | hello_llm ...`).
+        let endless = std::io::repeat(b'y');
+        let err = read_capped("--prompt-file", "standard input", endless, 1000).unwrap_err();
+        assert_eq!(
+            err,
+            "--prompt-file: standard input is larger than 1000 bytes, the most hello_llm reads for --prompt-file"
+        );
+        let mut counted = CountingReader(std::io::repeat(b'y'), 0);
+        assert!(read_capped("--tools", "x", &mut counted, 1000).is_err());
+        assert_eq!(counted.1, 1001, "read one byte past the cap, no more");
+        assert_eq!(
+            read_capped("--tools", "x", &b"12345"[..], 5).unwrap(),
+            b"12345"
+        );
+    }
+
+    /// A reader that counts the bytes taken from it.
+    struct CountingReader<R>(R, usize);
+    impl<R: Read> Read for CountingReader<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1 += n;
+            Ok(n)
+        }
     }
 
     #[test]

@@ -542,6 +542,53 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A file of `len` zero bytes, sparse: no cost to write or to keep.
+    fn zeros(path: &std::path::Path, len: u64) {
+        std::fs::File::create(path).unwrap().set_len(len).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_input_file_over_its_cap_is_a_usage_error() {
+        // Regression (issue 24, item 13): --tools, --json-schema, --prompt-file and
+        // --image read files of any size (a 200 MB image cost 939 MB).
+        let dir = scratch("caps");
+        const MIB: u64 = 1 << 20;
+        for (flag, name, cap) in [
+            ("--tools", "tools.json", "4 MiB"),
+            ("--json-schema", "schema.json", "4 MiB"),
+            ("--prompt-file", "prompt.txt", "16 MiB"),
+            ("--image", "big.png", "20 MiB"),
+        ] {
+            let path = dir.join(name);
+            let mib: u64 = cap.split(' ').next().unwrap().parse().unwrap();
+            zeros(&path, mib * MIB + 1);
+            let path = path.to_str().unwrap();
+            let (code, err) = run_to_end(&parsed(&[flag, path]), &mut Vec::new()).await;
+            assert_eq!(code, 2, "{flag}: {err}");
+            assert!(
+                err.contains(&format!("{flag}: {path} is larger than {cap}")),
+                "{flag}: {err}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_endless_prompt_file_is_refused_promptly() {
+        // Regression (issue 24, item 13): `--prompt-file /dev/zero` grew by about
+        // 2 GB/s until memory ran out.
+        let started = std::time::Instant::now();
+        let args = parsed(&["--prompt-file", "/dev/zero"]);
+        let (code, err) = run_to_end(&args, &mut Vec::new()).await;
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("--prompt-file: /dev/zero is larger than 16 MiB"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
     #[tokio::test]
     async fn a_bad_prompt_file_is_a_usage_error() {
         let mut out = Vec::new();
