@@ -590,6 +590,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_recording_with_a_line_over_the_cap_is_refused() {
+        // Regression (issue 24, item 13): --replay read the whole file, whatever its size.
+        let dir = scratch("replay_cap");
+        let path = dir.join("long.jsonl");
+        zeros(&path, (64 << 20) + 1);
+        let path = path.to_str().unwrap();
+        let mut out = Vec::new();
+        let args = parsed(&["--replay", path, "--json"]);
+        let (code, err) = run_to_end(&args, &mut out).await;
+        // As for a --replay file that cannot be read: a failed run, with its JSON error.
+        assert_eq!(code, 1, "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "invalid_request");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("--replay: {path}: line 1 is longer than 64 MiB")),
+            "{message}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
     async fn a_bad_prompt_file_is_a_usage_error() {
         let mut out = Vec::new();
         let args = parsed(&["--prompt-file", "/nonexistent/hello_llm/prompt"]);

@@ -82,7 +82,12 @@ pub(crate) fn provider(
     record: Option<&RecordFile>,
 ) -> Result<Box<dyn LlmStreamProvider>, Error> {
     let llm: Arc<dyn LlmStreamProvider> = if let Some(path) = &args.replay {
-        Arc::new(ReplayProvider::from_file(path)?)
+        // The library's message, naming the flag.
+        let replay = ReplayProvider::from_file(path).map_err(|e| {
+            let why = e.message().strip_prefix("replay: ").unwrap_or(e.message());
+            Error::new(e.kind(), format!("--replay: {why}"))
+        })?;
+        Arc::new(replay)
     } else if target.provider == CHAIN && !args.chain.is_empty() {
         let mut chain = FallbackProvider::builder();
         for entry in &args.chain {

@@ -28,6 +28,11 @@
 //! reply (password hidden) and the rate limits its headers reported, as
 //! [`RateLimit`](crate::RateLimit) serializes them. Exchanges follow one another; blank lines are
 //! ignored.
+//!
+//! A replay reads a recording line by line and holds it in memory, so it takes one of
+//! at most [`MAX_RECORDING_BYTES`](ReplayProvider::MAX_RECORDING_BYTES) (256 MiB) and
+//! [`MAX_LINES`](ReplayProvider::MAX_LINES) (a million) lines, none longer than
+//! [`MAX_LINE_BYTES`](ReplayProvider::MAX_LINE_BYTES) (64 MiB); past these it is refused.
 
 mod lines;
 mod recorder;

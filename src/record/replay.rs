@@ -2,7 +2,9 @@
 //! pace or at once, matched by request or taken in order.
 
 use std::fmt;
+use std::fs::File;
 use std::future::Future;
+use std::io::BufReader;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -20,7 +22,14 @@ use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
 use crate::stream::{ChatStream, StreamInfo};
 
-use super::lines::{parse, pricing_of, request_json, Line};
+use super::lines::{failure, pricing_of, read, request_json, Limits, Line};
+
+/// The limits of a recording, as [`ReplayProvider`] documents them.
+const LIMITS: Limits = Limits {
+    line_bytes: ReplayProvider::MAX_LINE_BYTES,
+    total_bytes: ReplayProvider::MAX_RECORDING_BYTES,
+    lines: ReplayProvider::MAX_LINES,
+};
 
 /// How fast a replay goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,15 +117,54 @@ impl ReplayProvider {
     /// The provider's name.
     pub const NAME: &'static str = "replay";
 
+    /// The longest line a recording may have, in bytes (64 MiB), without its line end:
+    /// room for a chunk (a server's event is at most 16 MiB), a tool call's arguments
+    /// and a request as sent, with a long prompt, its tools and its schema.
+    pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+    /// The largest recording, in bytes (256 MiB): a replay holds it all in memory.
+    pub const MAX_RECORDING_BYTES: u64 = 256 << 20;
+
+    /// The most lines a recording may have, blank lines aside (one million: a chunk a
+    /// line, thousands of long replies).
+    pub const MAX_LINES: usize = 1_000_000;
+
     /// The exchanges of a recording.
     ///
     /// # Errors
     /// `invalid_request` naming the first line that is not of the format, or for a
-    /// recording with no exchange.
+    /// recording with no exchange, or past the limits
+    /// ([`MAX_LINE_BYTES`](Self::MAX_LINE_BYTES),
+    /// [`MAX_RECORDING_BYTES`](Self::MAX_RECORDING_BYTES),
+    /// [`MAX_LINES`](Self::MAX_LINES)), as [`from_file`](Self::from_file) would refuse it.
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(recording: &str) -> Result<ReplayProvider> {
+        ReplayProvider::from_lines(read(recording.as_bytes(), "", LIMITS)?, "")
+    }
+
+    /// The exchanges of the recording in the file at `path`, read line by line within
+    /// the same limits as [`from_str`](Self::from_str): a line longer than
+    /// [`MAX_LINE_BYTES`](Self::MAX_LINE_BYTES), a file larger than
+    /// [`MAX_RECORDING_BYTES`](Self::MAX_RECORDING_BYTES) or of more than
+    /// [`MAX_LINES`](Self::MAX_LINES) lines is refused as soon as it is read past the
+    /// limit, so that a wrong path (`/dev/zero`, a huge log) fails at once, not when
+    /// memory runs out.
+    ///
+    /// # Errors
+    /// `invalid_request` naming the file: if it cannot be read, is past the limits, or
+    /// is not a recording (as [`from_str`](Self::from_str) says).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<ReplayProvider> {
+        let path = path.as_ref();
+        let source = path.display().to_string();
+        let file =
+            File::open(path).map_err(|e| failure("", &format!("cannot read {source}: {e}")))?;
+        ReplayProvider::from_lines(read(BufReader::new(file), &source, LIMITS)?, &source)
+    }
+
+    /// The exchanges of a recording's lines; `source` names it in errors (or is empty).
+    fn from_lines(lines: Vec<Line>, source: &str) -> Result<ReplayProvider> {
         let mut exchanges: Vec<Exchange> = Vec::new();
-        for line in parse(recording)? {
+        for line in lines {
             match line {
                 Line::Exchange {
                     provider,
@@ -134,19 +182,16 @@ impl ReplayProvider {
                 item => match exchanges.last_mut() {
                     Some(exchange) => exchange.items.push(item),
                     None => {
-                        return Err(Error::new(
-                            ErrorKind::InvalidRequest,
-                            "replay: the recording starts with a chunk, not an exchange line",
+                        return Err(failure(
+                            source,
+                            "the recording starts with a chunk, not an exchange line",
                         ))
                     }
                 },
             }
         }
         if exchanges.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidRequest,
-                "replay: the recording holds no exchange",
-            ));
+            return Err(failure(source, "the recording holds no exchange"));
         }
         let served = vec![0; exchanges.len()];
         Ok(ReplayProvider {
@@ -155,21 +200,6 @@ impl ReplayProvider {
             pace: Pace::default(),
             matching: Matching::default(),
         })
-    }
-
-    /// The exchanges of the recording in the file at `path`.
-    ///
-    /// # Errors
-    /// `invalid_request` if the file cannot be read, or as [`from_str`](Self::from_str).
-    pub fn from_file(path: impl AsRef<Path>) -> Result<ReplayProvider> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("replay: cannot read {}: {e}", path.display()),
-            )
-        })?;
-        ReplayProvider::from_str(&text)
     }
 
     /// Sets the pace (default: as recorded).
@@ -297,5 +327,52 @@ impl Stream for Replay {
                 _ => return Poll::Ready(line.item()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh file in a folder of its own, removed with the folder.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("theory_llm_replay_{name}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("recording.jsonl")
+    }
+
+    #[test]
+    fn a_recording_line_over_the_cap_is_refused() {
+        // Regression (issue 24, item 13): from_file read the whole file, whatever its
+        // size; a line past the cap is refused, read no further than the cap.
+        let path = scratch("long_line");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(ReplayProvider::MAX_LINE_BYTES as u64 + 1)
+            .unwrap();
+        let err = ReplayProvider::from_file(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(
+            err.message().starts_with(&format!(
+                "replay: {}: line 1 is longer than 64 MiB",
+                path.display()
+            )),
+            "{err}"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_recording_is_refused_promptly() {
+        // Regression (issue 24, item 13): /dev/zero as a recording grew until memory ran out.
+        let err = ReplayProvider::from_file("/dev/zero").unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("replay: /dev/zero: line 1 is longer than 64 MiB"),
+            "{err}"
+        );
     }
 }
