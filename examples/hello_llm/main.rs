@@ -406,108 +406,46 @@ mod tests {
         std::fs::write(at("schema.json"), r#"{"type": "object"}"#).unwrap();
         std::fs::write(at("prompt.txt"), "Hi").unwrap();
         std::fs::write(at("dot.png"), [1, 2, 3]).unwrap();
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink(&recording, at("symlink.jsonl")).unwrap();
-            std::os::unix::fs::symlink(at("not_yet.html"), at("dangling.jsonl")).unwrap();
-        }
-        std::fs::hard_link(&recording, at("hardlink.jsonl")).unwrap();
         let through_dot = format!("{}/./run.jsonl", dir.display());
         let through_parent = format!("{}/sub/../run.jsonl", dir.display());
         std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let (new, new_through_dot) = (at("new.jsonl"), format!("{}/./new.jsonl", dir.display()));
+        // [output flag, output, input flag, input]
+        let mut cases: Vec<[&str; 4]> = vec![
+            ["--samples", &recording, "--replay", &recording],
+            ["--report", &through_dot, "--replay", &recording],
+            ["--samples", &recording, "--record", &through_dot],
+            ["--report", &new_through_dot, "--record", &new],
+        ];
+        #[cfg(unix)]
+        let (hard_link, symlink, dangling, not_yet) = (
+            at("hardlink.jsonl"),
+            at("symlink.jsonl"),
+            at("dangling.jsonl"),
+            at("not_yet.html"),
+        );
+        #[cfg(unix)]
+        {
+            std::fs::hard_link(&recording, &hard_link).unwrap();
+            std::os::unix::fs::symlink(&recording, &symlink).unwrap();
+            std::os::unix::fs::symlink(&not_yet, &dangling).unwrap();
+            cases.push(["--samples", &hard_link, "--replay", &through_parent]);
+            cases.push(["--samples", &symlink, "--replay", &recording]);
+            cases.push(["--samples", &dangling, "--report", &not_yet]);
+        }
         let inputs = [
             ("--tools", at("tools.json")),
             ("--json-schema", at("schema.json")),
             ("--prompt-file", at("prompt.txt")),
             ("--image", at("dot.png")),
         ];
-        let mut cases: Vec<(Vec<String>, &str, &str)> = vec![
-            (
-                vec![
-                    "--replay".into(),
-                    recording.clone(),
-                    "--samples".into(),
-                    recording.clone(),
-                ],
-                "--samples",
-                "--replay",
-            ),
-            (
-                vec![
-                    "--replay".into(),
-                    recording.clone(),
-                    "--report".into(),
-                    through_dot.clone(),
-                ],
-                "--report",
-                "--replay",
-            ),
-            (
-                vec![
-                    "--replay".into(),
-                    through_parent.clone(),
-                    "--samples".into(),
-                    at("hardlink.jsonl"),
-                ],
-                "--samples",
-                "--replay",
-            ),
-            (
-                vec![
-                    "--record".into(),
-                    recording.clone(),
-                    "--samples".into(),
-                    through_dot.clone(),
-                ],
-                "--samples",
-                "--record",
-            ),
-            (
-                vec![
-                    "--record".into(),
-                    at("new.jsonl"),
-                    "--report".into(),
-                    format!("{}/./new.jsonl", dir.display()),
-                ],
-                "--report",
-                "--record",
-            ),
-        ];
-        #[cfg(unix)]
-        {
-            cases.push((
-                vec![
-                    "--replay".into(),
-                    recording.clone(),
-                    "--samples".into(),
-                    at("symlink.jsonl"),
-                ],
-                "--samples",
-                "--replay",
-            ));
-            cases.push((
-                vec![
-                    "--report".into(),
-                    at("not_yet.html"),
-                    "--samples".into(),
-                    at("dangling.jsonl"),
-                ],
-                "--samples",
-                "--report",
-            ));
-        }
         for (flag, path) in &inputs {
             for output in ["--record", "--samples", "--report"] {
-                cases.push((
-                    vec![flag.to_string(), path.clone(), output.into(), path.clone()],
-                    output,
-                    flag,
-                ));
+                cases.push([output, path, flag, path]);
             }
         }
-        for (mut argv, output, input) in cases {
-            argv.extend(["--repeat".into(), "2".into()]);
-            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        for [output, output_path, input, input_path] in cases {
+            let argv = [input, input_path, output, output_path, "--repeat", "2"];
             let mut out = Vec::new();
             let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
             assert_eq!(code, 2, "{argv:?}: {err}");

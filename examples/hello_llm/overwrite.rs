@@ -115,3 +115,45 @@ fn to_be_created(path: &Path) -> PathBuf {
         _ => path,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+    use crate::args::{parse, Parsed};
+
+    fn refused(v: &[&str]) -> Result<(), String> {
+        match parse(v.iter().map(OsString::from)) {
+            Ok(Parsed::Run(args)) => refuse_overwriting(&args),
+            _ => panic!("{v:?} did not parse"),
+        }
+    }
+
+    #[test]
+    fn urls_standard_input_and_devices_are_not_files_to_protect() {
+        let url = "https://example.com/run.jsonl";
+        assert!(refused(&["--image", url, "--record", url]).is_ok());
+        assert!(refused(&["--prompt-file", "-", "--record", "-"]).is_ok());
+        #[cfg(unix)]
+        assert!(refused(&[
+            "--repeat=2",
+            "--record",
+            "/dev/null",
+            "--samples",
+            "/dev/null"
+        ])
+        .is_ok());
+        let err = refused(&[
+            "--repeat=2",
+            "--record",
+            "a.jsonl",
+            "--samples",
+            "./a.jsonl",
+        ]);
+        assert_eq!(
+            err.unwrap_err(),
+            "--samples: ./a.jsonl is the same file as --record a.jsonl: one would overwrite the other; give them different files"
+        );
+    }
+}
