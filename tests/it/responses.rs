@@ -3,7 +3,7 @@
 //! on the wire; errors before and during the stream; retries; and the property that any
 //! split of any of these bodies gives the same items.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -11,7 +11,9 @@ use theory_llm::{
     ChatRequest, Chunk, CostBasis, ErrorKind, FinishReason, LlmStreamProvider,
     OpenAiResponsesProvider, ResponseFormat, RetryPolicy,
 };
-use theory_llm_testkit::invariants::{decode_responses_sse, describe, fuzz_responses_sse};
+use theory_llm_testkit::invariants::{
+    decode_openai_sse, decode_responses_sse, describe, fuzz_responses_sse,
+};
 
 use crate::support::{all_splits, transcript, Reply, Server, Split};
 
@@ -298,6 +300,119 @@ fn the_bodies_decode_as_recorded_and_pass_the_fuzz_checks() {
         // Every split, a small cap, the invariants.
         fuzz_responses_sse(&[[4, 1, 2, 7, 30].as_slice(), &body].concat());
     }
+}
+
+/// A Responses stream of `calls` function calls, as the real API sends them: each
+/// item added, its arguments in two deltas, done, the item done; then the completed
+/// response listing every item again.
+fn many_function_calls_responses(calls: usize) -> Vec<u8> {
+    let mut body = String::new();
+    let mut output = Vec::with_capacity(calls);
+    for i in 0..calls {
+        let id = format!("fc_{i}");
+        let arguments = format!("{{\"n\":{i}}}");
+        let item = json!({"type": "function_call", "id": id, "call_id": format!("call_{i}"),
+            "name": "lookup", "arguments": ""});
+        let mut done = item.clone();
+        done["arguments"] = json!(arguments);
+        let events = [
+            json!({"type": "response.output_item.added", "output_index": i, "item": item}),
+            json!({"type": "response.function_call_arguments.delta", "item_id": id,
+                "output_index": i, "delta": "{\"n\":"}),
+            json!({"type": "response.function_call_arguments.delta", "item_id": id,
+                "output_index": i, "delta": format!("{i}}}")}),
+            json!({"type": "response.function_call_arguments.done", "item_id": id,
+                "output_index": i, "arguments": arguments}),
+            json!({"type": "response.output_item.done", "output_index": i, "item": done}),
+        ];
+        for event in events {
+            let kind = event["type"].as_str().unwrap();
+            body.push_str(&format!("event: {kind}\ndata: {event}\n\n"));
+        }
+        output.push(done);
+    }
+    let completed = json!({"type": "response.completed", "response": {"id": "resp_1",
+        "model": "gpt-test", "status": "completed", "output": output,
+        "usage": {"input_tokens": 10, "output_tokens": 20}}});
+    body.push_str(&format!("event: response.completed\ndata: {completed}\n\n"));
+    body.into_bytes()
+}
+
+/// The same calls as a Chat Completions stream: a start with the name, two argument
+/// deltas, then the finish.
+fn many_function_calls_chat_completions(calls: usize) -> Vec<u8> {
+    let mut body = String::new();
+    let frame = |delta: serde_json::Value| {
+        let event = json!({"id": "chatcmpl-1", "model": "gpt-test",
+            "choices": [{"index": 0, "delta": delta}]});
+        format!("data: {event}\n\n")
+    };
+    for i in 0..calls {
+        body.push_str(&frame(
+            json!({"tool_calls": [{"index": i, "id": format!("call_{i}"),
+            "type": "function", "function": {"name": "lookup", "arguments": ""}}]}),
+        ));
+        body.push_str(&frame(json!({"tool_calls": [{"index": i,
+            "function": {"arguments": "{\"n\":"}}]})));
+        body.push_str(&frame(json!({"tool_calls": [{"index": i,
+            "function": {"arguments": format!("{i}}}")}}]})));
+    }
+    let finish = json!({"id": "chatcmpl-1", "model": "gpt-test",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 20}});
+    body.push_str(&format!("data: {finish}\n\ndata: [DONE]\n\n"));
+    body.into_bytes()
+}
+
+/// Issue 24, item 14: a reply of 30,000 function calls took 10-25 s to decode, against
+/// about 1 s for the same calls over Chat Completions: each event looked its call up by
+/// item id in a list of every call so far. Each call must now cost the same however
+/// many came before it, so the Responses decoder keeps pace with the Chat Completions
+/// one on the same calls (both decoded here from memory, in the same process, so a
+/// slow machine slows both).
+#[test]
+fn thirty_thousand_function_calls_decode_in_linear_time() {
+    const CALLS: usize = 30_000;
+    let responses = many_function_calls_responses(CALLS);
+    let chat_completions = many_function_calls_chat_completions(CALLS);
+
+    let started = Instant::now();
+    let items = decode_openai_sse(&[&chat_completions]);
+    let chat_completions_took = started.elapsed();
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| matches!(i, Ok(Chunk::ToolCall(_))))
+            .count(),
+        CALLS
+    );
+
+    let started = Instant::now();
+    let items = decode_responses_sse(&[&responses]);
+    let responses_took = started.elapsed();
+    let calls: Vec<_> = items
+        .iter()
+        .filter_map(|item| match item {
+            Ok(Chunk::ToolCall(call)) => Some(call),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), CALLS);
+    assert_eq!(calls[CALLS - 1].id, format!("call_{}", CALLS - 1));
+    assert_eq!(calls[CALLS - 1].arguments, json!({"n": CALLS - 1}));
+    assert!(
+        matches!(items.last(), Some(Ok(Chunk::Finish(f))) if f.reason == FinishReason::ToolCalls)
+    );
+    eprintln!(
+        "{CALLS} calls: Chat Completions {chat_completions_took:?}, Responses {responses_took:?}"
+    );
+    // Linear, the two take about as long (the Responses body has more bytes and events
+    // per call, but its deltas are read faster); the quadratic lookup took 17 times as
+    // long on 30,000 calls, and more on more.
+    assert!(
+        responses_took < chat_completions_took * 6 + Duration::from_millis(500),
+        "{CALLS} calls: Responses took {responses_took:?}, Chat Completions {chat_completions_took:?}"
+    );
 }
 
 proptest! {

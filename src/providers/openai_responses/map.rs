@@ -8,7 +8,7 @@
 //! `response.failed` (its error), or at an `error` event; there is no `[DONE]`, and a
 //! body that ends before a terminal event is an error, never a short success.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
 use crate::decode::{Decoder, Flow, Origin};
@@ -38,6 +38,9 @@ pub(crate) struct ResponsesDecoder {
     response_id: Option<String>,
     model: Option<String>,
     calls: Vec<Call>,
+    /// Where each item id's call is in `calls`: a reply can hold tens of thousands of
+    /// calls, and every delta names one.
+    call_at: HashMap<String, usize>,
     /// Some text, refusal or reasoning has streamed: the terminal response's output is
     /// then not read again.
     streamed: bool,
@@ -55,6 +58,7 @@ impl ResponsesDecoder {
             response_id: None,
             model: None,
             calls: Vec::new(),
+            call_at: HashMap::new(),
             streamed: false,
             recognized: false,
             first_frame: None,
@@ -63,19 +67,21 @@ impl ResponsesDecoder {
 
     /// The call an item id names, made if it is new.
     fn call(&mut self, item_id: &str) -> &mut Call {
-        let at = match self.calls.iter().position(|c| c.item_id == item_id) {
-            Some(at) => at,
+        let at = match self.call_at.get(item_id) {
+            Some(&at) => at,
             None => {
+                let at = self.calls.len();
                 self.calls.push(Call {
                     item_id: item_id.to_owned(),
                     call_id: String::new(),
                     name: String::new(),
                     arguments: String::new(),
-                    number: self.calls.len(),
+                    number: at,
                     started: false,
                     done: false,
                 });
-                self.calls.len() - 1
+                self.call_at.insert(item_id.to_owned(), at);
+                at
             }
         };
         &mut self.calls[at]
