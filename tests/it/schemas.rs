@@ -5,10 +5,14 @@
 //! and against its strict form (`strict_schema`), which must keep OpenAI's strict rules.
 //! Only the public API is used.
 
+use std::sync::mpsc;
+use std::time::Duration;
+
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use theory_llm::{
-    strict_schema, ChatRequest, LlmStreamProvider, MockProvider, ResponseFormat, Tool, ToolChoice,
+    strict_schema, ChatRequest, ErrorKind, LlmStreamProvider, MockProvider, ResponseFormat, Tool,
+    ToolChoice,
 };
 use theory_llm_testkit::schema::validate;
 
@@ -581,4 +585,148 @@ fn strict_schemas_handle_edge_objects() {
         failures.push(format!("allOf: {strict} admits no value"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---- the size of the mock's values (issue 24, item 15) ----
+
+/// The mock's reply to a request for a value of `schema`, as structured output and as
+/// a required tool's arguments; panics if either takes longer than `limit` (the thread
+/// is left behind: the test fails instead of hanging).
+fn mock_within(schema: &Value, limit: Duration) -> [theory_llm::Result<Value>; 2] {
+    let (sender, receiver) = mpsc::channel();
+    let asked = schema.clone();
+    std::thread::spawn(move || {
+        let schema = asked;
+        let llm = MockProvider::new();
+        let request =
+            ChatRequest::new("x").response_format(ResponseFormat::json_schema("s", schema.clone()));
+        let structured = block_on(llm.chat(request)).map(|reply| {
+            reply
+                .json::<Value>()
+                .unwrap_or_else(|e| panic!("the reply is not JSON: {e}"))
+        });
+        let request = ChatRequest::new("x")
+            .tool(Tool::new("t", "A tool", schema))
+            .tool_choice(ToolChoice::Required);
+        let called = block_on(llm.chat(request)).map(|reply| reply.tool_calls[0].arguments.clone());
+        let _ = sender.send([structured, called]);
+    });
+    receiver
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("the mock ran for more than {limit:?} on {schema}"))
+}
+
+/// A chain of `levels` definitions, each an object requiring two properties that
+/// refer to the next: 2^levels leaves from a schema of a few hundred bytes.
+fn doubling_refs(levels: usize) -> Value {
+    let mut defs = Map::new();
+    for level in 0..levels {
+        let next = json!({"$ref": format!("#/$defs/L{}", level + 1)});
+        defs.insert(
+            format!("L{level}"),
+            json!({"type": "object", "properties": {"a": next, "b": next},
+                   "required": ["a", "b"]}),
+        );
+    }
+    defs.insert(format!("L{levels}"), json!({"type": "integer"}));
+    json!({"$ref": "#/$defs/L0", "$defs": defs})
+}
+
+/// Issue 24, item 15: a 117-byte schema of nested `minItems` and `minLength` made the
+/// mock run for minutes and take gigabytes. Past its bound (1 MiB of JSON, 64 levels)
+/// the mock now refuses the request, within seconds, as an invalid request that names
+/// the bound,
+/// instead of running away or making a value that breaks the schema (it used to cut
+/// strings at 4096 characters and arrays at 1024 items, and end deep nesting with
+/// `null`).
+#[test]
+fn schemas_that_ask_for_huge_values_are_refused_quickly() {
+    let string = |min: u64| json!({"type": "string", "minLength": min});
+    let array = |min: u64, items: Value| json!({"type": "array", "minItems": min, "items": items});
+    let required_forever = json!({"$ref": "#/$defs/T", "$defs": {"T": {"type": "object",
+        "properties": {"next": {"$ref": "#/$defs/T"}}, "required": ["next"]}}});
+    let cases = [
+        (
+            "1000 x 1000 x 1000 characters",
+            array(1000, array(1000, string(1000))),
+        ),
+        (
+            "100^4 integers",
+            array(
+                100,
+                array(100, array(100, array(100, json!({"type": "integer"})))),
+            ),
+        ),
+        ("a string of 10 million characters", string(10_000_000)),
+        ("minLength u64::MAX", string(u64::MAX)),
+        (
+            "minItems u64::MAX",
+            array(u64::MAX, json!({"type": "integer"})),
+        ),
+        ("2^30 leaves through $refs", doubling_refs(30)),
+        (
+            "a const repeated past the bound",
+            array(100_000, json!({"const": "x".repeat(100)})),
+        ),
+        ("a required property that nests forever", required_forever),
+    ];
+    let mut failures = Vec::new();
+    for (what, schema) in cases {
+        // Each takes at most two seconds in a debug build on a busy 2-core machine.
+        let results = mock_within(&schema, Duration::from_secs(30));
+        for (how, result) in ["structured output", "tool call"].iter().zip(results) {
+            match result {
+                Err(e)
+                    if e.kind() == ErrorKind::InvalidRequest
+                        && e.message().starts_with("the schema asks for a value")
+                        && e.message().contains("at most") => {}
+                Err(e) => failures.push(format!("{what} ({how}): the wrong error: {e}")),
+                Ok(value) => {
+                    let size = value.to_string().len();
+                    let failure = match validate(&schema, &value) {
+                        Ok(()) => format!("{what} ({how}): a value of {size} bytes"),
+                        Err(e) => {
+                            format!("{what} ({how}): {size} bytes that break the schema: {e}")
+                        }
+                    };
+                    failures.push(failure.chars().take(300).collect());
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Values under the bound are still made, whole: half a megabyte of strings, 10,000
+/// integers, recursive schemas that end by the `null` they allow, 4096 leaves through
+/// `$ref`s, and an object whose one property is optional and too large.
+#[test]
+fn large_values_under_the_bound_are_made_whole() {
+    let linked_list = json!({"$ref": "#/$defs/Node", "$defs": {"Node": {"type": "object",
+        "properties": {"value": {"type": "integer"},
+                       "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}},
+        "required": ["value", "next"], "additionalProperties": false}}});
+    let nullable_tree = json!({"$ref": "#/$defs/T", "$defs": {"T": {"type": ["object", "null"],
+        "properties": {"left": {"$ref": "#/$defs/T"}, "right": {"$ref": "#/$defs/T"}},
+        "required": ["left", "right"]}}});
+    let cases = [
+        json!({"type": "array", "minItems": 1000,
+               "items": {"type": "string", "minLength": 500}}),
+        json!({"type": "array", "minItems": 1000, "items": {"type": "array", "minItems": 10,
+               "items": {"type": "integer", "minimum": 7}}}),
+        linked_list,
+        nullable_tree,
+        doubling_refs(12),
+        // Too large with every property, so made with the required ones only: {}.
+        json!({"type": "object", "properties": {
+            "big": {"type": "string", "minLength": 2_000_000}}}),
+    ];
+    for schema in cases {
+        for result in mock_within(&schema, Duration::from_secs(30)) {
+            let value = result.unwrap_or_else(|e| panic!("{schema}: {e}"));
+            if let Err(e) = validate(&schema, &value) {
+                panic!("{schema} -> {value}: {e}");
+            }
+        }
+    }
 }

@@ -1,13 +1,16 @@
 //! The `mock` provider: deterministic, free, no I/O. For tests, CI and first contact.
 //!
 //! Files: this one (the provider), `builder.rs` (its script), `script.rs` (what it
-//! answers to a request), `schema_value.rs` (values that satisfy a JSON Schema).
+//! answers to a request), `schema_value.rs` (values that satisfy a JSON Schema),
+//! `schema_numbers.rs` (their numbers), `value_budget.rs` (the bound on those values).
 
 mod builder;
+mod schema_numbers;
 mod schema_value;
 mod script;
 #[cfg(test)]
 mod tests;
+mod value_budget;
 
 use std::time::Duration;
 
@@ -31,6 +34,15 @@ pub use builder::MockProviderBuilder;
 /// named tool), with a call whose arguments satisfy the tool's schema. Script it to
 /// test an app: a fixed reply, exact chunks, JSON, tool calls, a refusal, a delay per
 /// chunk, reasoning, a finish reason, token counts, or an error after N chunks.
+///
+/// A value made for a schema is bounded: at most 1 MiB of JSON, and at most 64 levels
+/// of schema deep (each object, array, `$ref` and `anyOf`/`allOf` a level). When the
+/// value that shows every property is over the bound, the mock makes the smallest it
+/// can (required properties only, the fewest array items, `null` wherever allowed); a
+/// schema that asks for more even so (`minItems` inside `minItems`, a `minLength` of
+/// millions, a required property that nests forever) fails the request with
+/// [`ErrorKind::InvalidRequest`], whose message names the bound, rather than run for
+/// minutes or answer with a value that breaks the schema.
 ///
 /// ```
 /// use std::time::Duration;
@@ -121,7 +133,10 @@ impl LlmStreamProvider for MockProvider {
             return ChatStream::from_error(info, e);
         }
 
-        let plan = script::plan(self, &request);
+        let plan = match script::plan(self, &request) {
+            Ok(plan) => plan,
+            Err(e) => return ChatStream::from_error(info, e),
+        };
         let (tokens_in, tokens_out) = self
             .tokens
             .unwrap_or((info.prompt_tokens_estimate, plan.tokens));

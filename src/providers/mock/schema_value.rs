@@ -8,152 +8,313 @@
 //! keywords), `allOf` (merged), `$ref` into `$defs`/`definitions` (recursion ends: past a
 //! few levels only what is required is made), string lengths and common formats, and
 //! numeric bounds of every draft.
+//!
+//! The value is bounded ([`value_budget`](super::value_budget)): when the full value
+//! passes the bound, the smallest one is tried (required properties only, the fewest
+//! items, `null` wherever allowed), and when that passes it too the request fails.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
+use crate::error::Error;
 use crate::request::merge_schema;
 
-/// How many `$ref`s deep every property is made; deeper, only required ones (and the
-/// fewest array items), so that a recursive schema ends.
-const FULL_REF_DEPTH: usize = 3;
-/// How deep a schema is followed at all: past it, `null` (a schema that requires
-/// infinite nesting has no finite value).
-const MAX_DEPTH: usize = 64;
-/// The most array items made, whatever `minItems` says.
-const MAX_ITEMS: u64 = 1024;
+use super::schema_numbers::{integer, number};
+use super::value_budget::{Bound, Budget, MAX_DEPTH};
 
-/// A value satisfying `schema`.
-pub(crate) fn value_for(schema: &Value) -> Value {
-    Generator { root: schema }.generate(schema, 0, 0)
+/// How many `$ref`s deep every property is made; deeper, only required ones (and the
+/// fewest array items, and `null` where allowed), so that a recursive schema ends.
+const FULL_REF_DEPTH: usize = 3;
+
+/// What a schema without keywords (or `true`) gets, and the items of an array without
+/// `items`.
+static ANYTHING: Value = Value::Bool(true);
+
+/// A value satisfying `schema`, or an invalid-request error naming the bound the
+/// schema asks the mock to pass.
+pub(crate) fn value_for(schema: &Value) -> Result<Value, Error> {
+    let mut generator = Generator::new(schema);
+    match generator.generate(schema, 0, 0) {
+        Ok(value) => return Ok(value),
+        // The smallest value would be the same, and fail the same way.
+        Err(unmade) if !generator.more_than_required => return Err(unmade.error()),
+        Err(_) => {}
+    }
+    generator.smallest = true;
+    generator.budget = Budget::new();
+    generator.generate(schema, 0, 0).map_err(Bound::error)
 }
 
 struct Generator<'a> {
     root: &'a Value,
+    /// Make the smallest value everywhere, not only deep in a recursion.
+    smallest: bool,
+    /// Something the schema allows but does not require was made: an optional
+    /// property, an array item past `minItems`, something else where `null` would do.
+    more_than_required: bool,
+    budget: Budget,
+    /// Schemas merged with an `anyOf`/`oneOf` branch (by its index) or their `allOf`
+    /// (`usize::MAX`), by the schema's address: merged once, however many array items
+    /// use them.
+    merged: HashMap<(*const Map<String, Value>, usize), Rc<Value>>,
 }
 
-impl Generator<'_> {
+impl<'a> Generator<'a> {
+    fn new(root: &'a Value) -> Generator<'a> {
+        Generator {
+            root,
+            smallest: false,
+            more_than_required: false,
+            budget: Budget::new(),
+            merged: HashMap::new(),
+        }
+    }
+
     /// `depth` counts every level, `refs` the `$ref`s followed to get here.
-    fn generate(&self, schema: &Value, depth: usize, refs: usize) -> Value {
+    fn generate(&mut self, schema: &Value, depth: usize, refs: usize) -> Result<Value, Bound> {
+        self.budget.steps(1)?;
         let Value::Object(map) = schema else {
             // `true` or an empty schema allows anything.
-            return json!("mock");
+            return self.made(json!("mock"));
         };
         if depth > MAX_DEPTH {
-            return Value::Null;
+            return Err(Bound::Depth);
         }
+        let smallest = self.smallest || refs > FULL_REF_DEPTH;
         if let Some(value) = map.get("const") {
-            return value.clone();
+            return self.copy(value);
         }
         if let Some(Value::Array(values)) = map.get("enum") {
-            if let Some(first) = values.iter().find(|v| !v.is_null()).or(values.first()) {
-                return first.clone();
+            let at = values.iter().position(|v| !v.is_null());
+            self.budget.steps(at.map_or(values.len(), |at| at + 1))?;
+            if let Some(first) = values.get(at.unwrap_or(0)) {
+                return self.copy(first);
             }
         }
         if let Some(value) = map.get("default") {
-            return value.clone();
+            return self.copy(value);
         }
         if let Some(Value::String(reference)) = map.get("$ref") {
+            self.budget.steps(reference.len())?;
             return match resolve(reference, self.root) {
                 Some(target) => self.generate(target, depth + 1, refs + 1),
-                None => Value::Null,
+                None => self.made(Value::Null),
             };
         }
         for key in ["anyOf", "oneOf"] {
             if let Some(Value::Array(branches)) = map.get(key) {
-                let branch = branches
+                self.budget.steps(branches.len())?;
+                let is_null = |b: &Value| b.get("type").and_then(Value::as_str) == Some("null");
+                let chosen = branches
                     .iter()
-                    .find(|b| b.get("type").and_then(Value::as_str) != Some("null"))
-                    .or(branches.first());
-                if let Some(branch) = branch {
+                    .enumerate()
+                    .find(|(_, b)| is_null(b) == smallest)
+                    .or(branches.first().map(|b| (0, b)));
+                if let Some((at, branch)) = chosen {
+                    if !smallest && branches.iter().any(is_null) {
+                        self.more_than_required = true;
+                    }
                     // The branch applies together with the schema's other keywords.
-                    let mut merged = map.clone();
-                    merged.remove("anyOf");
-                    merged.remove("oneOf");
-                    merge_schema(&mut merged, branch);
-                    return self.generate(&Value::Object(merged), depth + 1, refs);
+                    let merged = self.merged(map, at, |merged| {
+                        merged.remove("anyOf");
+                        merged.remove("oneOf");
+                        merge_schema(merged, branch);
+                    });
+                    return self.generate(&merged, depth + 1, refs);
                 }
             }
         }
         if let Some(Value::Array(parts)) = map.get("allOf") {
-            let mut merged = map.clone();
-            merged.remove("allOf");
-            for part in parts {
-                merge_schema(&mut merged, part);
-            }
-            return self.generate(&Value::Object(merged), depth + 1, refs);
+            self.budget.steps(parts.len())?;
+            let merged = self.merged(map, usize::MAX, |merged| {
+                merged.remove("allOf");
+                for part in parts {
+                    merge_schema(merged, part);
+                }
+            });
+            return self.generate(&merged, depth + 1, refs);
         }
-        match type_of(map).as_deref() {
-            Some("object") => self.object(map, depth, refs),
-            Some("array") => self.array(map, depth, refs),
-            Some("string") => string(map),
-            Some("integer") => integer(map),
-            Some("number") => number(map),
-            Some("boolean") => Value::Bool(true),
-            Some("null") => Value::Null,
-            _ => json!("mock"),
+        if let Some(Value::Array(types)) = map.get("type") {
+            self.budget.steps(types.len())?;
+            if !smallest && types.iter().any(|t| t == "null") {
+                self.more_than_required = true;
+            }
+        }
+        match type_of(map, smallest).as_deref() {
+            Some("object") => self.object(map, depth, refs, smallest),
+            Some("array") => self.array(map, depth, refs, smallest),
+            Some("string") => self.string(map),
+            Some("integer") => self.made(integer(map)),
+            Some("number") => self.made(number(map)),
+            Some("boolean") => self.made(Value::Bool(true)),
+            Some("null") => self.made(Value::Null),
+            _ => self.made(json!("mock")),
         }
     }
 
-    fn object(&self, map: &Map<String, Value>, depth: usize, refs: usize) -> Value {
-        let required: Vec<&str> = map
+    /// `map` with `merge` applied, made the first time it is asked for.
+    fn merged(
+        &mut self,
+        map: &Map<String, Value>,
+        branch: usize,
+        merge: impl FnOnce(&mut Map<String, Value>),
+    ) -> Rc<Value> {
+        let key = (std::ptr::from_ref(map), branch);
+        self.merged
+            .entry(key)
+            .or_insert_with(|| {
+                let mut merged = map.clone();
+                merge(&mut merged);
+                Rc::new(Value::Object(merged))
+            })
+            .clone()
+    }
+
+    fn object(
+        &mut self,
+        map: &Map<String, Value>,
+        depth: usize,
+        refs: usize,
+        smallest: bool,
+    ) -> Result<Value, Bound> {
+        self.budget.bytes("{}".len())?;
+        let required = map
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
+        self.budget.steps(required.len())?;
+        let properties = map.get("properties").and_then(Value::as_object);
         let mut out = Map::new();
-        if let Some(Value::Object(props)) = map.get("properties") {
-            for (name, prop) in props {
-                if refs <= FULL_REF_DEPTH || required.contains(&name.as_str()) {
-                    out.insert(name.clone(), self.generate(prop, depth + 1, refs));
+        if let (false, Some(properties)) = (smallest, properties) {
+            let required: HashSet<&str> = required.iter().filter_map(Value::as_str).collect();
+            for (name, schema) in properties {
+                if !required.contains(name.as_str()) {
+                    self.more_than_required = true;
                 }
+                self.member(&mut out, name, schema, depth, refs)?;
             }
         }
         // Required names the schema gives no property for: `additionalProperties`
         // says what they may hold (anything, if it says nothing).
-        for name in required {
+        let additional = match map.get("additionalProperties") {
+            Some(schema @ Value::Object(_)) => schema,
+            _ => &ANYTHING,
+        };
+        for name in required.iter().filter_map(Value::as_str) {
             if !out.contains_key(name) {
-                let extra = match map.get("additionalProperties") {
-                    Some(schema @ Value::Object(_)) => self.generate(schema, depth + 1, refs),
-                    _ => json!("mock"),
-                };
-                out.insert(name.to_owned(), extra);
+                let schema = properties.and_then(|p| p.get(name)).unwrap_or(additional);
+                self.member(&mut out, name, schema, depth, refs)?;
             }
         }
-        Value::Object(out)
+        Ok(Value::Object(out))
     }
 
-    fn array(&self, map: &Map<String, Value>, depth: usize, refs: usize) -> Value {
+    /// One more property of an object: its value, key, colon and comma counted.
+    fn member(
+        &mut self,
+        out: &mut Map<String, Value>,
+        name: &str,
+        schema: &Value,
+        depth: usize,
+        refs: usize,
+    ) -> Result<(), Bound> {
+        let separators = if out.is_empty() { ":" } else { ",:" };
+        self.budget.bytes(separators.len())?;
+        self.budget.json(name)?;
+        let value = self.generate(schema, depth + 1, refs)?;
+        out.insert(name.to_owned(), value);
+        Ok(())
+    }
+
+    fn array(
+        &mut self,
+        map: &Map<String, Value>,
+        depth: usize,
+        refs: usize,
+        smallest: bool,
+    ) -> Result<Value, Bound> {
         let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
         let max = map
             .get("maxItems")
             .and_then(Value::as_u64)
             .unwrap_or(u64::MAX);
-        // One item shows the shape; inside a recursion, the fewest allowed end it.
-        let wanted = if refs <= FULL_REF_DEPTH {
-            min.max(1)
-        } else {
-            min
+        // One item shows the shape; the smallest value has the fewest allowed.
+        let wanted = if smallest { min } else { min.max(1) };
+        // Each item takes a byte and a comma at least: a count past the bound fails
+        // before any is made.
+        let count = usize::try_from(wanted.min(max))
+            .ok()
+            .filter(|&n| self.budget.fits(n.saturating_mul(2).saturating_add(1)))
+            .ok_or(Bound::Bytes)?;
+        if u64::try_from(count).is_ok_and(|count| count > min) {
+            self.more_than_required = true;
+        }
+        self.budget.bytes("[]".len())?;
+        let item = map.get("items").unwrap_or(&ANYTHING);
+        let mut items = Vec::with_capacity(count);
+        for at in 0..count {
+            if at > 0 {
+                self.budget.bytes(",".len())?;
+            }
+            items.push(self.generate(item, depth + 1, refs)?);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn string(&mut self, map: &Map<String, Value>) -> Result<Value, Bound> {
+        let base = match map.get("format").and_then(Value::as_str) {
+            Some("date") => "2024-01-01",
+            Some("date-time") => "2024-01-01T00:00:00Z",
+            Some("time") => "00:00:00Z",
+            Some("email") => "mock@example.com",
+            Some("uri" | "url") => "https://example.com/mock",
+            Some("uuid") => "00000000-0000-4000-8000-000000000000",
+            Some("ipv4") => "127.0.0.1",
+            _ => "mock",
         };
-        let count = wanted.min(max).min(MAX_ITEMS);
-        let item = map.get("items").cloned().unwrap_or(Value::Bool(true));
-        Value::Array(
-            (0..count)
-                .map(|_| self.generate(&item, depth + 1, refs))
-                .collect(),
-        )
+        let length = |key: &str| {
+            map.get(key)
+                .and_then(Value::as_u64)
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        };
+        let mut text: String = base
+            .chars()
+            .take(length("maxLength").unwrap_or(usize::MAX))
+            .collect();
+        // One byte a character: the base is ASCII, and so is the padding.
+        let chars = text.len().max(length("minLength").unwrap_or(0));
+        // Counted before it is made: a `minLength` of billions fails here.
+        self.budget.bytes(chars.saturating_add("\"\"".len()))?;
+        text.extend(std::iter::repeat_n('x', chars - text.len()));
+        Ok(Value::String(text))
+    }
+
+    /// `value`, copied from the schema, counted.
+    fn copy(&mut self, value: &Value) -> Result<Value, Bound> {
+        self.budget.json(value)?;
+        Ok(value.clone())
+    }
+
+    /// `value`, made here, counted.
+    fn made(&mut self, value: Value) -> Result<Value, Bound> {
+        self.budget.json(&value)?;
+        Ok(value)
     }
 }
 
-/// The type to make: the schema's (the first that is not `null`, of a list), else the
-/// one its keywords imply.
-fn type_of(map: &Map<String, Value>) -> Option<String> {
+/// The type to make: the schema's (the first that is not `null` of a list, or `null`
+/// if it is there and the value is to be the `smallest`), else the one its keywords
+/// imply.
+fn type_of(map: &Map<String, Value>, smallest: bool) -> Option<String> {
     let implied = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
     match map.get("type") {
         Some(Value::String(t)) => Some(t.clone()),
         Some(Value::Array(types)) => types
             .iter()
             .filter_map(Value::as_str)
-            .find(|t| *t != "null")
+            .find(|t| (*t == "null") == smallest)
             .or_else(|| types.iter().filter_map(Value::as_str).next())
             .map(str::to_owned),
         _ if implied(&["properties", "required", "additionalProperties"]) => {
@@ -175,121 +336,10 @@ fn resolve<'a>(reference: &str, root: &'a Value) -> Option<&'a Value> {
     })
 }
 
-fn string(map: &Map<String, Value>) -> Value {
-    let base = match map.get("format").and_then(Value::as_str) {
-        Some("date") => "2024-01-01",
-        Some("date-time") => "2024-01-01T00:00:00Z",
-        Some("time") => "00:00:00Z",
-        Some("email") => "mock@example.com",
-        Some("uri" | "url") => "https://example.com/mock",
-        Some("uuid") => "00000000-0000-4000-8000-000000000000",
-        Some("ipv4") => "127.0.0.1",
-        _ => "mock",
-    };
-    let min = map
-        .get("minLength")
-        .and_then(Value::as_u64)
-        .map_or(0, |n| usize::try_from(n.min(4096)).unwrap_or(4096));
-    let max = map
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    let mut text: String = base.chars().take(max).collect();
-    while text.chars().count() < min {
-        text.push('x');
-    }
-    Value::String(text)
-}
-
-/// A bound and whether it is exclusive.
-type Bound = Option<(f64, bool)>;
-
-/// The tightest lower and upper bounds, from `minimum`/`maximum`, numeric
-/// `exclusiveMinimum`/`exclusiveMaximum` (draft 6 on), or the boolean ones of draft 4
-/// and OpenAPI 3.0 that make `minimum`/`maximum` exclusive.
-fn bounds(map: &Map<String, Value>) -> (Bound, Bound) {
-    let number = |k: &str| map.get(k).and_then(Value::as_f64).filter(|n| n.is_finite());
-    let flag = |k: &str| map.get(k).and_then(Value::as_bool) == Some(true);
-    let mut low = number("minimum").map(|m| (m, flag("exclusiveMinimum")));
-    if let Some(e) = number("exclusiveMinimum") {
-        if low.is_none_or(|(m, _)| e >= m) {
-            low = Some((e, true));
-        }
-    }
-    let mut high = number("maximum").map(|m| (m, flag("exclusiveMaximum")));
-    if let Some(e) = number("exclusiveMaximum") {
-        if high.is_none_or(|(m, _)| e <= m) {
-            high = Some((e, true));
-        }
-    }
-    (low, high)
-}
-
-/// The multiple of `multipleOf` nearest above `value`, if it is still at most `high`.
-fn multiple_above(map: &Map<String, Value>, value: f64, high: f64) -> f64 {
-    match map.get("multipleOf").and_then(Value::as_f64) {
-        Some(m) if m > 0.0 && m.is_finite() => {
-            let candidate = (value / m).ceil() * m;
-            if candidate <= high {
-                candidate
-            } else {
-                value
-            }
-        }
-        _ => value,
-    }
-}
-
-fn integer(map: &Map<String, Value>) -> Value {
-    let (low, high) = bounds(map);
-    let low = match low {
-        Some((l, true)) => l.floor() + 1.0,
-        Some((l, false)) => l.ceil(),
-        None => f64::NEG_INFINITY,
-    };
-    let high = match high {
-        Some((h, true)) => h.ceil() - 1.0,
-        Some((h, false)) => h.floor(),
-        None => f64::INFINITY,
-    };
-    let value = if low.is_finite() {
-        low
-    } else {
-        0.0_f64.min(high)
-    };
-    let value = multiple_above(map, value, high);
-    if value >= i64::MIN as f64 && value <= i64::MAX as f64 {
-        json!(value as i64)
-    } else {
-        json!(0)
-    }
-}
-
-fn number(map: &Map<String, Value>) -> Value {
-    let (low, high) = bounds(map);
-    let top = high.map_or(f64::INFINITY, |(h, _)| h);
-    // A step past an exclusive bound that stays inside the other one.
-    let step = |from: f64| {
-        if top.is_finite() {
-            ((top - from) / 2.0).min(0.5)
-        } else {
-            0.5
-        }
-    };
-    let value = match (low, high) {
-        (Some((l, false)), _) => l,
-        (Some((l, true)), _) => l + step(l),
-        (None, Some((h, true))) => (h - 1.0).min(0.0),
-        (None, Some((h, false))) => h.min(0.0),
-        (None, None) => 0.0,
-    };
-    let value = multiple_above(map, value, top);
-    serde_json::Number::from_f64(value).map_or(json!(0), Value::Number)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::mock::value_budget::MAX_VALUE_BYTES;
 
     #[test]
     fn values_follow_the_schema() {
@@ -308,12 +358,73 @@ mod tests {
             "$defs": {"Place": {"type": "object", "properties": {"city": {"type": "string"}}}}
         });
         assert_eq!(
-            value_for(&schema),
+            value_for(&schema).unwrap(),
             json!({"name": "mockxx", "age": 18, "score": 0.5, "tags": ["a", "a"], "kind": "person",
                    "when": "2024-01-01", "home": {"city": "mock"}, "either": true})
         );
         // Recursive schemas end.
         let tree = json!({"$ref": "#/$defs/T", "$defs": {"T": {"type": "object", "properties": {"child": {"$ref": "#/$defs/T"}}}}});
-        assert!(value_for(&tree).is_object());
+        assert!(value_for(&tree).unwrap().is_object());
+    }
+
+    #[test]
+    fn the_bytes_counted_are_the_bytes_of_the_json() {
+        let schemas = [
+            json!({"type": "array", "minItems": 3, "items": {"type": "object",
+                   "properties": {"é\"\n": {"type": "number", "exclusiveMinimum": 0},
+                                  "b": {"type": ["null", "boolean"]}},
+                   "required": ["x", "b"]}}),
+            json!({"anyOf": [{"type": "null"}, {"type": "array", "items": {"const": {"k": [1, "é"]}}}]}),
+            json!({"type": "object", "properties": {"d": {"type": "string", "format": "date-time"},
+                   "n": {"type": "integer", "minimum": -12345}, "e": {"enum": [null, 2.5]},
+                   "s": {"type": "string", "minLength": 70}}}),
+            json!({}),
+            json!({"type": "array", "maxItems": 0}),
+        ];
+        for schema in schemas {
+            let mut generator = Generator::new(&schema);
+            let value = generator.generate(&schema, 0, 0).unwrap();
+            assert_eq!(generator.budget.spent(), value.to_string().len(), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_value_of_exactly_the_bound_is_made_and_one_byte_more_is_not() {
+        let string = |length: usize| json!({"type": "string", "minLength": length});
+        let value = value_for(&string(MAX_VALUE_BYTES - 2)).unwrap();
+        assert_eq!(value.to_string().len(), MAX_VALUE_BYTES);
+        let error = value_for(&string(MAX_VALUE_BYTES - 1)).unwrap_err();
+        assert_eq!(error.kind(), crate::error::ErrorKind::InvalidRequest);
+        assert!(error.message().contains("at most 1048576 bytes"), "{error}");
+    }
+
+    #[test]
+    fn a_long_list_read_for_every_item_runs_out_of_steps() {
+        // 200,000 items of 2 bytes, but each reads 100 `null`s first.
+        let mut choices = vec![Value::Null; 100];
+        choices.push(json!(1));
+        let schema = json!({"type": "array", "minItems": 200_000, "items": {"enum": choices}});
+        let error = value_for(&schema).unwrap_err();
+        assert!(error.message().contains("steps"), "{error}");
+        // The same items, found at once, are made.
+        let schema = json!({"type": "array", "minItems": 200_000, "items": {"enum": [1]}});
+        assert_eq!(
+            value_for(&schema).unwrap().as_array().map(Vec::len),
+            Some(200_000)
+        );
+    }
+
+    #[test]
+    fn past_the_bound_the_smallest_value_is_made() {
+        // Every property is 600 KB: both are too much, the required one alone is not.
+        let big = json!({"type": "string", "minLength": 600_000});
+        let schema = json!({"type": "object", "properties": {"a": big, "b": big},
+                            "required": ["b"]});
+        let value = value_for(&schema).unwrap();
+        assert_eq!(value.as_object().unwrap().keys().collect::<Vec<_>>(), ["b"]);
+        // `null` where it is allowed, and no items where none are required.
+        let schema = json!({"type": "array", "items": {"anyOf": [big, {"type": "null"}]},
+                            "minItems": 2});
+        assert_eq!(value_for(&schema).unwrap(), json!([null, null]));
     }
 }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::chunk::{Chunk, ToolCall};
+use crate::error::Result;
 use crate::request::{ChatRequest, ResponseFormat, Role, ToolChoice};
 
 use super::schema_value::value_for;
@@ -28,7 +29,9 @@ impl Plan {
 /// Arguments stream in fragments of this many characters, as servers send them.
 const FRAGMENT_CHARS: usize = 8;
 
-pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Plan {
+/// The reply's plan; an invalid-request error if it is to hold a value for a schema
+/// that asks for more than the mock makes.
+pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Result<Plan> {
     let mut plan = Plan::default();
     for reasoning in &mock.reasoning {
         plan.push(Chunk::Reasoning(reasoning.clone()));
@@ -37,7 +40,7 @@ pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Plan {
         for word in split_words(words) {
             plan.push(Chunk::Refusal(word));
         }
-        return plan;
+        return Ok(plan);
     }
     let answers_tool = request
         .messages
@@ -46,9 +49,9 @@ pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Plan {
     let calls = if answers_tool {
         Vec::new()
     } else {
-        tool_calls(mock, request)
+        tool_calls(mock, request)?
     };
-    for text in reply_text(mock, request, !calls.is_empty()) {
+    for text in reply_text(mock, request, !calls.is_empty())? {
         plan.push(Chunk::Text(text));
     }
     for (index, (name, arguments)) in calls.into_iter().enumerate() {
@@ -65,51 +68,58 @@ pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Plan {
         plan.chunks
             .push(Chunk::from(ToolCall::new(id, name, arguments)));
     }
-    plan
+    Ok(plan)
 }
 
 /// The tools the mock calls: the scripted ones, else the one a tool choice requires
 /// (with arguments made to fit its schema); none with `ToolChoice::None`.
-fn tool_calls(mock: &MockProvider, request: &ChatRequest) -> Vec<(String, Value)> {
+fn tool_calls(mock: &MockProvider, request: &ChatRequest) -> Result<Vec<(String, Value)>> {
     if request.tool_choice == Some(ToolChoice::None) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     if !mock.tool_calls.is_empty() {
-        return mock.tool_calls.clone();
+        return Ok(mock.tool_calls.clone());
     }
     let wanted = match &request.tool_choice {
         Some(ToolChoice::Required) => request.tools.first(),
         Some(ToolChoice::Tool(name)) => request.tools.iter().find(|t| &t.name == name),
         _ => None,
     };
-    wanted
-        .map(|tool| vec![(tool.name.clone(), value_for(&tool.parameters))])
-        .unwrap_or_default()
+    match wanted {
+        Some(tool) => Ok(vec![(tool.name.clone(), value_for(&tool.parameters)?)]),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The reply's text chunks.
-fn reply_text(mock: &MockProvider, request: &ChatRequest, calling_tools: bool) -> Vec<String> {
+fn reply_text(
+    mock: &MockProvider,
+    request: &ChatRequest,
+    calling_tools: bool,
+) -> Result<Vec<String>> {
     match &mock.script {
         Script::Chunks(chunks) => {
-            return chunks.iter().filter(|c| !c.is_empty()).cloned().collect()
+            return Ok(chunks.iter().filter(|c| !c.is_empty()).cloned().collect())
         }
-        Script::Reply(text) => return split_words(text),
-        Script::Json(value) => return json_pieces(&value.to_string()),
+        Script::Reply(text) => return Ok(split_words(text)),
+        Script::Json(value) => return Ok(json_pieces(&value.to_string())),
         Script::Echo => {}
     }
     if calling_tools {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let last = request.messages.last();
     if let Some(result) = last.filter(|m| m.role == Role::Tool) {
         let tool = result.tool_name.as_deref().unwrap_or("the tool");
-        return split_words(&format!(
+        return Ok(split_words(&format!(
             "Hello from the mock provider! {tool} returned: \"{}\".",
             result.content
-        ));
+        )));
     }
-    match &request.response_format {
-        Some(ResponseFormat::JsonSchema { schema, .. }) => json_pieces(&value_for(schema).to_string()),
+    Ok(match &request.response_format {
+        Some(ResponseFormat::JsonSchema { schema, .. }) => {
+            json_pieces(&value_for(schema)?.to_string())
+        }
         Some(ResponseFormat::JsonObject) => {
             json_pieces(&serde_json::json!({ "answer": last_user(request) }).to_string())
         }
@@ -117,7 +127,7 @@ fn reply_text(mock: &MockProvider, request: &ChatRequest, calling_tools: bool) -
             "Hello from the mock provider! You said: \"{}\". Set --provider openai or ollama to talk to a real model.",
             last_user(request)
         )),
-    }
+    })
 }
 
 fn last_user(request: &ChatRequest) -> &str {
