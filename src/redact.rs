@@ -271,7 +271,10 @@ mod tests {
         assert_eq!(redact_url("https://user@host/v1"), "https://user@host/v1");
         // An `@` after the host cannot be told from one in a password holding `/`, `?`
         // or `#` (`a:b@c#d@host` leaked `c#d`): the user info runs to the last `@`.
-        assert_eq!(redact_url("http://a:b@c@host/x?y=@z"), "http://a:[REDACTED]@z");
+        assert_eq!(
+            redact_url("http://a:b@c@host/x?y=@z"),
+            "http://a:[REDACTED]@z"
+        );
         assert_eq!(
             redact_url("http://a:b@c#d@host/v1"),
             "http://a:[REDACTED]@host/v1"

@@ -59,7 +59,13 @@ async fn each_pool_member_decides_on_the_proxy_for_itself() {
             proxied.iter().all(|p| p.contains("llm.remote.example")),
             "a loopback request went through the proxy (loopback first: {loopback_first}): {proxied:?}"
         );
-        assert!(!proxied.is_empty(), "the remote member went around the proxy");
-        assert!(!local.requests().is_empty(), "the loopback member was not used");
+        assert!(
+            !proxied.is_empty(),
+            "the remote member went around the proxy"
+        );
+        assert!(
+            !local.requests().is_empty(),
+            "the loopback member was not used"
+        );
     }
 }

@@ -582,10 +582,18 @@ mod tests {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         assert_eq!(report(Outcome::Failed(failed), true, &mut out, &mut err), 1);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        let attempts = v["attempts"].as_array().expect("attempts in the error object");
+        let attempts = v["attempts"]
+            .as_array()
+            .expect("attempts in the error object");
         let tried: Vec<_> = attempts
             .iter()
-            .map(|a| (a["provider"].as_str(), a["model"].as_str(), a["error"]["kind"].as_str()))
+            .map(|a| {
+                (
+                    a["provider"].as_str(),
+                    a["model"].as_str(),
+                    a["error"]["kind"].as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             tried,

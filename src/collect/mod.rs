@@ -175,12 +175,16 @@ impl Collector {
             // Counted as they stream (a call too large fails before it completes) and
             // again when complete, without counting the same bytes twice.
             Chunk::ToolCallDelta(delta) => {
-                let streamed = self.streamed_arguments.saturating_add(delta.arguments.len());
+                let streamed = self
+                    .streamed_arguments
+                    .saturating_add(delta.arguments.len());
                 self.take_arguments(streamed, self.kept_arguments)?;
             }
             Chunk::ToolCall(call) => {
                 self.take(call.id.len().saturating_add(call.name.len()))?;
-                let kept = self.kept_arguments.saturating_add(json_len(&call.arguments));
+                let kept = self
+                    .kept_arguments
+                    .saturating_add(json_len(&call.arguments));
                 self.take_arguments(self.streamed_arguments, kept)?;
                 self.tool_calls.push((**call).clone());
             }
@@ -462,9 +466,8 @@ mod tests {
     /// thinking blocks of a finish were kept without counting toward the cap.
     #[test]
     fn whole_tool_calls_and_thinking_blocks_count_toward_the_cap() {
-        let call = |args: &str| {
-            Chunk::from(ToolCall::new("id", "f", serde_json::json!({ "a": args })))
-        };
+        let call =
+            |args: &str| Chunk::from(ToolCall::new("id", "f", serde_json::json!({ "a": args })));
         let mut c = Collector::new(info(Pricing::Free).with_max_reply_bytes(100));
         assert!(c.push(&call(&"x".repeat(40))).is_ok());
         let err = c.push(&call(&"x".repeat(40))).unwrap_err();

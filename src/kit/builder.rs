@@ -93,7 +93,11 @@ impl Common {
             .map(|base| {
                 let origin = Origin::new(Arc::from(name.as_str()), Arc::from(base.shown()));
                 let client = clients.for_base_url(&base.url)?;
-                Ok(Member::new(base, Endpoint::new(origin, hint.clone()), client))
+                Ok(Member::new(
+                    base,
+                    Endpoint::new(origin, hint.clone()),
+                    client,
+                ))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(HttpProvider {

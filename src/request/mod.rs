@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub(crate) use message::base64;
 pub use message::{Image, Message, ProviderReasoning, Role};
 pub use reasoning::{Reasoning, ReasoningEffort};
 pub use timeouts::Timeouts;
-pub(crate) use message::base64;
 pub(crate) use tools::merge_schema;
 pub use tools::{strict_schema, ResponseFormat, Tool, ToolChoice};
 

@@ -6,7 +6,10 @@
 //! the collector's own cap is not what stops it).
 
 use futures::StreamExt;
-use theory_llm::{AnthropicProvider, ChatRequest, Chunk, ErrorKind, LlmStreamProvider};
+use theory_llm::{
+    AnthropicProvider, ChatRequest, Chunk, ErrorKind, LlmStreamProvider, OpenAiProvider,
+    OpenAiResponsesProvider,
+};
 
 use crate::support::{Reply, Server};
 
@@ -32,7 +35,10 @@ async fn drain(llm: &dyn LlmStreamProvider) -> (Option<theory_llm::Error>, usize
 fn assert_capped(what: &str, (error, finishes): (Option<theory_llm::Error>, usize)) {
     let error = error.unwrap_or_else(|| panic!("{what}: no error, {finishes} finish"));
     assert_eq!(error.kind(), ErrorKind::Protocol, "{what}: {error}");
-    assert!(error.to_string().contains(&CAP.to_string()), "{what}: {error}");
+    assert!(
+        error.to_string().contains(&CAP.to_string()),
+        "{what}: {error}"
+    );
 }
 
 fn anthropic(server: &Server) -> AnthropicProvider {
@@ -108,4 +114,96 @@ async fn anthropic_tool_names_count_toward_the_cap() {
         .collect();
     let server = Server::reply(Reply::sse(messages_body(&blocks))).await;
     assert_capped("tool names", drain(&anthropic(&server)).await);
+}
+
+/// Chat Completions `data:` events, then `[DONE]`.
+fn chat_completions_body(deltas: &[serde_json::Value], finish: &str) -> String {
+    let mut body = String::new();
+    for delta in deltas {
+        let event =
+            serde_json::json!({"id":"c1","model":"m","choices":[{"index":0,"delta":delta}]});
+        body += &format!("data: {event}\n\n");
+    }
+    let last = serde_json::json!({"id":"c1","model":"m","choices":[{"index":0,"delta":{},"finish_reason":finish}]});
+    body + &format!("data: {last}\n\ndata: [DONE]\n\n")
+}
+
+fn openai(server: &Server) -> OpenAiProvider {
+    OpenAiProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1", server.url()))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn openai_arguments_before_the_tool_name_count_toward_the_cap() {
+    let fragment =
+        serde_json::json!({"tool_calls":[{"index":0,"function":{"arguments":"a".repeat(PIECE)}}]});
+    let body = chat_completions_body(&vec![fragment; 4], "tool_calls");
+    let server = Server::reply(Reply::sse(body)).await;
+    assert_capped("arguments before the name", drain(&openai(&server)).await);
+}
+
+#[tokio::test]
+async fn openai_tool_names_count_toward_the_cap() {
+    let deltas: Vec<_> = (0..4)
+        .map(|i| {
+            serde_json::json!({"tool_calls":[{"index":i,"id":format!("call_{i}"),
+                "function":{"name":"n".repeat(PIECE),"arguments":"{}"}}]})
+        })
+        .collect();
+    let body = chat_completions_body(&deltas, "tool_calls");
+    let server = Server::reply(Reply::sse(body)).await;
+    assert_capped("tool names", drain(&openai(&server)).await);
+}
+
+fn responses(server: &Server) -> OpenAiResponsesProvider {
+    OpenAiResponsesProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1", server.url()))
+        .build()
+        .unwrap()
+}
+
+/// A Responses event.
+fn responses_event(data: serde_json::Value) -> String {
+    format!(
+        "event: {}\ndata: {data}\n\n",
+        data["type"].as_str().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn responses_arguments_before_the_call_count_toward_the_cap() {
+    let mut body = responses_event(serde_json::json!({"type":"response.created",
+        "response":{"id":"resp_1","model":"m","status":"in_progress","output":[]}}));
+    for _ in 0..4 {
+        // Arguments for an item that was never added: kept until the call is known.
+        body += &responses_event(
+            serde_json::json!({"type":"response.function_call_arguments.delta",
+            "item_id":"fc_unknown","output_index":0,"delta":"a".repeat(PIECE)}),
+        );
+    }
+    body += &responses_event(serde_json::json!({"type":"response.completed",
+        "response":{"id":"resp_1","model":"m","status":"completed","output":[],
+        "usage":{"input_tokens":3,"output_tokens":5,"total_tokens":8}}}));
+    let server = Server::reply(Reply::sse(body)).await;
+    assert_capped("Responses arguments", drain(&responses(&server)).await);
+}
+
+#[tokio::test]
+async fn responses_tool_names_count_toward_the_cap() {
+    let mut body = responses_event(serde_json::json!({"type":"response.created",
+        "response":{"id":"resp_1","model":"m","status":"in_progress","output":[]}}));
+    for i in 0..4 {
+        body += &responses_event(serde_json::json!({"type":"response.output_item.added",
+            "output_index":i,"item":{"type":"function_call","id":format!("fc_{i}"),
+            "call_id":format!("call_{i}"),"name":"n".repeat(PIECE),"arguments":""}}));
+    }
+    body += &responses_event(serde_json::json!({"type":"response.completed",
+        "response":{"id":"resp_1","model":"m","status":"completed","output":[],
+        "usage":{"input_tokens":3,"output_tokens":5,"total_tokens":8}}}));
+    let server = Server::reply(Reply::sse(body)).await;
+    assert_capped("Responses tool names", drain(&responses(&server)).await);
 }

@@ -4,10 +4,9 @@
 mod support; // the loopback server and transcripts, from testkit/
 
 mod anthropic; // the Anthropic Messages API over SSE, on loopback
-mod caps; // every byte a reply keeps counts toward its cap, whatever kept it
 mod architecture; // the layers of src/: no import cycles, no import from a layer above
+mod caps; // every byte a reply keeps counts toward its cap, whatever kept it
 mod core; // the public API on the mock provider: trait, collector, errors, factory
-mod secrets; // secrets echoed back in reply metadata, or in URLs that do not parse: never shown
 mod framing; // the built-in SSE framer against eventsource-stream on every recording
 mod fuzzing; // property tests over the decoding pipelines, headers and model names
 mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs
@@ -21,5 +20,6 @@ mod resilience; // retries, cancellation, timeouts, concurrency
 mod responses; // the openai-responses provider over loopback, splits and fuzz checks
 mod routing; // fallback chains and endpoint pools over loopback
 mod schemas; // structured output and required tool calls against generated JSON Schemas
+mod secrets; // secrets echoed back in reply metadata, or in URLs that do not parse: never shown
 mod tools; // tool calls in every quirk and split, structured output, images, the tool loop
 mod usage; // cached, cache-write and reasoning tokens, cost per kind, partial and cancelled replies

@@ -154,7 +154,10 @@ async fn a_stream_the_app_does_not_poll_pushes_back_on_the_server() {
         }
     };
     let blocked = tokio::time::timeout(Duration::from_millis(1500), writing).await;
-    assert!(blocked.is_err(), "200 MB were taken without the app reading");
+    assert!(
+        blocked.is_err(),
+        "200 MB were taken without the app reading"
+    );
     // Reading again drains what was buffered, in order.
     let chunk = assert_ready!(stream.poll_next());
     assert!(matches!(chunk, Some(Ok(Chunk::Text(t))) if t.len() == 1000));

@@ -272,7 +272,9 @@ async fn an_exchange_past_its_cap_is_not_recorded_and_says_so() {
         .chunks(vec!["0123456789"; 30])
         .build();
     let llm = RecordingProvider::to_memory(mock);
-    llm.chat(ChatRequest::new("Hi").max_reply_bytes(1000)).await.unwrap();
+    llm.chat(ChatRequest::new("Hi").max_reply_bytes(1000))
+        .await
+        .unwrap();
     assert!(llm.take_recording().unwrap().lines().count() > 30);
     assert!(llm.write_error().is_none());
 }

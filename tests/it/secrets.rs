@@ -101,7 +101,9 @@ async fn echoed_basic_credentials_of_the_url_are_redacted() {
     let password = "hunter2-very-secret-pw";
     let basic = "YWRtaW46aHVudGVyMi12ZXJ5LXNlY3JldC1wdw=="; // admin:hunter2-very-secret-pw
     let at = |server: &Server| {
-        let base = server.url().replace("http://", &format!("http://admin:{password}@"));
+        let base = server
+            .url()
+            .replace("http://", &format!("http://admin:{password}@"));
         OpenAiProvider::builder()
             .base_url(format!("{base}/v1"))
             .build()
@@ -146,7 +148,10 @@ fn a_url_password_that_breaks_parsing_is_never_shown() {
         let url = format!("http://admin:{password}@127.0.0.1:99999/v1");
         let openai = OpenAiProvider::builder().base_url(&url).build();
         assert_not_shown("OPENAI_BASE_URL", openai, password);
-        let anthropic = AnthropicProvider::builder().api_key(KEY).base_url(&url).build();
+        let anthropic = AnthropicProvider::builder()
+            .api_key(KEY)
+            .base_url(&url)
+            .build();
         assert_not_shown("ANTHROPIC_BASE_URL", anthropic, password);
         let pool = OpenAiProvider::builder()
             .base_url("http://127.0.0.1:8080/v1")

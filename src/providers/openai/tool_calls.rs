@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, ToolCall};
-use crate::decode::Origin;
+use crate::decode::{Held, Origin};
 use crate::error::Result;
 
 /// One call being assembled.
@@ -54,6 +54,9 @@ pub(crate) struct ToolCalls {
     open: Vec<Slot>,
     /// Calls begun so far (open or complete).
     begun: usize,
+    /// What the open calls keep (ids, names, arguments), counted toward the reply's
+    /// cap: a server may send arguments for a call whose name never comes.
+    held: Held,
 }
 
 /// One fragment, as the wire gave it.
@@ -77,6 +80,15 @@ impl ToolCalls {
         let id = fragment.id.filter(|id| !id.is_empty());
         let at = self.slot_for(fragment.key, id, origin, out)?;
         let slot = &mut self.open[at];
+        // What this fragment adds to what the call keeps.
+        let new_id = id.filter(|_| slot.id.is_empty()).map_or(0, str::len);
+        let new_name = fragment
+            .name
+            .filter(|_| slot.name.is_empty())
+            .map_or(0, str::len);
+        let piece_len = fragment.arguments.map_or(0, str::len);
+        let kept = new_id.saturating_add(new_name).saturating_add(piece_len);
+        self.held.take(kept, origin)?;
         slot.fragments = slot.fragments.saturating_add(1);
         // A started call keeps the id its start announced, even a made-up one.
         if let (true, Some(id)) = (slot.id.is_empty(), id) {

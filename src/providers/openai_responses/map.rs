@@ -11,7 +11,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
-use crate::decode::{Decoder, Flow, Origin};
+use crate::decode::{Decoder, Flow, Held, Origin};
 use crate::error::{excerpt, Result};
 
 use super::errors::event_error;
@@ -48,6 +48,8 @@ pub(crate) struct ResponsesDecoder {
     recognized: bool,
     /// The start of the first frame, kept until one is recognized, for the error.
     first_frame: Option<String>,
+    /// What the calls keep (ids, names, arguments), counted toward the reply's cap.
+    held: Held,
 }
 
 impl ResponsesDecoder {
@@ -62,14 +64,18 @@ impl ResponsesDecoder {
             streamed: false,
             recognized: false,
             first_frame: None,
+            held: Held::default(),
         }
     }
 
     /// The call an item id names, made if it is new.
-    fn call(&mut self, item_id: &str) -> &mut Call {
+    fn call(&mut self, item_id: &str) -> Result<&mut Call> {
         let at = match self.call_at.get(item_id) {
             Some(&at) => at,
             None => {
+                // The id is kept twice: in the call and in the index.
+                self.held
+                    .take(item_id.len().saturating_mul(2), &self.origin)?;
                 let at = self.calls.len();
                 self.calls.push(Call {
                     item_id: item_id.to_owned(),
@@ -84,17 +90,23 @@ impl ResponsesDecoder {
                 at
             }
         };
-        &mut self.calls[at]
+        Ok(&mut self.calls[at])
     }
 
     /// What a `function_call` item says (on `added` or `done`) is learned, and the call
     /// announced if it can be.
-    fn learn_item(&mut self, item: &Item, out: &mut VecDeque<Chunk>) -> Option<usize> {
+    fn learn_item(&mut self, item: &Item, out: &mut VecDeque<Chunk>) -> Result<Option<usize>> {
         if item.kind.as_deref() != Some("function_call") {
-            return None;
+            return Ok(None);
         }
+        let len = |text: &Option<String>| text.as_deref().map_or(0, str::len);
+        let kept = [len(&item.call_id), len(&item.name), len(&item.arguments)];
+        self.held.take(
+            kept.into_iter().fold(0, usize::saturating_add),
+            &self.origin,
+        )?;
         let key = item.id.as_deref().or(item.call_id.as_deref()).unwrap_or("");
-        let call = self.call(key);
+        let call = self.call(key)?;
         if call.call_id.is_empty() {
             if let Some(id) = item.call_id.as_deref() {
                 call.call_id = id.to_owned();
@@ -111,7 +123,7 @@ impl ResponsesDecoder {
             }
         }
         start(call, out);
-        Some(call.number)
+        Ok(Some(call.number))
     }
 
     /// Completes the call numbered `number`, if it is not yet.
@@ -152,7 +164,7 @@ impl ResponsesDecoder {
         for item in &response.output {
             match item.kind.as_deref() {
                 Some("function_call") => {
-                    if let Some(number) = self.learn_item(item, out) {
+                    if let Some(number) = self.learn_item(item, out)? {
                         self.complete(number, out)?;
                     }
                 }
@@ -212,14 +224,18 @@ impl ResponsesDecoder {
             }
             "response.function_call_arguments.delta" => {
                 let piece = event.delta.as_deref().unwrap_or("");
-                let call = self.call(event.item_id.as_deref().unwrap_or(""));
+                self.held.take(piece.len(), &self.origin)?;
+                let call = self.call(event.item_id.as_deref().unwrap_or(""))?;
                 call.arguments.push_str(piece);
                 if call.started && !piece.is_empty() {
                     out.push_back(Chunk::tool_call_delta(call.number, piece));
                 }
             }
             "response.function_call_arguments.done" => {
-                let call = self.call(event.item_id.as_deref().unwrap_or(""));
+                let arguments = event.arguments.as_deref().map_or(0, str::len);
+                let kept = arguments.saturating_add(event.name.as_deref().map_or(0, str::len));
+                self.held.take(kept, &self.origin)?;
+                let call = self.call(event.item_id.as_deref().unwrap_or(""))?;
                 if call.arguments.is_empty() {
                     if let Some(arguments) = event.arguments.as_deref() {
                         call.arguments = arguments.to_owned();
@@ -235,11 +251,15 @@ impl ResponsesDecoder {
             }
             "response.output_item.added" => {
                 if let Some(item) = event.item {
-                    self.learn_item(&item, out);
+                    self.learn_item(&item, out)?;
                 }
             }
             "response.output_item.done" => {
-                if let Some(number) = event.item.and_then(|item| self.learn_item(&item, out)) {
+                let learned = match event.item {
+                    Some(item) => self.learn_item(&item, out)?,
+                    None => None,
+                };
+                if let Some(number) = learned {
                     self.complete(number, out)?;
                 }
             }
