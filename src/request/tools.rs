@@ -239,8 +239,12 @@ pub(crate) fn merge_schema(into: &mut Map<String, Value>, part: &Value) {
                 }
             }
             ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
+                // A set of what is there: a search of the list per name is quadratic in
+                // lists a hostile schema can make long.
+                let mut seen: std::collections::HashSet<String> =
+                    mine.iter().map(Value::to_string).collect();
                 for name in theirs {
-                    if !mine.contains(name) {
+                    if seen.insert(name.to_string()) {
                         mine.push(name.clone());
                     }
                 }
@@ -347,5 +351,23 @@ mod tests {
         let t = Tool::new("now", "The time", Value::Null);
         assert_eq!(t.parameters["type"], "object");
         assert_eq!(t.strict().parameters["additionalProperties"], json!(false));
+    }
+
+    /// Issue 24 (the same class as the mock's schemas): merging `required` lists
+    /// searched the list for every name, quadratic in what a hostile `allOf` can make
+    /// long. 60,000 names a side took minutes; a set makes it linear.
+    #[test]
+    fn merging_long_required_lists_keeps_each_name_once_in_order() {
+        let names = |from: usize| -> Vec<Value> {
+            (from..from + 60_000)
+                .map(|i| json!(format!("p{i}")))
+                .collect()
+        };
+        let mut into = json!({"required": names(0)}).as_object().unwrap().clone();
+        merge_schema(&mut into, &json!({"required": names(30_000)}));
+        let merged = into["required"].as_array().unwrap();
+        assert_eq!(merged.len(), 90_000);
+        assert_eq!(merged[0], "p0");
+        assert_eq!(merged[89_999], "p89999");
     }
 }
