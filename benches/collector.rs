@@ -5,7 +5,8 @@
 use criterion::{black_box, criterion_main, BatchSize, Criterion, Throughput};
 use futures::StreamExt;
 use theory_llm::kit::StreamInfo;
-use theory_llm::{Chunk, Collector, Finish, FinishReason, LlmStreamProvider, MockProvider};
+use theory_llm::reply::Collector;
+use theory_llm::{Chunk, Finish, FinishReason, LlmStreamProvider, MockProvider};
 
 const CHUNKS: usize = 10_000;
 

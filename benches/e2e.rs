@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use criterion::{black_box, Criterion, Throughput};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use theory_llm::{Chunk, LlmStreamProvider, OllamaProvider, OpenAiProvider, RetryPolicy};
+use theory_llm::retry::RetryPolicy;
+use theory_llm::{Chunk, LlmStreamProvider, OllamaProvider, OpenAiProvider};
 use theory_llm_testkit::loopback::Server;
 
 const TOKENS: usize = 20_000;

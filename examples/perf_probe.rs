@@ -25,7 +25,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use theory_llm::{Chunk, LlmStreamProvider, OllamaProvider, OpenAiProvider, RetryPolicy};
+use theory_llm::retry::RetryPolicy;
+use theory_llm::{Chunk, LlmStreamProvider, OllamaProvider, OpenAiProvider};
 use theory_llm_testkit::bodies;
 use theory_llm_testkit::loopback::{self, BenchPaths, Server};
 

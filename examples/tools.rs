@@ -10,9 +10,9 @@
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
+use theory_llm::reply::Collector;
 use theory_llm::{
-    ChatRequest, Chunk, Collector, LlmStreamProvider, Message, MockProvider, Registry, Tool,
-    ToolCall,
+    ChatRequest, Chunk, LlmStreamProvider, Message, MockProvider, Registry, Tool, ToolCall,
 };
 
 /// The tool's arguments, as its schema says.

@@ -339,7 +339,7 @@ pub enum FinishReason {
     /// The model refused to answer (Anthropic `refusal`).
     Refusal,
     /// The app stopped reading before the end (the stream was dropped, which cancels
-    /// the request); see [`Collector::cancel`](crate::Collector::cancel).
+    /// the request); see [`Collector::cancel`](crate::reply::Collector::cancel).
     Cancelled,
     /// Any other reason, as the server named it (Ollama: `load`, `unload`).
     Other(String),

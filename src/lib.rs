@@ -27,21 +27,29 @@
 //! # }
 //! ```
 //!
-//! ## Layers
+//! ## Where things are
+//!
+//! The crate root has what an app touches in its first hour: the trait, the factory
+//! and [`Registry`], the first providers, the request, the stream and its [`Chunk`],
+//! the reply and the error. The rest is in area modules:
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`request`] | the request and its parts: messages, images, tools, structured output, reasoning, time limits |
+//! | [`stream`] | the stream and its chunks, and the text-only view |
+//! | [`reply`] | the collected reply, its usage, a partial reply, rate limits, the [`Collector`](reply::Collector) |
+//! | [`pricing`] | prices, the price table, how a reply is priced |
+//! | [`routing`] | fallback chains and how a reply was routed |
+//! | [`retry`] | the retry policy |
+//! | [`record`] | recording and replaying streams |
+//! | [`kit`] | what it takes to write an HTTP provider of your own |
+//! | [`openai`], [`openai_responses`], [`anthropic`], [`ollama`], [`mock`] | each provider's builder and what only it has |
 //!
 //! A [`ChatRequest`] goes to a provider, which maps it onto its wire format and sends
 //! it; the response bytes are framed (Server-Sent Events or newline-delimited JSON),
 //! each frame is mapped to provider-neutral [`Chunk`]s, and the [`ChatStream`] hands
-//! them to the app as they arrive, or a [`Collector`] folds them into a [`ChatReply`].
-//! The source follows that flow: `kit/` (what every HTTP provider shares) and
-//! `providers/` on top, then `http/`, `framing/`, `decode.rs`, `stream/`, `collect/`.
-//!
-//! ## Where things are
-//!
-//! The crate root has what an app uses. Provider-specific types are in [`openai`],
-//! [`openai_responses`], [`anthropic`], [`ollama`] and [`mock`] (builders, Ollama's
-//! [`KeepAlive`](ollama::KeepAlive) and model list); what it takes to write a provider
-//! of your own is in [`kit`].
+//! them to the app as they arrive, or a collector folds them into a [`ChatReply`].
+//! The source follows that flow (see CONTRIBUTING.md, "Layout").
 //!
 //! ## Cargo features
 //!
@@ -67,59 +75,56 @@
     )
 )]
 
+// Internal modules, in the order data flows (see CONTRIBUTING.md "Layout").
 mod chunk;
-mod collect;
 mod decode;
 mod duration;
-#[doc(hidden)]
-pub mod entry;
 mod error;
-mod fallback;
 mod framing;
 mod http;
 mod json_scan;
 mod json_text;
-pub mod kit;
 mod lenient;
 mod partial;
-mod pricing;
 mod provider;
 mod providers;
 mod rate_limit;
-pub mod record;
 mod redact;
 mod registry;
-mod request;
-mod retry;
 mod route;
-mod stream;
 mod usage;
 
-pub use chunk::{
-    Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall, ToolCallDelta,
-    ToolCallStart,
-};
-pub use collect::{ChatReply, Collector};
-pub use error::{Error, ErrorKind, Result};
-pub use fallback::{FallbackProvider, FallbackProviderBuilder, DEFAULT_FALLBACK_KINDS};
-pub use partial::PartialReply;
-pub use pricing::{CostBasis, LongPrompt, Price, PriceTable, Pricing, TokenCounts};
-pub use provider::LlmStreamProvider;
+// Area modules: everything public, by what it is about.
+pub mod kit;
+pub mod pricing;
+pub mod record;
+pub mod reply;
+pub mod request;
+pub mod retry;
+pub mod routing;
+pub mod stream;
+// Providers, each with its builder and what only it has.
 pub use providers::{anthropic, mock, ollama, openai, openai_responses};
+
+// The root: what an app touches in its first hour. `tests/it/public_api.rs` lists it;
+// a name added here has to argue for its place there.
+pub use error::{Error, ErrorKind, Result};
+pub use provider::LlmStreamProvider;
 pub use providers::{
     anthropic::AnthropicProvider, mock::MockProvider, ollama::OllamaProvider,
     openai::OpenAiProvider, openai_responses::OpenAiResponsesProvider,
 };
-pub use rate_limit::{Quota, RateLimit};
 pub use registry::{get_llm_provider, ProviderOptions, Registry};
+pub use reply::{ChatReply, Usage};
 pub use request::{
-    strict_schema, ChatRequest, Image, Message, ProviderReasoning, Reasoning, ReasoningEffort,
-    ResponseFormat, Role, Timeouts, Tool, ToolChoice,
+    ChatRequest, Image, Message, Reasoning, ResponseFormat, Role, Timeouts, Tool, ToolChoice,
 };
-pub use retry::RetryPolicy;
-pub use route::{Attempt, Route};
-pub use stream::{ChatStream, TextStream};
-pub use usage::Usage;
+pub use stream::{ChatStream, Chunk, Finish, FinishReason, ToolCall};
+
+/// Entry points for the crate's own benches, fuzz targets and test kit. Not part of the
+/// public API, not covered by semver.
+#[doc(hidden)]
+pub mod __private;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

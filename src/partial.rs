@@ -8,7 +8,7 @@ use crate::usage::Usage;
 
 /// What a reply had delivered when it ended without its finish: the stream failed
 /// after some output, or the app stopped reading. [`Error::partial`](crate::Error::partial)
-/// carries it for `chat()`; [`Collector::partial`](crate::Collector::partial) gives it
+/// carries it for `chat()`; [`Collector::partial`](crate::reply::Collector::partial) gives it
 /// to an app that reads the stream itself.
 ///
 /// The usage is what is known: token counts the provider never sent are estimated

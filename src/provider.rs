@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::collect::ChatReply;
 use crate::error::Result;
+use crate::reply::ChatReply;
 use crate::request::ChatRequest;
 use crate::stream::ChatStream;
 

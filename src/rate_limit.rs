@@ -35,7 +35,7 @@ impl Quota {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use theory_llm::RateLimit;
+/// use theory_llm::reply::RateLimit;
 ///
 /// let headers = [
 ///     ("x-ratelimit-limit-requests", "500"),

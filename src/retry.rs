@@ -26,7 +26,7 @@ use crate::request::Timeouts;
 ///
 /// ```
 /// use std::time::Duration;
-/// use theory_llm::RetryPolicy;
+/// use theory_llm::retry::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default().max_retries(4);
 /// assert_eq!(policy.max_retries, 4);

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::chunk::Finish;
-use crate::pricing::{CostBasis, TokenCounts};
+use crate::pricing::{Pricing, TokenCounts};
 
 /// Tokens, time and cost of one reply.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -30,8 +30,10 @@ pub struct Usage {
     /// `true` when the provider reported no token counts and they were estimated
     /// (about 4 characters per token).
     pub tokens_estimated: bool,
-    /// What `usd_micros` is based on: the price table, a free provider, or an unknown price.
-    pub cost_basis: CostBasis,
+    /// What `usd_micros` is based on: the price it was metered at, a free provider, or
+    /// an unknown price (then 0 is not known to be the cost). Serialized as `"free"`,
+    /// `"price_table"` or `"unknown_price"`.
+    pub cost_basis: Pricing,
 }
 
 /// The billed token counts of a reply: the finish's where the provider reported them,

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{json, Value};
-use theory_llm::{
-    ChatRequest, ErrorKind, LlmStreamProvider, MockProvider, OpenAiProvider, Price, RetryPolicy,
-};
+use theory_llm::pricing::Price;
+use theory_llm::retry::RetryPolicy;
+use theory_llm::{ChatRequest, ErrorKind, LlmStreamProvider, MockProvider, OpenAiProvider};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};

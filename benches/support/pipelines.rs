@@ -1,5 +1,5 @@
 //! The decoding pipelines of the providers, run from memory through
-//! `theory_llm::entry` (exactly what a provider runs over a response body, minus the
+//! `theory_llm::__private` (exactly what a provider runs over a response body, minus the
 //! socket), and eventsource-stream's SSE framing for comparison.
 
 #![allow(dead_code, unreachable_pub)] // each bench uses a different part
@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
-use theory_llm::entry::{self, Wire, DEFAULT_MAX_FRAME_BYTES};
+use theory_llm::__private::{self as entry, Wire, DEFAULT_MAX_FRAME_BYTES};
 use theory_llm::{Chunk, Result};
 
 /// The key the OpenAI pipeline scrubs, as a provider with a key does.

@@ -6,9 +6,8 @@ use std::io::{self, Write};
 
 use futures::StreamExt;
 use serde_json::Value;
-use theory_llm::{
-    ChatReply, ChatRequest, Chunk, Collector, Error, LlmStreamProvider, PartialReply, ToolCall,
-};
+use theory_llm::reply::{Collector, PartialReply};
+use theory_llm::{ChatReply, ChatRequest, Chunk, Error, LlmStreamProvider, ToolCall};
 
 use crate::output::{reply_text, terminal_safe, usage_line, write_json};
 use crate::Outcome;

@@ -31,7 +31,8 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use theory_llm::{Error, ErrorKind, PartialReply, Registry};
+use theory_llm::reply::PartialReply;
+use theory_llm::{Error, ErrorKind, Registry};
 
 use crate::args::{parse, usage, Args, Parsed};
 use crate::inputs::Inputs;
@@ -49,7 +50,7 @@ pub(crate) enum Outcome {
     /// Benchmark mode: some provider answered no request (the report says why).
     BenchFailed(String),
     /// Ctrl-C, with what the reply had delivered by then.
-    Interrupted(Option<PartialReply>),
+    Interrupted(Option<Box<PartialReply>>),
     /// Ctrl-C during a benchmark, saying how much had finished (its table and files
     /// have what did).
     BenchInterrupted(String),
@@ -111,7 +112,7 @@ async fn run(
             };
             tokio::select! {
                 biased;
-                () = interrupted => Outcome::Interrupted(progress.partial()),
+                () = interrupted => Outcome::Interrupted(progress.partial().map(Box::new)),
                 outcome = work => outcome,
             }
         }
@@ -138,7 +139,7 @@ fn report(outcome: Outcome, json: bool, out: &mut dyn Write, err: &mut dyn Write
                 "interrupted (Ctrl-C) before the reply was complete; the request was cancelled",
             );
             let error = match partial {
-                Some(partial) => error.with_partial(partial),
+                Some(partial) => error.with_partial(*partial),
                 None => error,
             };
             (130, error)
@@ -311,7 +312,7 @@ mod tests {
         let outcome = tokio::select! {
             biased;
             () = tokio::time::sleep(Duration::from_millis(100)) => {
-                Outcome::Interrupted(progress.partial())
+                Outcome::Interrupted(progress.partial().map(Box::new))
             }
             outcome = chat::chat(&llm, "Count".into(), style, &progress, &mut out, &mut err) => outcome,
         };
@@ -562,7 +563,8 @@ mod tests {
     /// listed the attempts in its message only.
     #[tokio::test]
     async fn a_chain_that_fails_everywhere_lists_its_attempts_in_the_json_error() {
-        use theory_llm::{FallbackProvider, LlmStreamProvider, OpenAiProvider};
+        use theory_llm::routing::FallbackProvider;
+        use theory_llm::{LlmStreamProvider, OpenAiProvider};
         let port = theory_llm_testkit::loopback::closed_port();
         let closed = || {
             OpenAiProvider::builder()

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use theory_llm::{ChatReply, CostBasis, Error};
+use theory_llm::pricing::Pricing;
+use theory_llm::{ChatReply, Error};
 
 /// `text` with control characters escaped (`\u{1b}`), newlines and tabs excepted, so
 /// that what a model or a server wrote cannot drive the terminal (clear the screen, set
@@ -65,8 +66,8 @@ pub(crate) fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> 
 pub(crate) fn usage_line(reply: &ChatReply) -> String {
     let u = &reply.usage;
     let cost = match u.cost_basis {
-        CostBasis::Free => "free".to_owned(),
-        CostBasis::UnknownPrice => "price unknown".to_owned(),
+        Pricing::Free => "free".to_owned(),
+        Pricing::Unknown => "price unknown".to_owned(),
         _ => format!("${:.6}", u.usd_micros as f64 / 1e6),
     };
     let estimated = if u.tokens_estimated {

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use theory_llm::record::{RecordingProvider, ReplayProvider};
-use theory_llm::{Error, ErrorKind, FallbackProvider, LlmStreamProvider, ProviderOptions};
+use theory_llm::routing::FallbackProvider;
+use theory_llm::{Error, ErrorKind, LlmStreamProvider, ProviderOptions};
 
 use crate::args::{Args, Target};
 use crate::registry;

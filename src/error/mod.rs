@@ -208,7 +208,7 @@ impl Error {
         self
     }
 
-    /// When a [`FallbackProvider`](crate::FallbackProvider) gave up: every entry it tried,
+    /// When a [`FallbackProvider`](crate::routing::FallbackProvider) gave up: every entry it tried,
     /// in order, each with its own failure (the last one's is this error's). Empty for
     /// an error of one provider.
     pub fn attempts(&self) -> &[Attempt] {

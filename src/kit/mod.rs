@@ -103,4 +103,4 @@ pub use provider::HttpProvider;
 pub use crate::decode::{Decoder, Flow, Held, Origin};
 pub use crate::http::{kind_for_status, ErrorResponse};
 pub use crate::lenient::{Reported, MAX_REPORTED};
-pub use crate::stream::{estimate_tokens, StreamInfo};
+pub use crate::stream::info::{estimate_tokens, StreamInfo};

@@ -95,13 +95,13 @@ macro_rules! http_builder_setters {
         /// connection failures, HTTP 408, 429, 500, 502, 503 and 504, and error events
         /// before any text.
         #[must_use]
-        pub fn retry_policy(mut self, policy: $crate::RetryPolicy) -> Self {
+        pub fn retry_policy(mut self, policy: $crate::retry::RetryPolicy) -> Self {
             self.$($field).+.retry = policy;
             self
         }
 
         /// The number of retries (default 2); shorthand for a
-        /// [`RetryPolicy`]($crate::RetryPolicy) change.
+        /// [`RetryPolicy`]($crate::retry::RetryPolicy) change.
         #[must_use]
         pub fn max_retries(mut self, retries: u32) -> Self {
             self.$($field).+.retry = self.$($field).+.retry.max_retries(retries);

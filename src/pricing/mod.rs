@@ -17,7 +17,7 @@ pub use table::PriceTable;
 /// provider has no rate of its own for them.
 ///
 /// ```
-/// use theory_llm::{Price, TokenCounts};
+/// use theory_llm::pricing::{Price, TokenCounts};
 ///
 /// // $0.15 per 1M input tokens, $0.60 per 1M output tokens:
 /// let p = Price::per_million_usd(0.15, 0.60);
@@ -221,41 +221,48 @@ impl LongPrompt {
     }
 }
 
-/// How a provider prices a model.
+/// How a provider prices a model, and so what a reply's cost is based on
+/// ([`Usage::cost_basis`](crate::Usage::cost_basis)): a `usd_micros` of 0 never silently
+/// means "unknown".
+///
+/// Serialized as the basis of a cost: `"free"`, `"price_table"` (metered, at the price
+/// in the table) or `"unknown_price"`, as `hello_llm --json` shows `cost_basis`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Pricing {
-    /// Free to run (the mock provider, a local Ollama).
+    /// Free to run (the mock provider, a local Ollama): a cost of 0 is real.
     Free,
-    /// Metered at this price.
+    /// Metered at this price (from the price table, or one the app gave).
     Metered(Price),
     /// Metered, but the price of this model is not known (a local model behind an
-    /// OpenAI-compatible server, or a model newer than the price table).
+    /// OpenAI-compatible server, or a model newer than the price table): the cost is
+    /// reported as 0 but is not known to be 0.
     Unknown,
 }
 
 impl Pricing {
-    /// The cost in micro-USD and what that figure is based on.
-    pub fn cost(&self, tokens: &TokenCounts) -> (u64, CostBasis) {
+    /// The cost of `tokens` in micro-USD (0 unless metered).
+    pub fn cost(&self, tokens: &TokenCounts) -> u64 {
         match self {
-            Pricing::Free => (0, CostBasis::Free),
-            Pricing::Metered(p) => (p.cost(tokens), CostBasis::PriceTable),
-            Pricing::Unknown => (0, CostBasis::UnknownPrice),
+            Pricing::Metered(p) => p.cost(tokens),
+            Pricing::Free | Pricing::Unknown => 0,
+        }
+    }
+
+    /// The basis of a cost, as serialized: `"free"`, `"price_table"` or `"unknown_price"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Pricing::Free => "free",
+            Pricing::Metered(_) => "price_table",
+            Pricing::Unknown => "unknown_price",
         }
     }
 }
 
-/// What a reply's `usd_micros` is based on, so that 0 never silently means "unknown".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CostBasis {
-    /// Computed from the price table and the token counts.
-    PriceTable,
-    /// The provider is free to use (cost is really 0).
-    Free,
-    /// The model's price is unknown: the cost is reported as 0 but is not known to be 0.
-    UnknownPrice,
+impl Serialize for Pricing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -319,10 +326,10 @@ mod tests {
     #[test]
     fn pricing_says_what_a_zero_means() {
         let five = TokenCounts::new(5, 5);
-        assert_eq!(Pricing::Free.cost(&five), (0, CostBasis::Free));
-        assert_eq!(Pricing::Unknown.cost(&five), (0, CostBasis::UnknownPrice));
+        assert_eq!(Pricing::Free.cost(&five), 0);
+        assert_eq!(Pricing::Unknown.cost(&five), 0);
         let metered = Pricing::Metered(Price::from_nanos_per_token(1000, 2000));
-        assert_eq!(metered.cost(&five), (15, CostBasis::PriceTable));
+        assert_eq!(metered.cost(&five), 15);
         assert_eq!(
             Price::per_million_usd(-1.0, f64::NAN),
             Price::from_nanos_per_token(0, 0)

@@ -22,7 +22,7 @@ const BUILT_IN: &str = include_str!("prices.json");
 /// ([`from_json`](Self::from_json)) or override single models.
 ///
 /// ```
-/// use theory_llm::{Price, PriceTable, Pricing};
+/// use theory_llm::pricing::{Price, PriceTable, Pricing};
 ///
 /// let table = PriceTable::openai().with("my-finetune", Price::per_million_usd(1.0, 2.0));
 /// assert!(matches!(table.pricing("gpt-4o-mini-2024-07-18"), Pricing::Metered(_)));
@@ -331,7 +331,7 @@ mod tests {
     /// reported `unknown_price` and a cost of 0.
     #[test]
     fn current_models_are_priced_not_unknown() {
-        use crate::pricing::{CostBasis, Pricing};
+        use crate::pricing::Pricing;
         // 10,000 prompt tokens (2,000 cache reads, 1,000 cache writes) and 500 out.
         let tokens = TokenCounts::new(10_000, 500)
             .with_cached_input(2_000)
@@ -341,23 +341,23 @@ mod tests {
         // 7,000 × 2,000 + 2,000 × 100 + 1,000 × 2,500 + 500 × 10,000 nano-USD.
         assert_eq!(
             cost(PriceTable::openai().pricing("gpt-6.2-sol")),
-            (14_000 + 200 + 2_500 + 5_000, CostBasis::PriceTable)
+            14_000 + 200 + 2_500 + 5_000
         );
         // GPT-5.6 Luna: $0.20 in, $0.02 cached, $0.25 cache writes, $1.20 out.
         assert_eq!(
             cost(PriceTable::openai().pricing("gpt-5.6-luna")),
-            (1_400 + 40 + 250 + 600, CostBasis::PriceTable)
+            1_400 + 40 + 250 + 600
         );
         // Claude Sonnet 5.5: $2 in, $0.10 cache reads, $2.50 cache writes, $10 out.
         assert_eq!(
             cost(PriceTable::anthropic().pricing("claude-sonnet-5-5")),
-            (14_000 + 200 + 2_500 + 5_000, CostBasis::PriceTable)
+            14_000 + 200 + 2_500 + 5_000
         );
         // Gemini 3.8 Flash: $0.75 in, $0.075 cached, $3.75 out (thinking included);
         // no cache-write rate, so those tokens cost the input rate.
         assert_eq!(
             cost(PriceTable::gemini().pricing("gemini-3.8-flash")),
-            (5_250 + 150 + 750 + 1_875, CostBasis::PriceTable)
+            5_250 + 150 + 750 + 1_875
         );
     }
 

@@ -26,7 +26,7 @@
 //! nano-USD per token (`{"input","output","cached_input","cache_write"}`), so that a
 //! replay costs what the original did. A finish keeps the endpoint that served the
 //! reply (password hidden) and the rate limits its headers reported, as
-//! [`RateLimit`](crate::RateLimit) serializes them. Exchanges follow one another; blank lines are
+//! [`RateLimit`](crate::reply::RateLimit) serializes them. Exchanges follow one another; blank lines are
 //! ignored.
 //!
 //! A replay reads a recording line by line and holds it in memory, so it takes one of
@@ -55,7 +55,8 @@ use lines::{pricing_json, request_json, Line, VERSION};
 ///
 /// ```
 /// use theory_llm::record::{exchange_lines, Pace, ReplayProvider};
-/// use theory_llm::{ChatRequest, Chunk, Finish, FinishReason, LlmStreamProvider, Pricing};
+/// use theory_llm::{ChatRequest, Chunk, Finish, FinishReason, LlmStreamProvider};
+/// use theory_llm::pricing::Pricing;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> theory_llm::Result<()> {

@@ -29,7 +29,8 @@ use crate::error::{Error, ErrorKind};
 /// provider reports them.
 ///
 /// ```
-/// use theory_llm::{ChatRequest, Reasoning, ReasoningEffort};
+/// use theory_llm::{ChatRequest, Reasoning};
+/// use theory_llm::request::ReasoningEffort;
 ///
 /// // OpenAI's o-series and GPT-5, the Responses API, Ollama's gpt-oss:
 /// let effort = ChatRequest::new("Is 1,000,003 prime?").reasoning(Reasoning::Effort(ReasoningEffort::High));

@@ -128,7 +128,7 @@ impl ResponseFormat {
 /// let schema = json!({"type": "object",
 ///     "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
 ///     "required": ["name"]});
-/// let strict = theory_llm::strict_schema(&schema);
+/// let strict = theory_llm::request::strict_schema(&schema);
 /// assert_eq!(strict["required"], json!(["age", "name"]));
 /// assert_eq!(strict["properties"]["age"]["type"], json!(["integer", "null"]));
 /// assert_eq!(strict["additionalProperties"], json!(false));

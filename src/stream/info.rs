@@ -10,7 +10,8 @@ use crate::request::{ChatRequest, Timeouts};
 ///
 /// ```
 /// use theory_llm::kit::StreamInfo;
-/// use theory_llm::{ChatRequest, Pricing};
+/// use theory_llm::ChatRequest;
+/// use theory_llm::pricing::Pricing;
 ///
 /// let request = ChatRequest::new("Hello there").model("m-1");
 /// let info = StreamInfo::for_request("faq", &request, "m-default").with_pricing(Pricing::Free);
@@ -110,7 +111,7 @@ impl StreamInfo {
         self
     }
 
-    /// Sets the largest reply a [`Collector`](crate::Collector) takes, in bytes of text
+    /// Sets the largest reply a [`Collector`](crate::reply::Collector) takes, in bytes of text
     /// and reasoning.
     #[must_use]
     pub fn with_max_reply_bytes(mut self, limit: usize) -> StreamInfo {
@@ -145,7 +146,7 @@ impl StreamInfo {
         self.prompt_tokens_estimate
     }
 
-    /// The largest reply a [`Collector`](crate::Collector) takes, in bytes.
+    /// The largest reply a [`Collector`](crate::reply::Collector) takes, in bytes.
     pub fn max_reply_bytes(&self) -> usize {
         self.max_reply_bytes
     }

@@ -1,8 +1,9 @@
-//! [`ChatStream`], the owned stream every provider returns, and its adapters, one per
-//! file: [`TextStream`] (`text.rs`), the time limits (`timed.rs`). What a stream is,
-//! [`StreamInfo`], is in `info.rs`.
+//! [`ChatStream`], the owned stream every provider returns, the [`Chunk`]s it yields,
+//! and its adapters, one per file: [`TextStream`] (`text.rs`), the time limits
+//! (`timed.rs`). What a stream is, [`kit::StreamInfo`](crate::kit::StreamInfo), is in
+//! `info.rs`.
 
-mod info;
+pub(crate) mod info;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -17,12 +18,14 @@ use std::task::{ready, Context, Poll};
 use futures::Stream;
 use tokio::time::Instant;
 
-use crate::chunk::{Chunk, FinishReason};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Timeouts;
 
-pub(crate) use info::DEFAULT_MAX_REPLY_BYTES;
-pub use info::{estimate_tokens, StreamInfo};
+pub use crate::chunk::{
+    Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall, ToolCallDelta,
+    ToolCallStart,
+};
+pub(crate) use info::{StreamInfo, DEFAULT_MAX_REPLY_BYTES};
 pub use text::TextStream;
 use timed::Timed;
 

@@ -127,7 +127,7 @@ impl CallSpan {
         let chars = self.output_chars;
         let (counts, estimated) =
             token_counts(Some(finish), self.info.prompt_tokens_estimate, || chars);
-        let (usd_micros, _) = self.info.pricing.cost(&counts);
+        let usd_micros = self.info.pricing.cost(&counts);
         span.record("gen_ai.usage.input_tokens", counts.input);
         span.record("gen_ai.usage.output_tokens", counts.output);
         if let Some(cached) = finish.cached_tokens_in {

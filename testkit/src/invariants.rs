@@ -1,5 +1,5 @@
 //! The invariants every decoding run must keep, and the fuzz targets' bodies: the
-//! built-in pipelines (framing, the decoder, the scrub; `theory_llm::entry`) fed from
+//! built-in pipelines (framing, the decoder, the scrub; `theory_llm::__private`) fed from
 //! memory, checked whole, split anywhere, and with a small cap.
 //!
 //! The invariants ([`check`]): decoding never panics and never hangs (a stream fed
@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::Bytes;
 use futures::Stream;
-use theory_llm::entry::{self, Wire, DEFAULT_MAX_FRAME_BYTES, UNREASONABLE_WAIT};
+use theory_llm::__private::{self as entry, Wire, DEFAULT_MAX_FRAME_BYTES, UNREASONABLE_WAIT};
 use theory_llm::{Chunk, ErrorKind, Result};
 
 /// The API key the OpenAI pipeline scrubs. No error message may contain it.
@@ -528,7 +528,7 @@ pub fn fuzz_headers(data: &[u8]) {
         ("anthropic-ratelimit-requests-reset", content_type),
         ("anthropic-ratelimit-input-tokens-limit", content_type),
     ];
-    if let Some(limits) = theory_llm::RateLimit::from_headers(headers, now) {
+    if let Some(limits) = theory_llm::reply::RateLimit::from_headers(headers, now) {
         for quota in [limits.requests, limits.tokens, limits.input_tokens] {
             assert!(
                 quota.reset.is_none_or(|r| r <= UNREASONABLE_WAIT),
@@ -548,8 +548,9 @@ pub fn fuzz_headers(data: &[u8]) {
 pub fn fuzz_model_name(data: &[u8]) {
     use std::sync::OnceLock;
 
+    use theory_llm::pricing::PriceTable;
     use theory_llm::{
-        ChatRequest, LlmStreamProvider, MockProvider, OllamaProvider, OpenAiProvider, PriceTable,
+        ChatRequest, LlmStreamProvider, MockProvider, OllamaProvider, OpenAiProvider,
     };
 
     static PROVIDERS: OnceLock<(OpenAiProvider, OllamaProvider)> = OnceLock::new();

@@ -3,7 +3,7 @@
 //! synthetic reply bodies ([`bodies`]), a small JSON Schema validator ([`schema`]) and the
 //! recorded transcripts ([`transcript`]).
 //!
-//! It reaches the crate's private pipelines only through `theory_llm::entry`.
+//! It reaches the crate's private pipelines only through `theory_llm::__private`.
 
 pub mod bodies;
 pub mod invariants;

@@ -8,9 +8,11 @@ use futures::StreamExt;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use theory_llm::anthropic::AnthropicProvider;
+use theory_llm::pricing::{PriceTable, Pricing, TokenCounts};
+use theory_llm::retry::RetryPolicy;
 use theory_llm::{
-    ChatReply, ChatRequest, Chunk, CostBasis, ErrorKind, FinishReason, LlmStreamProvider, Message,
-    PriceTable, ResponseFormat, RetryPolicy, TokenCounts, Tool, ToolCall,
+    ChatReply, ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider, Message,
+    ResponseFormat, Tool, ToolCall,
 };
 
 use theory_llm_testkit::invariants::{decode_anthropic_sse, describe, fuzz_anthropic_sse};
@@ -105,7 +107,7 @@ async fn usage_and_ids_come_from_the_stream() {
         reply.response_id.as_deref(),
         Some("chatcmpl-zY7xGXywF3mEy5AptDcuK1f0hpAHj6n2")
     );
-    assert_eq!(reply.usage.cost_basis, CostBasis::UnknownPrice);
+    assert_eq!(reply.usage.cost_basis, Pricing::Unknown);
     // max_tokens 1: input 10 + cache reads 24.
     let reply = replay(
         &recorded("max_tokens_1_stream.body"),
@@ -337,8 +339,12 @@ async fn structured_output_arrives_as_text_and_json_reads_it() {
         json!(false)
     );
     // Priced from Anthropic's table, each kind of token at its rate.
-    assert_eq!(reply.usage.cost_basis, CostBasis::PriceTable);
-    let (want, _) = PriceTable::anthropic()
+    assert!(
+        matches!(reply.usage.cost_basis, Pricing::Metered(_)),
+        "{:?}",
+        reply.usage.cost_basis
+    );
+    let want = PriceTable::anthropic()
         .pricing("claude-haiku-5-5")
         .cost(&TokenCounts::new(30, 12));
     assert_eq!(reply.usage.usd_micros, want);
@@ -359,9 +365,8 @@ async fn cache_reads_and_writes_are_priced_apart() {
     let counts = TokenCounts::new(3017, 47)
         .with_cached_input(2048)
         .with_cache_write(120);
-    let (want, basis) = PriceTable::anthropic()
-        .pricing("claude-haiku-5-5")
-        .cost(&counts);
+    let basis = PriceTable::anthropic().pricing("claude-haiku-5-5");
+    let want = basis.cost(&counts);
     assert_eq!(
         (reply.usage.usd_micros, reply.usage.cost_basis),
         (want, basis)

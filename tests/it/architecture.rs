@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 /// The layers, top first. A module may use modules of lower layers; modules of one
 /// layer may use each other only without a cycle. `lib.rs` (the crate root) and
-/// `entry.rs` (the hidden entry points for benches and fuzzing) may use anything.
+/// `__private.rs` (the hidden entry points for benches and fuzzing) may use anything.
 const LAYERS: &[&[&str]] = &[
     &["registry"],
-    &["providers", "fallback", "record"],
+    &["providers", "routing", "record"],
     &["kit"],
     &["provider"],
-    &["collect"],
+    &["reply"],
     &["retry", "stream"],
     &["http"],
     &["framing"],
@@ -147,7 +147,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
 fn no_module_uses_a_layer_above_its_own() {
     let mut wrong = Vec::new();
     for (module, used) in graph() {
-        if module == "lib" || module == "entry" {
+        if module == "lib" || module == "__private" {
             continue;
         }
         let Some(own) = layer_of(&module) else {
@@ -159,7 +159,7 @@ fn no_module_uses_a_layer_above_its_own() {
                 Some(layer) if layer < own => wrong.push(format!(
                     "{module} (layer {own}) uses {other} (layer {layer})"
                 )),
-                None if other != "entry" => {
+                None if other != "__private" => {
                     wrong.push(format!("{module} uses {other}, which is in no layer"))
                 }
                 _ => {}
@@ -198,7 +198,7 @@ fn there_is_no_import_cycle() {
         None
     }
     let mut done = BTreeSet::new();
-    for node in graph.keys().filter(|n| *n != "lib" && *n != "entry") {
+    for node in graph.keys().filter(|n| *n != "lib" && *n != "__private") {
         if let Some(cycle) = visit(node, &graph, &mut Vec::new(), &mut done) {
             panic!("import cycle: {}", cycle.join(" -> "));
         }
@@ -226,8 +226,58 @@ fn no_file_is_over_about_400_lines_of_code() {
     assert!(big.is_empty(), "split these by job: {big:#?}");
 }
 
+/// The places where code names an item through the crate root (`crate::Result`,
+/// `crate::{Error, …}`) instead of the module that has it: the root is for apps, and a
+/// path through it hides which layer the code depends on.
+fn paths_through_the_root(code: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in code {
+        let mut rest = *line;
+        while let Some(at) = rest.find("crate::") {
+            let after = &rest[at + "crate::".len()..];
+            let first = after.chars().next();
+            if first.is_some_and(|c| c.is_uppercase() || c == '{')
+                || after.starts_with("get_llm_provider")
+            {
+                found.push(line.trim().to_owned());
+            }
+            rest = after;
+        }
+    }
+    found
+}
+
+#[test]
+fn no_code_reaches_a_name_through_the_root() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut wrong = Vec::new();
+    for path in files {
+        if path.ends_with("lib.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in paths_through_the_root(&code_lines(&text)) {
+            wrong.push(format!("{}: {line}", path.display()));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "name the module, not the root: {wrong:#?}"
+    );
+}
+
 #[test]
 fn the_checks_see_what_they_check() {
+    assert_eq!(
+        paths_through_the_root(&["let r: crate::Result<()> = x;"]).len(),
+        1
+    );
+    assert_eq!(
+        paths_through_the_root(&["use crate::{Error, Chunk};"]).len(),
+        1
+    );
+    assert!(paths_through_the_root(&["use crate::error::Result;", "$crate::retry::X"]).is_empty());
     let graph = graph();
     assert!(graph["kit"].contains("http"), "{:?}", graph["kit"]);
     assert!(graph["providers"].contains("kit"));

@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
+use theory_llm::pricing::Pricing;
+use theory_llm::reply::Collector;
 use theory_llm::{
-    get_llm_provider, ChatRequest, ChatStream, Chunk, Collector, CostBasis, Error, ErrorKind,
-    FinishReason, LlmStreamProvider, Message, MockProvider, Registry, Timeouts,
+    get_llm_provider, ChatRequest, ChatStream, Chunk, Error, ErrorKind, FinishReason,
+    LlmStreamProvider, Message, MockProvider, Registry, Timeouts,
 };
 
 // Compile-time checks: what apps move across tasks must be Send + 'static.
@@ -15,7 +17,7 @@ fn assert_send_sync_static<T: Send + Sync + 'static>() {}
 fn public_types_are_send_and_static() {
     assert_send_sync_static::<Error>();
     assert_send_static::<ChatStream>();
-    assert_send_static::<theory_llm::TextStream>();
+    assert_send_static::<theory_llm::stream::TextStream>();
     assert_send_sync_static::<Box<dyn LlmStreamProvider>>();
     assert_send_static::<Collector>();
     assert_send_sync_static::<Registry>();
@@ -46,7 +48,7 @@ async fn collected_text_equals_the_streamed_deltas() {
     assert!(reply.usage.ttft_ms.unwrap() <= reply.usage.latency_ms);
     assert_eq!(
         (reply.usage.usd_micros, reply.usage.cost_basis),
-        (0, CostBasis::Free)
+        (0, Pricing::Free)
     );
 }
 
@@ -244,5 +246,5 @@ async fn custom_providers_get_chat_for_free() {
     assert_eq!(reply.provider, "shouty");
     // No counts reported: estimated, and the unknown price is not passed off as free.
     assert!(reply.usage.tokens_estimated);
-    assert_eq!(reply.usage.cost_basis, CostBasis::UnknownPrice);
+    assert_eq!(reply.usage.cost_basis, Pricing::Unknown);
 }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::executor::block_on;
 use futures::StreamExt;
-use theory_llm::entry::{self, Wire};
+use theory_llm::__private::{self as entry, Wire};
 use theory_llm_testkit::transcripts_dir;
 
 /// The events' data with the built-in framer, or `error` at the first failure.

@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use theory_llm::entry::Wire;
+use theory_llm::__private::Wire;
 use theory_llm::{Chunk, ErrorKind};
 use theory_llm_testkit::invariants::*;
 use theory_llm_testkit::transcript;
@@ -480,7 +480,7 @@ proptest! {
             same_shape(wire, data.as_bytes());
             let texts: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
             let plain = texts.iter().any(|t| !t.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20));
-            let hit = theory_llm::entry::same_shape_agrees(wire, template.as_bytes(), &texts);
+            let hit = theory_llm::__private::same_shape_agrees(wire, template.as_bytes(), &texts);
             prop_assert_eq!(hit, Ok(plain));
         }
     }
@@ -893,7 +893,7 @@ proptest! {
         let server = theory_llm::FinishReason::parse(finish);
         prop_assert_eq!(&f.reason, &server);
         let mut collector =
-            theory_llm::Collector::new(theory_llm::kit::StreamInfo::new("openai", "m"));
+            theory_llm::reply::Collector::new(theory_llm::kit::StreamInfo::new("openai", "m"));
         for item in &whole {
             collector.push(item.as_ref().unwrap()).unwrap();
         }

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use theory_llm::retry::RetryPolicy;
 use theory_llm::{
-    ChatRequest, ErrorKind, LlmStreamProvider, OllamaProvider, OpenAiProvider, RetryPolicy,
-    Timeouts,
+    ChatRequest, ErrorKind, LlmStreamProvider, OllamaProvider, OpenAiProvider, Timeouts,
 };
 
 use crate::support::{closed_port, transcript, RawServer, Reply, Server};

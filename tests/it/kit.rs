@@ -5,9 +5,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use theory_llm::kit::{Decoder, Dialect, Flow, Framing, HttpProvider, HttpRequest, Origin};
+use theory_llm::retry::RetryPolicy;
 use theory_llm::{
-    ChatRequest, Chunk, ErrorKind, Finish, FinishReason, LlmStreamProvider, Result, RetryPolicy,
-    Timeouts,
+    ChatRequest, Chunk, ErrorKind, Finish, FinishReason, LlmStreamProvider, Result, Timeouts,
 };
 
 use crate::support::{Reply, Server, Split};

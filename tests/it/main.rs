@@ -14,6 +14,7 @@ mod kit; // a provider of our own on the public kit, over loopback
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod polls; // single polls (tokio-test): chunks on arrival, backpressure, cancellation
+mod public_api; // the crate root's names, listed: a new one has to argue for its place
 mod reasoning; // reasoning controls on the wire of every provider, and what each refuses
 mod record; // recordings of any provider, replayed offline
 mod resilience; // retries, cancellation, timeouts, concurrency

@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use theory_llm::pricing::Pricing;
 use theory_llm::{
-    get_llm_provider, ChatReply, ChatRequest, Chunk, CostBasis, ErrorKind, FinishReason,
-    LlmStreamProvider, Message, OllamaProvider, Timeouts,
+    get_llm_provider, ChatReply, ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider,
+    Message, OllamaProvider, Timeouts,
 };
 
 use crate::support::{all_splits, transcript, Reply, Server, Split};
@@ -119,7 +120,7 @@ async fn shim_transcripts_in_every_split() {
             );
             assert!(!reply.usage.tokens_estimated);
             assert_eq!(reply.usage.usd_micros, 0);
-            assert_eq!(reply.usage.cost_basis, CostBasis::Free);
+            assert_eq!(reply.usage.cost_basis, Pricing::Free);
             assert_eq!(reply.model, done["model"].as_str().unwrap(), "{name}");
             let timings = reply.server_timings.expect("Ollama timings");
             let total_ns = done["total_duration"].as_u64().unwrap() as f64;

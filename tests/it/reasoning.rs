@@ -4,9 +4,10 @@
 
 use serde_json::{json, Value};
 use theory_llm::anthropic::AnthropicProvider;
+use theory_llm::request::ReasoningEffort;
 use theory_llm::{
     ChatRequest, ErrorKind, LlmStreamProvider, MockProvider, OllamaProvider, OpenAiProvider,
-    OpenAiResponsesProvider, Reasoning, ReasoningEffort,
+    OpenAiResponsesProvider, Reasoning,
 };
 
 use crate::support::{transcript, Reply, Server};

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
-use theory_llm::entry::{self, Wire};
+use theory_llm::__private::{self as entry, Wire};
+use theory_llm::pricing::Pricing;
 use theory_llm::record::{exchange_lines, Matching, Pace, RecordingProvider, ReplayProvider};
 use theory_llm::{
     ChatReply, ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider, MockProvider,
-    OpenAiProvider, Pricing,
+    OpenAiProvider,
 };
 
 use crate::support::{transcript, Reply, Server, Split};

@@ -131,7 +131,7 @@ async fn dropping_during_a_backoff_sleep_stops_the_retries() {
         .api_key("k")
         .base_url(format!("{}/v1", server.url()))
         .retry_policy(
-            theory_llm::RetryPolicy::default()
+            theory_llm::retry::RetryPolicy::default()
                 .backoff(Duration::from_secs(10), Duration::from_secs(10)),
         )
         .build()

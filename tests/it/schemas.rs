@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
+use theory_llm::request::strict_schema;
 use theory_llm::{
-    strict_schema, ChatRequest, ErrorKind, LlmStreamProvider, MockProvider, ResponseFormat, Tool,
-    ToolChoice,
+    ChatRequest, ErrorKind, LlmStreamProvider, MockProvider, ResponseFormat, Tool, ToolChoice,
 };
 use theory_llm_testkit::schema::validate;
 

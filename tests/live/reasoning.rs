@@ -4,9 +4,9 @@
 //! reasoning that a reasoning model streams back is checked on loopback
 //! (`tests/it/reasoning.rs`).
 
+use theory_llm::request::ReasoningEffort;
 use theory_llm::{
     AnthropicProvider, ChatRequest, LlmStreamProvider, OpenAiResponsesProvider, Reasoning,
-    ReasoningEffort,
 };
 
 use crate::{env, model, ollama, openai};

@@ -2,7 +2,8 @@
 //! answers from llama.cpp; a recording of a live reply replays identically offline.
 
 use theory_llm::record::{Pace, RecordingProvider, ReplayProvider};
-use theory_llm::{ChatRequest, ErrorKind, FallbackProvider, LlmStreamProvider, OpenAiProvider};
+use theory_llm::routing::FallbackProvider;
+use theory_llm::{ChatRequest, ErrorKind, LlmStreamProvider, OpenAiProvider};
 
 use crate::{model, openai};
 

@@ -1,7 +1,8 @@
 //! Issue 15 against llama.cpp: a repeated prompt reports cached input tokens (llama.cpp
 //! reuses the prompt prefix), and with a price configured they cost the cached rate.
 
-use theory_llm::{ChatRequest, LlmStreamProvider, OpenAiProvider, Price};
+use theory_llm::pricing::Price;
+use theory_llm::{ChatRequest, LlmStreamProvider, OpenAiProvider};
 
 use crate::{env, model};
 

@@ -20,7 +20,8 @@ const EXAMPLE: &str = "https://api.anthropic.com or http://localhost:8080";
 /// ```
 /// use std::time::Duration;
 /// use theory_llm::anthropic::AnthropicProvider;
-/// use theory_llm::{LlmStreamProvider, Price};
+/// use theory_llm::LlmStreamProvider;
+/// use theory_llm::pricing::Price;
 ///
 /// # fn main() -> theory_llm::Result<()> {
 /// let llm = AnthropicProvider::builder()

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 
 use crate::chunk::{Chunk, Finish, FinishReason};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Result};
 use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
@@ -112,7 +112,7 @@ impl MockProvider {
     }
 
     /// Works from any environment; there is nothing to configure.
-    pub fn from_env() -> crate::Result<MockProvider> {
+    pub fn from_env() -> Result<MockProvider> {
         Ok(MockProvider::new())
     }
 }
@@ -145,7 +145,7 @@ impl LlmStreamProvider for MockProvider {
             finish = finish.with_tokens(Some(tokens_in), Some(tokens_out));
         }
 
-        let mut items: Vec<crate::Result<Chunk>> = Vec::new();
+        let mut items: Vec<Result<Chunk>> = Vec::new();
         let fail_at = self.failure.as_ref().map(|(n, _, _)| *n);
         let mut texts = 0;
         for chunk in plan.chunks {

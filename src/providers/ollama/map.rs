@@ -240,7 +240,7 @@ impl Decoder for LineDecoder {
     }
 }
 
-/// For the fuzz target and property tests (through `entry`): whenever the fast path reads `line`, serde
+/// For the fuzz target and property tests (through `__private`): whenever the fast path reads `line`, serde
 /// reads it too, the same way. Returns whether the fast path read it.
 pub(crate) fn fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bool, String> {
     let Ok(text) = std::str::from_utf8(line) else {
@@ -258,7 +258,7 @@ pub(crate) fn fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bo
     }
 }
 
-/// For the fuzz target (through `entry`): `template`, then the template with each of
+/// For the fuzz target (through `__private`): `template`, then the template with each of
 /// `texts` in place of its text, decodes the same read by shape as parsed. Returns
 /// whether a frame was read by its shape.
 ///

@@ -37,7 +37,7 @@ pub use models::{LocalModel, LocalModelDetails};
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native
 /// `/api/chat` endpoint, streaming tokens as Ollama produces them.
 ///
-/// Free to use ([`Pricing::Free`](crate::Pricing::Free)) and needs no API key. Token counts and Ollama's own
+/// Free to use ([`Pricing::Free`](crate::pricing::Pricing::Free)) and needs no API key. Token counts and Ollama's own
 /// timings (model load, prompt evaluation, generation) are taken from the final line of
 /// the reply. Cheap to clone (the configuration is shared).
 ///

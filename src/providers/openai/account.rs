@@ -157,7 +157,7 @@ macro_rules! account_builder_setters {
             self
         }
 
-        /// Replace the whole price table (default: [`PriceTable::openai`](crate::PriceTable::openai)).
+        /// Replace the whole price table (default: [`PriceTable::openai`](crate::pricing::PriceTable::openai)).
         #[must_use]
         pub fn prices(mut self, table: crate::pricing::PriceTable) -> Self {
             self.$($field).+.prices = Some(table);

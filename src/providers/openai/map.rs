@@ -313,7 +313,7 @@ pub(crate) fn fast_path_agrees_with_serde(frame: &[u8]) -> std::result::Result<b
     }
 }
 
-/// For the fuzz target (through `entry`): `template`, then the template with each of
+/// For the fuzz target (through `__private`): `template`, then the template with each of
 /// `texts` in place of its text, decodes the same read by shape as parsed. Returns
 /// whether a frame was read by its shape.
 ///

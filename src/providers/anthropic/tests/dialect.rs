@@ -99,7 +99,7 @@ fn the_price_table_is_anthropics() {
     );
     let p = AnthropicProvider::builder()
         .api_key("k")
-        .price("smollm2", crate::Price::per_million_usd(1.0, 2.0))
+        .price("smollm2", crate::pricing::Price::per_million_usd(1.0, 2.0))
         .build()
         .unwrap();
     assert!(matches!(

@@ -1,17 +1,20 @@
-//! The collect stage: [`Collector`] folds a stream of chunks into a [`ChatReply`]
-//! (`reply.rs`) with [`Usage`] (`usage.rs`).
+//! What a reply is, and how a stream becomes one: [`Collector`] folds a stream of
+//! chunks into a [`ChatReply`] (`chat_reply.rs`) with its [`Usage`]; a reply cut short
+//! is a [`PartialReply`]; the rate limits a response reported are a [`RateLimit`].
 
-mod reply;
+mod chat_reply;
 
 use tokio::time::Instant;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ThinkingBlock, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
-use crate::partial::PartialReply;
 use crate::stream::{ChatStream, StreamInfo};
-use crate::usage::{token_counts, Usage};
+use crate::usage::token_counts;
 
-pub use reply::ChatReply;
+pub use crate::partial::PartialReply;
+pub use crate::rate_limit::{Quota, RateLimit};
+pub use crate::usage::Usage;
+pub use chat_reply::ChatReply;
 
 impl ChatStream {
     /// Drives the stream to its end and folds it into a [`ChatReply`]
@@ -39,7 +42,8 @@ impl ChatStream {
 ///
 /// ```
 /// use futures::StreamExt;
-/// use theory_llm::{Chunk, Collector, LlmStreamProvider, MockProvider};
+/// use theory_llm::{Chunk, LlmStreamProvider, MockProvider};
+/// use theory_llm::reply::Collector;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> theory_llm::Result<()> {
@@ -295,7 +299,7 @@ impl Collector {
         let pricing = finish
             .and_then(|f| f.route.as_ref())
             .map_or(self.info.pricing, |route| route.pricing);
-        let (usd_micros, cost_basis) = pricing.cost(&counts);
+        let (usd_micros, cost_basis) = (pricing.cost(&counts), pricing);
         Usage {
             tokens_in: counts.input,
             tokens_out: counts.output,
@@ -337,7 +341,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::CostBasis;
+
     use crate::pricing::{Price, Pricing};
     use std::time::Duration;
 
@@ -405,7 +409,11 @@ mod tests {
         assert_eq!(r.finish_reason, FinishReason::Length);
         assert_eq!((r.usage.tokens_in, r.usage.tokens_out), (10, 2));
         assert_eq!(r.usage.usd_micros, 14);
-        assert_eq!(r.usage.cost_basis, CostBasis::PriceTable);
+        assert!(
+            matches!(r.usage.cost_basis, Pricing::Metered(_)),
+            "{:?}",
+            r.usage.cost_basis
+        );
         assert!(!r.usage.tokens_estimated);
     }
 
@@ -420,7 +428,7 @@ mod tests {
         assert_eq!(r.usage.tokens_in, 7);
         assert_eq!(r.usage.tokens_out, 4); // 13 chars / 4, rounded up
         assert_eq!(r.reasoning, "think");
-        assert_eq!(r.usage.cost_basis, CostBasis::UnknownPrice);
+        assert_eq!(r.usage.cost_basis, Pricing::Unknown);
     }
 
     #[tokio::test(start_paused = true)]

@@ -65,7 +65,8 @@ impl Entry {
 /// your own.
 ///
 /// ```
-/// use theory_llm::{ErrorKind, FallbackProvider, LlmStreamProvider, MockProvider};
+/// use theory_llm::{ErrorKind, LlmStreamProvider, MockProvider};
+/// use theory_llm::routing::FallbackProvider;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> theory_llm::Result<()> {
