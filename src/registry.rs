@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::kit::{Api, Provider};
 use crate::provider::LlmStreamProvider;
-use crate::providers::{
-    anthropic::AnthropicProvider, mock::MockProvider, ollama::OllamaProvider,
-    openai::OpenAiProvider, openai_responses::OpenAiResponsesProvider,
-};
+use crate::providers::anthropic::Messages;
+use crate::providers::mock::MockProvider;
+use crate::providers::ollama::ApiChat;
+use crate::providers::openai::ChatCompletions;
+use crate::providers::openai_responses::Responses;
 
 /// Settings given to a factory when it builds a provider: what a caller (the CLI, an
 /// app) sets once for every provider. A factory with no use for one ignores it.
@@ -57,19 +59,18 @@ impl ProviderOptions {
     }
 }
 
-/// Applies `options` to a builder through its setters (each built-in provider's own).
-macro_rules! configured {
-    ($builder:expr, $options:expr, $base:ident, $more:ident) => {{
-        let mut builder = $builder;
-        let options: &ProviderOptions = $options;
-        if let Some(limit) = options.connect_timeout {
-            builder = builder.connect_timeout(limit);
-        }
-        if let Some((first, more)) = options.endpoints.split_first() {
-            builder = builder.$base(first.clone()).$more(more.to_vec());
-        }
-        builder
-    }};
+/// A built-in HTTP provider from the environment, with the caller's options: the
+/// connect timeout, and endpoints in place of the environment's base URL. Every
+/// built-in provider's builder has the same setters, so this is written once.
+fn from_env<A: Api>(options: &ProviderOptions) -> Result<Box<dyn LlmStreamProvider>> {
+    let mut builder = Provider::<A>::builder_from_env();
+    if let Some(limit) = options.connect_timeout {
+        builder = builder.connect_timeout(limit);
+    }
+    if let Some((first, more)) = options.endpoints.split_first() {
+        builder = builder.base_url(first.clone()).endpoints(more.to_vec());
+    }
+    Ok(Box::new(builder.build()?))
 }
 
 /// A function that builds a provider, typically from the environment.
@@ -107,30 +108,10 @@ impl Registry {
     pub fn builtin() -> Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
-            .with("anthropic", |options| {
-                let builder = AnthropicProvider::builder_from_env();
-                Ok(Box::new(
-                    configured!(builder, options, base_url, endpoints).build()?,
-                ))
-            })
-            .with("ollama", |options| {
-                let builder = OllamaProvider::builder_from_env();
-                Ok(Box::new(
-                    configured!(builder, options, host, hosts).build()?,
-                ))
-            })
-            .with("openai", |options| {
-                let builder = OpenAiProvider::builder_from_env();
-                Ok(Box::new(
-                    configured!(builder, options, base_url, endpoints).build()?,
-                ))
-            })
-            .with("openai-responses", |options| {
-                let builder = OpenAiResponsesProvider::builder_from_env();
-                Ok(Box::new(
-                    configured!(builder, options, base_url, endpoints).build()?,
-                ))
-            })
+            .with("anthropic", from_env::<Messages>)
+            .with("ollama", from_env::<ApiChat>)
+            .with("openai", from_env::<ChatCompletions>)
+            .with("openai-responses", from_env::<Responses>)
     }
 
     /// `self` with `name` mapped to `factory` (replacing an entry of the same name).

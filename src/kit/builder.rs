@@ -1,5 +1,6 @@
-//! [`HttpProviderBuilder`], and the settings every HTTP provider's builder shares
-//! ([`Common`]): base URL, default model, client, secrets, limits.
+//! [`HttpProviderBuilder`], and what every HTTP provider's builder shares ([`Common`]):
+//! base URLs (parsed once), default model, client, secrets, limits; and how they make
+//! the provider.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use crate::http::{Clients, Endpoint};
 use crate::redact::{redact_url, Redactor};
 use crate::request::base64;
 
+use super::api::Builtin;
 use super::base_url::BaseUrl;
 use super::pool::{Member, Pool};
 use super::provider::{HttpProvider, Shared};
@@ -52,22 +54,59 @@ impl fmt::Debug for Common {
 }
 
 impl Common {
-    /// The provider: the base URL checked (`example` is suggested when it is not
-    /// usable), the client built unless one was given, the secrets and the URL's
-    /// password made a redactor.
-    pub(crate) fn build<D: Dialect>(self, dialect: D, example: &str) -> Result<HttpProvider<D>> {
-        let name = dialect.name().to_owned();
-        let raw = self.base_url.as_deref().ok_or_else(|| {
+    /// The base URLs, each parsed once: the first from `base_url` (or `default`), the
+    /// others from the endpoints; `normalize` first reads each as the API's users write
+    /// it (Ollama's host grammar). `example` is suggested when one is not usable.
+    pub(crate) fn bases(
+        &self,
+        name: &str,
+        default: Option<&str>,
+        example: &str,
+        normalize: impl Fn(&str, &str) -> Result<String>,
+    ) -> Result<Vec<BaseUrl>> {
+        self.bases_named(name, "base URL", default, example, normalize)
+    }
+
+    /// [`bases`](Self::bases), for an API whose users call the base URL `what`.
+    pub(crate) fn bases_named(
+        &self,
+        name: &str,
+        what: &str,
+        default: Option<&str>,
+        example: &str,
+        normalize: impl Fn(&str, &str) -> Result<String>,
+    ) -> Result<Vec<BaseUrl>> {
+        let raw = self.base_url.as_deref().or(default).ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidRequest,
-                format!("{name}: no base URL. Set one with the builder's base_url"),
+                format!("{name}: no {what}. Set one with the builder's base_url"),
             )
         })?;
-        let source = self.base_url_source.unwrap_or("the base URL");
-        let mut bases = vec![BaseUrl::parse(raw, &name, source, example)?];
+        let source = match self.base_url_source {
+            Some(variable) => variable.to_owned(),
+            None => format!("the {what}"),
+        };
+        let source = source.as_str();
+        let first = normalize(raw, source)?;
+        let mut bases = vec![BaseUrl::parse(&first, name, source, example)?];
+        let other = format!("another {what}");
         for more in &self.more_base_urls {
-            bases.push(BaseUrl::parse(more, &name, "an endpoint", example)?);
+            let more = normalize(more, &other)?;
+            bases.push(BaseUrl::parse(&more, name, &other, example)?);
         }
+        Ok(bases)
+    }
+
+    /// The provider for `bases` (from [`bases`](Self::bases)): the client built unless
+    /// one was given, the secrets and the URLs' passwords made a redactor; a built-in
+    /// provider's key, headers and prices in `builtin`.
+    pub(crate) fn build<D: Dialect>(
+        self,
+        dialect: D,
+        bases: Vec<BaseUrl>,
+        builtin: Option<Builtin>,
+    ) -> Result<HttpProvider<D>> {
+        let name = dialect.name().to_owned();
         let default_model = match self.default_model.as_deref().map(str::trim) {
             Some(model) if !model.is_empty() => model.to_owned(),
             _ => {
@@ -87,7 +126,10 @@ impl Common {
                 secrets.push(base64(format!("{user}:{password}").as_bytes()));
             }
         }
-        let hint: Arc<str> = Arc::from(dialect.unreachable_hint());
+        let hint: Arc<str> = match &builtin {
+            Some(builtin) => Arc::from(builtin.description.unreachable_hint()),
+            None => Arc::from(dialect.unreachable_hint()),
+        };
         let members = bases
             .into_iter()
             .map(|base| {
@@ -107,8 +149,16 @@ impl Common {
                 default_model,
                 settings: self.settings,
                 redactor: Redactor::new(secrets),
+                builtin,
             }),
         })
+    }
+}
+
+impl<D: Dialect> HttpProvider<D> {
+    /// A builder for a provider speaking `dialect`.
+    pub fn builder(dialect: D) -> HttpProviderBuilder<D> {
+        HttpProviderBuilder::new(dialect)
     }
 }
 
@@ -236,41 +286,11 @@ impl<D: Dialect> HttpProviderBuilder<D> {
     /// `invalid_request` for a missing or unusable base URL or a missing default model;
     /// `provider_unavailable` if the HTTP client cannot be built.
     pub fn build(self) -> Result<HttpProvider<D>> {
-        self.common.build(
-            self.dialect,
-            "http://localhost:8080/v1 or https://api.example.com/v1",
-        )
+        let name = self.dialect.name().to_owned();
+        let example = "http://localhost:8080/v1 or https://api.example.com/v1";
+        let bases = self
+            .common
+            .bases(&name, None, example, |raw, _| Ok(raw.to_owned()))?;
+        self.common.build(self.dialect, bases, None)
     }
 }
-
-/// The endpoint-pool and client setters of the API-key providers' builders, written once,
-/// for the builder's [`Common`] at the field path given (`common`).
-macro_rules! pool_builder_setters {
-    ($($field:ident).+) => {
-        /// More base URLs of the same API, besides the base URL: an endpoint pool
-        /// (several servers of one deployment). Each request goes to the endpoint with
-        /// the fewest requests in flight; one that fails with retryable errors is
-        /// skipped for a while (from 1 s, doubling up to 60 s), then tried again with
-        /// one request; a request that fails before any content is retried on another
-        /// endpoint.
-        #[must_use]
-        pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
-            self.$($field).+.more_base_urls = urls.into_iter().map(Into::into).collect();
-            self
-        }
-
-        /// Use this HTTP client (its own timeouts, proxy and TLS settings apply; the
-        /// connect timeout of this builder does not).
-        ///
-        /// Build it with `redirect(reqwest::redirect::Policy::none())`: the provider's
-        /// own client never follows redirects, so that the key never travels to another
-        /// server, but a client passed in follows its own policy. A reply that arrives
-        /// through a redirect is refused with an error, after the fact.
-        #[must_use]
-        pub fn client(mut self, client: reqwest::Client) -> Self {
-            self.$($field).+.client = Some(client);
-            self
-        }
-    };
-}
-pub(crate) use pool_builder_setters;

@@ -80,25 +80,31 @@
 //!
 //! `examples/custom_provider.rs` runs such a provider against a small server.
 
+mod api;
 mod attempt;
+mod auth;
 mod base_url;
 mod builder;
+mod builtin;
 mod dialect;
 mod frames;
 mod headers;
 mod pool;
 mod prologue;
 mod provider;
+mod provider_builder;
 pub(crate) mod settings;
 
-pub(crate) use base_url::BaseUrl;
+pub(crate) use api::sealed::Sealed;
+pub use api::{Api, KeyHeader};
+pub(crate) use api::{Description, Setup};
 pub use builder::HttpProviderBuilder;
-pub(crate) use builder::{pool_builder_setters, Common};
+pub use builtin::Provider;
 pub use dialect::{Dialect, Framing, HttpRequest};
 pub(crate) use frames::frames_of;
-pub(crate) use headers::checked_headers;
 pub(crate) use provider::Fetched;
 pub use provider::HttpProvider;
+pub use provider_builder::ProviderBuilder;
 
 pub use crate::decode::{Decoder, Flow, Held, Origin};
 pub use crate::http::{kind_for_status, ErrorResponse};

@@ -17,13 +17,13 @@ use crate::request::ChatRequest;
 use crate::retry::Retrying;
 use crate::stream::ChatStream;
 
+use super::api::Builtin;
 use super::attempt::{cools_down, Attempt, Receiving};
-use super::builder::HttpProviderBuilder;
 use super::frames::frames;
 use super::pool::{Member, Pool};
 use super::prologue::Prologue;
 use super::settings::HttpSettings;
-use super::Dialect;
+use super::{Dialect, HttpRequest};
 
 /// A provider for an HTTP chat API, made from its [`Dialect`]: the kit does the
 /// sending, retries, time limits, caps, redaction and framing. Cheap to clone (the
@@ -42,6 +42,8 @@ pub(crate) struct Shared<D> {
     pub(crate) default_model: String,
     pub(crate) settings: HttpSettings,
     pub(crate) redactor: Redactor,
+    /// A built-in provider's key, headers and prices.
+    pub(crate) builtin: Option<Builtin>,
 }
 
 impl<D> Clone for HttpProvider<D> {
@@ -53,11 +55,6 @@ impl<D> Clone for HttpProvider<D> {
 }
 
 impl<D: Dialect> HttpProvider<D> {
-    /// A builder for a provider speaking `dialect`.
-    pub fn builder(dialect: D) -> HttpProviderBuilder<D> {
-        HttpProviderBuilder::new(dialect)
-    }
-
     /// The dialect.
     pub fn dialect(&self) -> &D {
         &self.shared.dialect
@@ -147,7 +144,7 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
             &request,
             &shared.default_model,
             &shared.settings,
-            |model| shared.dialect.pricing(model),
+            |model| shared.pricing(model),
         ) {
             Ok(prologue) => prologue,
             Err(rejected) => return *rejected,
@@ -172,6 +169,25 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
         // layer's own errors only quote those.
         let stream = Retrying::new(Arc::from(name), prologue.retry, timeouts, make_attempt);
         ChatStream::new(prologue.info, stream)
+    }
+}
+
+impl<D: Dialect> Shared<D> {
+    /// How `model` is priced: a built-in provider's table, else the dialect's rule.
+    pub(crate) fn pricing(&self, model: &str) -> crate::pricing::Pricing {
+        match self.builtin.as_ref().and_then(|b| b.prices.as_ref()) {
+            Some(table) => table.pricing(model),
+            None => self.dialect.pricing(model),
+        }
+    }
+
+    /// The dialect's request for `chat`, with a built-in provider's headers and key.
+    pub(crate) fn prepared(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
+        let request = self.dialect.request(chat, model)?;
+        match &self.builtin {
+            Some(builtin) => builtin.auth.apply(request, self.dialect.name()),
+            None => Ok(request),
+        }
     }
 }
 
@@ -241,7 +257,7 @@ async fn send<D: Dialect>(
 ) -> Result<Accepted> {
     let mut adapted = false;
     loop {
-        let http = shared.dialect.request(request, model)?;
+        let http = shared.prepared(request, model)?;
         let own_authorization = http.has_authorization();
         let mut post = member
             .client

@@ -347,7 +347,7 @@ async fn a_line_longer_than_the_limit_is_refused() {
     let server = Server::reply(Reply::ndjson(body).split(Split::Sizes(vec![16]))).await;
     let llm = OllamaProvider::builder()
         .host(server.url())
-        .max_line_bytes(64)
+        .max_frame_bytes(64)
         .build()
         .unwrap();
     let err = llm.chat("Hello".into()).await.unwrap_err();

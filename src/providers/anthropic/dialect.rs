@@ -1,36 +1,28 @@
-//! [`Messages`]: the Messages API as a kit [`Dialect`]: the request with its headers,
-//! the decoder, the Anthropic error rules and the price table.
+//! [`Messages`]: the Messages API as a kit [`Dialect`]: the request, the decoder and the
+//! Anthropic error rules; and what the generic builder needs to make it ([`Api`]).
 
 use std::fmt;
-
-use reqwest::header::HeaderMap;
 
 use crate::decode::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Dialect, Framing, HttpRequest};
-use crate::pricing::{PriceTable, Pricing};
+use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
 use crate::request::ChatRequest;
 
+use super::builder::MessagesSettings;
 use super::errors::classify;
 use super::request;
 use super::{AnthropicProvider, MessagesDecoder};
 
-/// The API version every request names (`anthropic-version`), unless the builder's
-/// headers name another.
-pub(crate) const API_VERSION: &str = "2023-06-01";
+/// Where requests go, after the base URL: a base URL given with `/v1` has it taken off
+/// (see [`Api::base_url`]), so that every endpoint of a pool takes the same path.
+const PATH: &str = "/v1/messages";
 
-/// The Messages API, streamed over SSE.
-pub(crate) struct Messages {
-    /// Sent as `x-api-key` when not empty.
-    pub(crate) api_key: String,
-    /// Extra headers, values sensitive.
-    pub(crate) headers: HeaderMap,
-    pub(crate) prices: PriceTable,
+/// The Messages API, streamed over SSE: what
+/// [`AnthropicProvider`](super::AnthropicProvider) speaks.
+pub struct Messages {
     /// The base URL as shown, for advice in errors.
-    pub(crate) shown_base_url: String,
-    /// `/v1/messages`, or `/messages` for a base URL that already ends in `/v1`.
-    pub(crate) path: &'static str,
+    shown_base_url: String,
     /// `max_tokens` for a request that sets none (the API requires one).
     pub(crate) max_tokens: u32,
 }
@@ -38,11 +30,41 @@ pub(crate) struct Messages {
 impl fmt::Debug for Messages {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Messages")
-            .field("api_key", &"[REDACTED]")
-            .field("extra_headers", &self.headers.len())
-            .field("path", &self.path)
             .field("max_tokens", &self.max_tokens)
             .finish_non_exhaustive()
+    }
+}
+
+impl Sealed for Messages {}
+
+impl Api for Messages {
+    type Settings = MessagesSettings;
+
+    fn description() -> &'static Description {
+        &super::DESCRIPTION
+    }
+
+    /// `https://api.anthropic.com/v1` is `https://api.anthropic.com`: requests go to
+    /// `/v1/messages` of it either way.
+    fn base_url(raw: &str, _source: &str) -> Result<String> {
+        let trimmed = raw.trim().trim_end_matches('/');
+        Ok(trimmed.strip_suffix("/v1").unwrap_or(trimmed).to_owned())
+    }
+
+    fn new(settings: MessagesSettings, setup: &Setup) -> Result<Messages> {
+        let max_tokens = settings
+            .max_tokens
+            .unwrap_or(AnthropicProvider::DEFAULT_MAX_TOKENS);
+        if max_tokens == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "anthropic: the default max_tokens is 0; the API requires at least 1",
+            ));
+        }
+        Ok(Messages {
+            shown_base_url: setup.shown_base_url.clone(),
+            max_tokens,
+        })
     }
 }
 
@@ -59,22 +81,9 @@ impl Dialect for Messages {
 
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
         let body = request::Request::from_chat(chat, model, self.max_tokens)?;
-        let mut request = HttpRequest::post_json(self.path, &body)
+        HttpRequest::post_json(PATH, &body)
             .map_err(|e| e.context("anthropic: "))?
-            .header("accept", "text/event-stream")?;
-        if !self.headers.contains_key("anthropic-version") {
-            request = request.header("anthropic-version", API_VERSION)?;
-        }
-        let request = request.with_headers(&self.headers);
-        if self.api_key.is_empty() {
-            return Ok(request);
-        }
-        request.sensitive_header("x-api-key", &self.api_key).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                "anthropic: the API key contains characters not allowed in an HTTP header; check ANTHROPIC_API_KEY",
-            )
-        })
+            .header("accept", "text/event-stream")
     }
 
     fn decoder(&self, origin: &Origin) -> MessagesDecoder {
@@ -82,14 +91,6 @@ impl Dialect for Messages {
     }
 
     fn classify(&self, failure: ErrorResponse, model: &str) -> Error {
-        classify(failure, model, &self.shown_base_url, self.path)
-    }
-
-    fn pricing(&self, model: &str) -> Pricing {
-        self.prices.pricing(model)
-    }
-
-    fn unreachable_hint(&self) -> &str {
-        "Check that the server is running and that ANTHROPIC_BASE_URL (or the base URL you set) is right"
+        classify(failure, model, &self.shown_base_url, PATH)
     }
 }

@@ -75,7 +75,8 @@ impl Tokens {
 }
 
 /// Maps the SSE data frames of one Messages API reply to chunks.
-pub(crate) struct MessagesDecoder {
+#[derive(Debug)]
+pub struct MessagesDecoder {
     origin: Origin,
     blocks: Blocks,
     tokens: Tokens,

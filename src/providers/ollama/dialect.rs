@@ -6,26 +6,63 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::decode::Origin;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Dialect, Framing, HttpRequest};
+use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
 use crate::pricing::Pricing;
 use crate::request::ChatRequest;
 
+use super::builder::ApiChatSettings;
 use super::errors::classify;
+use super::host::parse_host;
+use super::keep_alive::KeepAlive;
 use super::map::LineDecoder;
 use super::request;
 use super::OllamaProvider;
 
-/// Ollama's native chat API.
+/// Ollama's native chat API: what [`OllamaProvider`](super::OllamaProvider) speaks.
 #[derive(Debug)]
-pub(crate) struct ApiChat {
+pub struct ApiChat {
     /// The server's URL, normalized, for advice in errors.
     pub(crate) host: String,
     /// `keep_alive` as sent: seconds (a number) or a Go duration string.
     pub(crate) keep_alive: Option<Value>,
     /// Extra entries under `options`.
     pub(crate) options: BTreeMap<String, Value>,
+}
+
+impl Sealed for ApiChat {}
+
+impl Api for ApiChat {
+    type Settings = ApiChatSettings;
+
+    fn description() -> &'static Description {
+        &super::DESCRIPTION
+    }
+
+    /// Read as the `ollama` CLI reads `OLLAMA_HOST` (see `host.rs`).
+    fn base_url(raw: &str, source: &str) -> Result<String> {
+        parse_host(raw, source)
+    }
+
+    fn new(settings: ApiChatSettings, setup: &Setup) -> Result<ApiChat> {
+        let keep_alive = settings
+            .keep_alive
+            .as_ref()
+            .map(KeepAlive::to_wire)
+            .transpose()?;
+        if settings.options.keys().any(|k| k.trim().is_empty()) {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "ollama: an option has an empty name. Use Ollama's option names, e.g. num_ctx or top_k",
+            ));
+        }
+        Ok(ApiChat {
+            host: setup.shown_base_url.clone(),
+            keep_alive,
+            options: settings.options,
+        })
+    }
 }
 
 impl Dialect for ApiChat {
@@ -60,10 +97,5 @@ impl Dialect for ApiChat {
 
     fn pricing(&self, _model: &str) -> Pricing {
         Pricing::Free
-    }
-
-    fn unreachable_hint(&self) -> &str {
-        "Is Ollama running? Start it with `ollama serve` (or open the Ollama app), \
-         or set OLLAMA_HOST to where it listens"
     }
 }

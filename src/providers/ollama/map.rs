@@ -17,7 +17,8 @@ use super::{fast, wire};
 
 /// Maps NDJSON lines of `/api/chat` to chunks. The state is the model name last seen,
 /// reported on the finish, and whether any line was an `/api/chat` line at all.
-pub(crate) struct LineDecoder {
+#[derive(Debug)]
+pub struct LineDecoder {
     origin: Origin,
     model: Option<String>,
     /// A line with a message, `done`, an error or a model has been seen.

@@ -1,7 +1,7 @@
 //! The `ollama` provider: Ollama's native `/api/chat`, streamed as newline-delimited
 //! JSON; and [`OllamaProvider::list_models`].
 //!
-//! Files: this one (the provider and the environment), `builder.rs`, `host.rs` (the
+//! Files: this one (the provider, as data), `builder.rs` (its own settings), `host.rs` (the
 //! `OLLAMA_HOST` grammar), `keep_alive.rs`, `dialect.rs` (the request, as a kit dialect),
 //! `map.rs` (lines to chunks) with `fast.rs` (its fast path for token lines),
 //! `errors.rs`, `models.rs` (`/api/tags`), `request.rs` (the request body), `wire.rs`
@@ -20,16 +20,11 @@ mod request;
 mod tests;
 mod wire;
 
-use std::fmt;
-
 use crate::error::Result;
-use crate::kit::HttpProvider;
-use crate::provider::LlmStreamProvider;
-use crate::request::ChatRequest;
-use crate::stream::ChatStream;
+use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
 
-pub use builder::OllamaProviderBuilder;
-use dialect::ApiChat;
+pub use builder::ApiChatSettings;
+pub use dialect::ApiChat;
 pub use keep_alive::KeepAlive;
 pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, LineDecoder};
 pub use models::{LocalModel, LocalModelDetails};
@@ -41,7 +36,7 @@ pub use models::{LocalModel, LocalModelDetails};
 /// timings (model load, prompt evaluation, generation) are taken from the final line of
 /// the reply. Cheap to clone (the configuration is shared).
 ///
-/// Where the server is comes from [`host`](OllamaProviderBuilder::host), or from
+/// Where the server is comes from [`host`](ProviderBuilder::host), or from
 /// `OLLAMA_HOST` with [`from_env`](Self::from_env), read the way the `ollama` CLI reads
 /// it: `localhost`, `gpu-box:11500`, `[::1]:8080`, `http://host:port`,
 /// `https://example.com/ollama` (a path prefix behind a proxy); `0.0.0.0` and `[::]`
@@ -75,12 +70,32 @@ pub use models::{LocalModel, LocalModelDetails};
 /// server (HTTP 503, `server busy`) is [`ErrorKind::Server`](crate::ErrorKind::Server) and worth retrying later;
 /// an error Ollama reports after the reply started ends the stream with an
 /// [`ErrorKind::Server`](crate::ErrorKind::Server) error, never with a truncated success.
-#[derive(Clone)]
-pub struct OllamaProvider {
-    pub(crate) http: HttpProvider<ApiChat>,
-}
+///
+/// A key is not needed by a local Ollama; one set with `api_key` (or `OLLAMA_API_KEY`)
+/// is sent as `Authorization: Bearer …`, for ollama.com or a server behind a gateway.
+pub type OllamaProvider = Provider<ApiChat>;
 
-impl OllamaProvider {
+/// Builds an [`OllamaProvider`].
+pub type OllamaProviderBuilder = ProviderBuilder<ApiChat>;
+
+/// What the `ollama` provider is.
+pub(crate) static DESCRIPTION: Description = Description {
+    name: "ollama",
+    type_name: "OllamaProvider",
+    default_base_url: "http://localhost:11434",
+    base_url_name: "host",
+    default_model: "qwen2.5:0.5b",
+    base_url_vars: &["OLLAMA_HOST"],
+    key_vars: &["OLLAMA_API_KEY"],
+    key_header: KeyHeader::Bearer,
+    key_required: false,
+    default_headers: &[],
+    example_base_urls: "http://localhost:11434",
+    unreachable_hint: Some("Is Ollama running? Start it with `ollama serve` (or open the Ollama app), or set OLLAMA_HOST to where it listens"),
+    prices: None,
+};
+
+impl Provider<ApiChat> {
     /// The provider's name.
     pub const NAME: &'static str = "ollama";
     /// The default model: small enough to pull and run anywhere.
@@ -98,73 +113,9 @@ impl OllamaProvider {
         OllamaProvider::builder().build()
     }
 
-    /// A builder for every setting.
-    pub fn builder() -> OllamaProviderBuilder {
-        OllamaProviderBuilder::default()
-    }
-
-    /// Configured from the environment: `OLLAMA_HOST` (default `http://localhost:11434`), read
-    /// as the `ollama` CLI reads it.
-    ///
-    /// # Errors
-    /// `invalid_request` naming `OLLAMA_HOST` and its value when it cannot be used.
-    pub fn from_env() -> Result<OllamaProvider> {
-        OllamaProvider::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// A builder preset from the environment (`OLLAMA_HOST`), to adjust before
-    /// `build()`: e.g. the CLI's `--connect-timeout`. Errors are reported by `build()`.
-    pub fn builder_from_env() -> OllamaProviderBuilder {
-        OllamaProvider::builder_from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) with a custom variable lookup.
-    pub(crate) fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<OllamaProvider> {
-        OllamaProvider::builder_from_lookup(var).build()
-    }
-
-    /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
-    pub(crate) fn builder_from_lookup(
-        var: impl Fn(&str) -> Option<String>,
-    ) -> OllamaProviderBuilder {
-        let mut builder = OllamaProvider::builder();
-        if let Some(host) = var("OLLAMA_HOST").filter(|h| !h.trim().is_empty()) {
-            builder = builder.host(host);
-            builder.host_from_env = true;
-        }
-        builder
-    }
-
     /// The server's URL, normalized: scheme, host, port and path prefix, no trailing
     /// slash (`http://127.0.0.1:11434`). Requests go to `{host}/api/chat`.
     pub fn host(&self) -> &str {
-        self.http.base_url()
-    }
-}
-
-impl fmt::Debug for OllamaProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dialect = self.http.dialect();
-        f.debug_struct("OllamaProvider")
-            .field("host", &self.host())
-            .field("default_model", &self.default_model())
-            .field("keep_alive", &dialect.keep_alive)
-            .field("options", &dialect.options)
-            .field("settings", &self.http.shared.settings)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LlmStreamProvider for OllamaProvider {
-    fn name(&self) -> &str {
-        OllamaProvider::NAME
-    }
-
-    fn default_model(&self) -> &str {
-        self.http.default_model()
-    }
-
-    fn stream_chat(&self, request: ChatRequest) -> ChatStream {
-        self.http.stream_chat(request)
+        self.base_url()
     }
 }

@@ -6,19 +6,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::decode::Origin;
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Dialect, Framing, HttpRequest};
-use crate::pricing::Pricing;
+use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
 use crate::request::ChatRequest;
 
-use super::account::Account;
+use super::builder::ChatCompletionsSettings;
 use super::errors::classify;
 use super::map::SseDecoder;
 use super::request;
-use super::OpenAiProvider;
 
-/// The Chat Completions API, streamed over SSE.
-pub(crate) struct ChatCompletions {
-    pub(crate) account: Account,
+/// The Chat Completions API, streamed over SSE: what [`OpenAiProvider`](super::OpenAiProvider)
+/// speaks, and every OpenAI-compatible cloud with it.
+pub struct ChatCompletions {
+    /// The provider's name (`openai`, or a named compatible cloud's).
+    name: &'static str,
+    /// The base URL as shown, for advice in errors.
+    shown_base_url: String,
     /// Send `stream_options.include_usage`. Turned off for good after a server
     /// rejected it (400 naming `stream_options`).
     pub(crate) stream_options: AtomicBool,
@@ -29,11 +31,28 @@ pub(crate) struct ChatCompletions {
 impl std::fmt::Debug for ChatCompletions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatCompletions")
-            .field("api_key", &"[REDACTED]")
-            .field("extra_headers", &self.account.headers.len())
             .field("stream_options", &self.stream_options)
             .field("max_completion_tokens", &self.max_completion_tokens)
             .finish_non_exhaustive()
+    }
+}
+
+impl Sealed for ChatCompletions {}
+
+impl Api for ChatCompletions {
+    type Settings = ChatCompletionsSettings;
+
+    fn description() -> &'static Description {
+        &super::DESCRIPTION
+    }
+
+    fn new(settings: ChatCompletionsSettings, setup: &Setup) -> Result<ChatCompletions> {
+        Ok(ChatCompletions {
+            name: setup.description.name,
+            shown_base_url: setup.shown_base_url.clone(),
+            stream_options: AtomicBool::new(settings.stream_options.unwrap_or(true)),
+            max_completion_tokens: AtomicBool::new(false),
+        })
     }
 }
 
@@ -41,7 +60,7 @@ impl Dialect for ChatCompletions {
     type Decoder = SseDecoder;
 
     fn name(&self) -> &str {
-        OpenAiProvider::NAME
+        self.name
     }
 
     fn framing(&self) -> Framing {
@@ -56,10 +75,9 @@ impl Dialect for ChatCompletions {
         if self.max_completion_tokens.load(Ordering::Relaxed) {
             body.use_max_completion_tokens();
         }
-        let request = HttpRequest::post_json("/chat/completions", &body)
-            .map_err(|e| e.context("openai: "))?
-            .header("accept", "text/event-stream")?;
-        self.account.authorize(request, OpenAiProvider::NAME)
+        HttpRequest::post_json("/chat/completions", &body)
+            .map_err(|e| e.context(&format!("{}: ", self.name)))?
+            .header("accept", "text/event-stream")
     }
 
     fn decoder(&self, origin: &Origin) -> SseDecoder {
@@ -70,8 +88,8 @@ impl Dialect for ChatCompletions {
         classify(
             failure,
             model,
-            OpenAiProvider::NAME,
-            &format!("{}/chat/completions", self.account.shown_base_url),
+            self.name,
+            &format!("{}/chat/completions", self.shown_base_url),
         )
     }
 
@@ -90,13 +108,5 @@ impl Dialect for ChatCompletions {
         }
         message.contains("max_completion_tokens")
             && !self.max_completion_tokens.swap(true, Ordering::Relaxed)
-    }
-
-    fn pricing(&self, model: &str) -> Pricing {
-        self.account.prices.pricing(model)
-    }
-
-    fn unreachable_hint(&self) -> &str {
-        "Check that the server is running and that OPENAI_BASE_URL (or the base URL you set) is right"
     }
 }

@@ -30,7 +30,8 @@ struct Tokens {
 /// The finish is held back until `[DONE]` or the end of the body, because with
 /// `include_usage` the token counts come in a chunk after the one with `finish_reason`.
 /// Secrets are not its concern: the provider scrubs every item it passes on.
-pub(crate) struct SseDecoder {
+#[derive(Debug)]
+pub struct SseDecoder {
     origin: Origin,
     finish_reason: Option<FinishReason>,
     tokens: Option<Tokens>,

@@ -2,12 +2,11 @@
 //! for api.openai.com and every OpenAI-compatible server (llama.cpp, vLLM, LM Studio,
 //! Ollama's `/v1`, hosted gateways).
 //!
-//! Files: this one (the provider and the environment), `builder.rs`, `dialect.rs` (the
+//! Files: this one (the provider, as data), `builder.rs` (its own settings), `dialect.rs` (the
 //! API as a kit dialect), `request.rs` (the request body), `map.rs` (SSE data to chunks)
 //! with `tool_calls.rs` (streamed tool calls assembled), `errors.rs`, `wire.rs` (the
 //! reply's serde types).
 
-pub(crate) mod account;
 mod builder;
 mod dialect;
 pub(crate) mod errors;
@@ -19,25 +18,24 @@ mod tests;
 mod tool_calls;
 mod wire;
 
-use std::fmt;
-use std::sync::atomic::Ordering;
-
-use reqwest::header::HeaderName;
-
 use crate::error::Result;
-use crate::kit::HttpProvider;
-use crate::provider::LlmStreamProvider;
-use crate::request::ChatRequest;
-use crate::stream::ChatStream;
+use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
+use crate::pricing::PriceTable;
 
-pub use builder::OpenAiProviderBuilder;
-use dialect::ChatCompletions;
+pub use builder::ChatCompletionsSettings;
+pub use dialect::ChatCompletions;
 pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, SseDecoder};
 
-/// The OpenAI Chat Completions provider.
+/// Base URLs to suggest when one is not usable.
+pub(crate) const EXAMPLE_BASE_URL: &str = "https://api.openai.com/v1 or http://localhost:8080/v1";
+
+/// The OpenAI Chat Completions provider: api.openai.com by default, and every
+/// OpenAI-compatible server (`OPENAI_BASE_URL`). The API key (`OPENAI_API_KEY`) is sent
+/// as `Authorization: Bearer …`; it is required except for a server on this machine.
 ///
-/// Cheap to clone (the configuration is shared). The API key is sent as
-/// `Authorization: Bearer …` and never appears in `Debug`, logs or error messages.
+/// Cheap to clone (the configuration is shared). The key never appears in `Debug`, logs
+/// or error messages. Its builder is [`OpenAiProviderBuilder`]: the settings every
+/// provider has, and [`stream_options`](ProviderBuilder::stream_options).
 ///
 /// ```
 /// use theory_llm::{LlmStreamProvider, OpenAiProvider};
@@ -57,12 +55,29 @@ pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, SseDecoder}
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone)]
-pub struct OpenAiProvider {
-    http: HttpProvider<ChatCompletions>,
-}
+pub type OpenAiProvider = Provider<ChatCompletions>;
 
-impl OpenAiProvider {
+/// Builds an [`OpenAiProvider`].
+pub type OpenAiProviderBuilder = ProviderBuilder<ChatCompletions>;
+
+/// What the `openai` provider is.
+pub(crate) static DESCRIPTION: Description = Description {
+    name: "openai",
+    type_name: "OpenAiProvider",
+    default_base_url: "https://api.openai.com/v1",
+    base_url_name: "base URL",
+    default_model: "gpt-4o-mini",
+    base_url_vars: &["OPENAI_BASE_URL"],
+    key_vars: &["OPENAI_API_KEY"],
+    key_header: KeyHeader::Bearer,
+    key_required: true,
+    default_headers: &[],
+    example_base_urls: EXAMPLE_BASE_URL,
+    unreachable_hint: None,
+    prices: Some(PriceTable::openai),
+};
+
+impl Provider<ChatCompletions> {
     /// The provider's name.
     pub const NAME: &'static str = "openai";
     /// The default model.
@@ -77,81 +92,5 @@ impl OpenAiProvider {
     /// cannot be built.
     pub fn new(api_key: impl Into<String>) -> Result<OpenAiProvider> {
         OpenAiProvider::builder().api_key(api_key).build()
-    }
-
-    /// A builder for every setting.
-    pub fn builder() -> OpenAiProviderBuilder {
-        OpenAiProviderBuilder::default()
-    }
-
-    /// Configured from the environment: `OPENAI_API_KEY` (required) and
-    /// `OPENAI_BASE_URL` (default `https://api.openai.com/v1`).
-    ///
-    /// # Errors
-    /// `provider_unavailable` naming `OPENAI_API_KEY` when it is not set (unless
-    /// `OPENAI_BASE_URL` points at this machine: local servers usually need no key);
-    /// `invalid_request` when `OPENAI_BASE_URL` is not a valid http(s) URL.
-    pub fn from_env() -> Result<OpenAiProvider> {
-        OpenAiProvider::builder_from_env().build()
-    }
-
-    /// A builder preset from the environment (as [`from_env`](Self::from_env) reads it),
-    /// to adjust before `build()`, which reports what is missing.
-    pub fn builder_from_env() -> OpenAiProviderBuilder {
-        OpenAiProvider::builder_from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
-    pub(crate) fn builder_from_lookup(
-        var: impl Fn(&str) -> Option<String>,
-    ) -> OpenAiProviderBuilder {
-        let mut builder = OpenAiProvider::builder();
-        builder.account = account::AccountSettings::from_lookup(var, &mut builder.common);
-        builder
-    }
-
-    /// The base URL requests go to (no trailing slash), with the password of any user
-    /// info in it redacted.
-    pub fn base_url(&self) -> &str {
-        self.http.base_url()
-    }
-}
-
-impl fmt::Debug for OpenAiProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dialect = self.http.dialect();
-        f.debug_struct("OpenAiProvider")
-            .field("api_key", &"[REDACTED]")
-            .field("base_url", &self.base_url())
-            .field("default_model", &self.default_model())
-            .field(
-                "extra_headers",
-                &dialect
-                    .account
-                    .headers
-                    .keys()
-                    .map(HeaderName::as_str)
-                    .collect::<Vec<_>>(),
-            )
-            .field(
-                "stream_options",
-                &dialect.stream_options.load(Ordering::Relaxed),
-            )
-            .field("settings", &self.http.shared.settings)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LlmStreamProvider for OpenAiProvider {
-    fn name(&self) -> &str {
-        OpenAiProvider::NAME
-    }
-
-    fn default_model(&self) -> &str {
-        self.http.default_model()
-    }
-
-    fn stream_chat(&self, request: ChatRequest) -> ChatStream {
-        self.http.stream_chat(request)
     }
 }

@@ -6,19 +6,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::decode::Origin;
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Dialect, Framing, HttpRequest};
-use crate::pricing::Pricing;
-use crate::providers::openai::account::Account;
+use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
 use crate::providers::openai::errors::classify;
 use crate::request::ChatRequest;
 
+use super::builder::ResponsesSettings;
 use super::map::ResponsesDecoder;
 use super::request::Request;
-use super::OpenAiResponsesProvider;
 
-/// The Responses API, streamed over SSE.
-pub(crate) struct Responses {
-    pub(crate) account: Account,
+/// The Responses API, streamed over SSE: what
+/// [`OpenAiResponsesProvider`](super::OpenAiResponsesProvider) speaks.
+pub struct Responses {
+    name: &'static str,
+    /// The base URL as shown, for advice in errors.
+    shown_base_url: String,
     /// Also send structured output as llama.cpp's top-level `json_schema`: its
     /// `/v1/responses` ignores `text.format` but holds the reply to that field with a
     /// grammar. Off for api.openai.com, which rejects unknown fields; turned off for
@@ -29,18 +30,44 @@ pub(crate) struct Responses {
 impl std::fmt::Debug for Responses {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Responses")
-            .field("api_key", &"[REDACTED]")
-            .field("extra_headers", &self.account.headers.len())
-            .field("schema_extension", &self.schema_extension)
+            .field("json_schema_extension", &self.schema_extension)
             .finish_non_exhaustive()
     }
+}
+
+impl Sealed for Responses {}
+
+impl Api for Responses {
+    type Settings = ResponsesSettings;
+
+    fn description() -> &'static Description {
+        &super::DESCRIPTION
+    }
+
+    fn new(settings: ResponsesSettings, setup: &Setup) -> Result<Responses> {
+        let official = is_openai_host(&setup.base_url);
+        let extension = settings.json_schema_extension.unwrap_or(!official);
+        Ok(Responses {
+            name: setup.description.name,
+            shown_base_url: setup.shown_base_url.clone(),
+            schema_extension: AtomicBool::new(extension),
+        })
+    }
+}
+
+/// Whether the base URL is OpenAI's own API, which rejects fields it does not know.
+fn is_openai_host(base_url: &str) -> bool {
+    reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|host| host == "api.openai.com" || host.ends_with(".openai.azure.com"))
 }
 
 impl Dialect for Responses {
     type Decoder = ResponsesDecoder;
 
     fn name(&self) -> &str {
-        OpenAiResponsesProvider::NAME
+        self.name
     }
 
     fn framing(&self) -> Framing {
@@ -50,11 +77,9 @@ impl Dialect for Responses {
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
         let extension = self.schema_extension.load(Ordering::Relaxed);
         let body = Request::from_chat(chat, model, extension)?;
-        let request = HttpRequest::post_json("/responses", &body)
-            .map_err(|e| e.context("openai-responses: "))?
-            .header("accept", "text/event-stream")?;
-        self.account
-            .authorize(request, OpenAiResponsesProvider::NAME)
+        HttpRequest::post_json("/responses", &body)
+            .map_err(|e| e.context(&format!("{}: ", self.name)))?
+            .header("accept", "text/event-stream")
     }
 
     fn decoder(&self, origin: &Origin) -> ResponsesDecoder {
@@ -65,8 +90,8 @@ impl Dialect for Responses {
         classify(
             failure,
             model,
-            OpenAiResponsesProvider::NAME,
-            &format!("{}/responses", self.account.shown_base_url),
+            self.name,
+            &format!("{}/responses", self.shown_base_url),
         )
     }
 
@@ -77,13 +102,5 @@ impl Dialect for Responses {
             || failure.message().contains("'json_schema'")
             || failure.message().contains("\"json_schema\"");
         failure.status() == 400 && named && self.schema_extension.swap(false, Ordering::Relaxed)
-    }
-
-    fn pricing(&self, model: &str) -> Pricing {
-        self.account.prices.pricing(model)
-    }
-
-    fn unreachable_hint(&self) -> &str {
-        "Check that the server is running and that OPENAI_BASE_URL (or the base URL you set) is right"
     }
 }

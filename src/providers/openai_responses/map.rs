@@ -33,7 +33,8 @@ struct Call {
 }
 
 /// Maps the events of one reply to chunks.
-pub(crate) struct ResponsesDecoder {
+#[derive(Debug)]
+pub struct ResponsesDecoder {
     origin: Origin,
     response_id: Option<String>,
     model: Option<String>,

@@ -3,14 +3,14 @@
 //! same configuration as `openai` (`OPENAI_API_KEY`, `OPENAI_BASE_URL`), and shares its
 //! account checks and error rules (`providers/openai/{account,errors}.rs`).
 //!
-//! Files: this one (the provider and the environment), `builder.rs`, `dialect.rs` (the
+//! Files: this one (the provider, as data), `builder.rs` (its own settings), `dialect.rs` (the
 //! API as a kit dialect), `request.rs` (the request body), `map.rs` (events to chunks),
 //! `errors.rs` (error events), `wire.rs` (the events' serde types).
 //!
 //! Structured output is sent as `text.format`. llama.cpp's server ignores that field on
 //! this endpoint, so the provider also sends llama.cpp's own `json_schema` to every
 //! server but api.openai.com (see
-//! [`json_schema_extension`](OpenAiResponsesProviderBuilder::json_schema_extension)).
+//! [`json_schema_extension`](crate::kit::ProviderBuilder::json_schema_extension)).
 
 mod builder;
 mod dialect;
@@ -21,24 +21,23 @@ mod request;
 mod tests;
 mod wire;
 
-use std::fmt;
-use std::sync::atomic::Ordering;
-
 use crate::error::Result;
-use crate::kit::HttpProvider;
-use crate::provider::LlmStreamProvider;
-use crate::providers::openai::account::AccountSettings;
-use crate::request::ChatRequest;
-use crate::stream::ChatStream;
+use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
+use crate::pricing::PriceTable;
+use crate::providers::openai::EXAMPLE_BASE_URL;
 
-pub use builder::OpenAiResponsesProviderBuilder;
-use dialect::Responses;
+pub use builder::ResponsesSettings;
+pub use dialect::Responses;
 pub(crate) use map::ResponsesDecoder;
 
-/// The OpenAI Responses API provider.
+/// The OpenAI Responses API provider. It takes the `openai` provider's configuration:
+/// `OPENAI_API_KEY` (sent as `Authorization: Bearer …`; required except for a server on
+/// this machine) and `OPENAI_BASE_URL` (default `https://api.openai.com/v1`).
 ///
-/// Cheap to clone (the configuration is shared). The API key is sent as
-/// `Authorization: Bearer …` and never appears in `Debug`, logs or error messages.
+/// Cheap to clone (the configuration is shared). The key never appears in `Debug`, logs
+/// or error messages. Its builder is [`OpenAiResponsesProviderBuilder`]: the settings
+/// every provider has, and
+/// [`json_schema_extension`](ProviderBuilder::json_schema_extension).
 ///
 /// ```
 /// use theory_llm::{LlmStreamProvider, OpenAiResponsesProvider};
@@ -57,12 +56,29 @@ pub(crate) use map::ResponsesDecoder;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone)]
-pub struct OpenAiResponsesProvider {
-    http: HttpProvider<Responses>,
-}
+pub type OpenAiResponsesProvider = Provider<Responses>;
 
-impl OpenAiResponsesProvider {
+/// Builds an [`OpenAiResponsesProvider`].
+pub type OpenAiResponsesProviderBuilder = ProviderBuilder<Responses>;
+
+/// What the `openai-responses` provider is: the `openai` provider's account, another API.
+pub(crate) static DESCRIPTION: Description = Description {
+    name: "openai-responses",
+    type_name: "OpenAiResponsesProvider",
+    default_base_url: "https://api.openai.com/v1",
+    base_url_name: "base URL",
+    default_model: "gpt-4o-mini",
+    base_url_vars: &["OPENAI_BASE_URL"],
+    key_vars: &["OPENAI_API_KEY"],
+    key_header: KeyHeader::Bearer,
+    key_required: true,
+    default_headers: &[],
+    example_base_urls: EXAMPLE_BASE_URL,
+    unreachable_hint: None,
+    prices: Some(PriceTable::openai),
+};
+
+impl Provider<Responses> {
     /// The provider's name.
     pub const NAME: &'static str = "openai-responses";
     /// The default model.
@@ -77,71 +93,5 @@ impl OpenAiResponsesProvider {
     /// cannot be built.
     pub fn new(api_key: impl Into<String>) -> Result<OpenAiResponsesProvider> {
         OpenAiResponsesProvider::builder().api_key(api_key).build()
-    }
-
-    /// A builder for every setting.
-    pub fn builder() -> OpenAiResponsesProviderBuilder {
-        OpenAiResponsesProviderBuilder::default()
-    }
-
-    /// Configured from the environment: `OPENAI_API_KEY` (required unless
-    /// `OPENAI_BASE_URL` points at this machine) and `OPENAI_BASE_URL` (default
-    /// `https://api.openai.com/v1`), as for the `openai` provider.
-    ///
-    /// # Errors
-    /// `provider_unavailable` naming `OPENAI_API_KEY` when it is needed and not set;
-    /// `invalid_request` when `OPENAI_BASE_URL` is not a valid http(s) URL.
-    pub fn from_env() -> Result<OpenAiResponsesProvider> {
-        OpenAiResponsesProvider::builder_from_env().build()
-    }
-
-    /// A builder preset from the environment, to adjust before `build()`.
-    pub fn builder_from_env() -> OpenAiResponsesProviderBuilder {
-        OpenAiResponsesProvider::builder_from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
-    pub(crate) fn builder_from_lookup(
-        var: impl Fn(&str) -> Option<String>,
-    ) -> OpenAiResponsesProviderBuilder {
-        let mut builder = OpenAiResponsesProvider::builder();
-        builder.account = AccountSettings::from_lookup(var, &mut builder.common);
-        builder
-    }
-
-    /// The base URL requests go to (no trailing slash), with the password of any user
-    /// info in it redacted.
-    pub fn base_url(&self) -> &str {
-        self.http.base_url()
-    }
-}
-
-impl fmt::Debug for OpenAiResponsesProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dialect = self.http.dialect();
-        f.debug_struct("OpenAiResponsesProvider")
-            .field("api_key", &"[REDACTED]")
-            .field("base_url", &self.base_url())
-            .field("default_model", &self.default_model())
-            .field(
-                "json_schema_extension",
-                &dialect.schema_extension.load(Ordering::Relaxed),
-            )
-            .field("settings", &self.http.shared.settings)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LlmStreamProvider for OpenAiResponsesProvider {
-    fn name(&self) -> &str {
-        OpenAiResponsesProvider::NAME
-    }
-
-    fn default_model(&self) -> &str {
-        self.http.default_model()
-    }
-
-    fn stream_chat(&self, request: ChatRequest) -> ChatStream {
-        self.http.stream_chat(request)
     }
 }

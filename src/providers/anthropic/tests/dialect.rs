@@ -14,8 +14,8 @@ fn requests_go_to_v1_messages_with_the_headers() {
     let p = provider();
     let http = p
         .http
-        .dialect()
-        .request(&ChatRequest::new("hi"), "m")
+        .shared
+        .prepared(&ChatRequest::new("hi"), "m")
         .unwrap();
     assert_eq!(http.path(), "/v1/messages");
     let header = |name: &str| {
@@ -29,7 +29,7 @@ fn requests_go_to_v1_messages_with_the_headers() {
     assert_eq!(header("accept").as_deref(), Some("text/event-stream"));
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
     assert!(!format!("{http:?}").contains("very-secret"));
-    // A base URL ending in /v1 is not doubled.
+    // A base URL ending in /v1 is not doubled: the /v1 is the path's.
     for base in [
         "https://api.anthropic.com/v1",
         "https://api.anthropic.com/v1/",
@@ -37,14 +37,27 @@ fn requests_go_to_v1_messages_with_the_headers() {
         let p = AnthropicProvider::builder()
             .api_key("k")
             .base_url(base)
+            .endpoints([
+                "https://eu.example/anthropic",
+                "https://us.example/anthropic/v1",
+            ])
             .build()
             .unwrap();
+        assert_eq!(
+            p.base_urls(),
+            [
+                "https://api.anthropic.com",
+                "https://eu.example/anthropic",
+                "https://us.example/anthropic"
+            ],
+            "{base}"
+        );
         let http = p
             .http
-            .dialect()
-            .request(&ChatRequest::new("hi"), "m")
+            .shared
+            .prepared(&ChatRequest::new("hi"), "m")
             .unwrap();
-        assert_eq!(http.path(), "/messages", "{base}");
+        assert_eq!(http.path(), "/v1/messages", "{base}");
     }
     // A version of one's own replaces the default; no key, no x-api-key.
     let p = AnthropicProvider::builder()
@@ -55,8 +68,8 @@ fn requests_go_to_v1_messages_with_the_headers() {
         .unwrap();
     let http = p
         .http
-        .dialect()
-        .request(&ChatRequest::new("hi"), "m")
+        .shared
+        .prepared(&ChatRequest::new("hi"), "m")
         .unwrap();
     let versions: Vec<_> = http.headers.get_all("anthropic-version").iter().collect();
     assert_eq!(versions, vec!["2099-01-01"]);
@@ -73,8 +86,8 @@ fn the_default_max_tokens_is_the_builders() {
         .unwrap();
     let http = p
         .http
-        .dialect()
-        .request(&ChatRequest::new("hi"), "m")
+        .shared
+        .prepared(&ChatRequest::new("hi"), "m")
         .unwrap();
     let v: Value = serde_json::from_slice(&http.body).unwrap();
     assert_eq!(v["max_tokens"], json!(99));
@@ -90,11 +103,11 @@ fn the_default_max_tokens_is_the_builders() {
 fn the_price_table_is_anthropics() {
     let p = provider();
     assert!(matches!(
-        p.http.dialect().pricing("claude-haiku-5-5"),
+        p.http.shared.pricing("claude-haiku-5-5"),
         crate::pricing::Pricing::Metered(_)
     ));
     assert_eq!(
-        p.http.dialect().pricing("smollm2"),
+        p.http.shared.pricing("smollm2"),
         crate::pricing::Pricing::Unknown
     );
     let p = AnthropicProvider::builder()
@@ -103,7 +116,7 @@ fn the_price_table_is_anthropics() {
         .build()
         .unwrap();
     assert!(matches!(
-        p.http.dialect().pricing("smollm2"),
+        p.http.shared.pricing("smollm2"),
         crate::pricing::Pricing::Metered(_)
     ));
 }
@@ -281,8 +294,8 @@ fn builder_errors_name_the_header() {
         .unwrap();
     let err = p
         .http
-        .dialect()
-        .request(&ChatRequest::new("hi"), "m")
+        .shared
+        .prepared(&ChatRequest::new("hi"), "m")
         .unwrap_err();
     assert!(err.to_string().contains("ANTHROPIC_API_KEY"), "{err}");
 }

@@ -20,8 +20,9 @@ use crate::chunk::{Chunk, Finish, FinishReason, ThinkingBlock, ToolCall};
 use crate::decode::{Decoded, Decoder, Flow, Origin};
 use crate::error::{Error, ErrorKind};
 use crate::http::{ErrorBody, ErrorResponse};
-use crate::kit::{frames_of, Dialect, Framing};
-use crate::request::{Image, Message, ResponseFormat, Role, Tool, ToolChoice};
+use crate::kit::{frames_of, Framing};
+use crate::provider::LlmStreamProvider;
+use crate::request::{ChatRequest, Image, Message, ResponseFormat, Role, Tool, ToolChoice};
 
 // ---- helpers ----
 

@@ -140,7 +140,7 @@ fn builder_settings_and_errors() {
         .default_model("smollm2")
         .keep_alive(Duration::from_secs(90))
         .option("num_ctx", 4096)
-        .max_line_bytes(1024)
+        .max_frame_bytes(1024)
         .idle_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -164,7 +164,7 @@ fn builder_settings_and_errors() {
 
     for b in [
         OllamaProvider::builder().default_model(" "),
-        OllamaProvider::builder().max_line_bytes(0),
+        OllamaProvider::builder().max_frame_bytes(0),
         OllamaProvider::builder().keep_alive("5 minutes"),
         OllamaProvider::builder().option("", 1),
         OllamaProvider::builder().host("localhost:0"),

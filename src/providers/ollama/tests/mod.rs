@@ -23,6 +23,8 @@ use crate::decode::{Decoded, Decoder, Flow, Origin};
 use crate::error::{Error, ErrorKind, Result};
 use crate::framing::ndjson::NdjsonLines;
 use crate::http::ErrorResponse;
+use crate::provider::LlmStreamProvider;
+use crate::request::ChatRequest;
 
 fn endpoint() -> Origin {
     Origin::new("ollama", "http://localhost:11434")

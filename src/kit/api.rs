@@ -1,0 +1,128 @@
+//! [`Api`]: what makes a built-in provider, as data: a [`Description`] (name, defaults,
+//! environment variables, how the key is sent) and the provider's own settings, from
+//! which one generic builder ([`ProviderBuilder`](super::ProviderBuilder)) makes every
+//! built-in HTTP provider. Adding a provider is a description and a dialect, not a
+//! builder.
+
+use std::fmt;
+
+use crate::error::Result;
+use crate::pricing::PriceTable;
+
+use super::auth::Auth;
+use super::Dialect;
+
+/// Keeps [`Api`] to this crate's dialects: a provider of your own is a
+/// [`Dialect`] given to [`HttpProvider`](super::HttpProvider).
+pub(crate) mod sealed {
+    /// Implemented by the built-in dialects only.
+    pub trait Sealed {}
+}
+
+/// How a provider sends its API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHeader {
+    /// `Authorization: Bearer {key}`.
+    Bearer,
+    /// The key as the value of this header (`x-api-key`, `x-goog-api-key`, `api-key`).
+    Named(&'static str),
+}
+
+/// A built-in HTTP provider, as data.
+#[derive(Debug)]
+pub struct Description {
+    /// The registry name, and what replies, errors and spans call it (`"openai"`).
+    pub name: &'static str,
+    /// The Rust type apps know it by, for `Debug` (`"OpenAiProvider"`).
+    pub type_name: &'static str,
+    /// The base URL when none is configured.
+    pub default_base_url: &'static str,
+    /// What its users call the base URL, in messages (`"base URL"`; Ollama's `"host"`).
+    pub base_url_name: &'static str,
+    /// The model asked for when a request names none.
+    pub default_model: &'static str,
+    /// Environment variables for the base URL, the first set one wins.
+    pub base_url_vars: &'static [&'static str],
+    /// Environment variables for the API key, the first set one wins (none: the
+    /// provider takes no key from the environment).
+    pub key_vars: &'static [&'static str],
+    /// How the key is sent.
+    pub key_header: KeyHeader,
+    /// A key is required, except for a server on this machine (which usually needs
+    /// none) or a base URL with user info (sent as Basic authentication).
+    pub key_required: bool,
+    /// Headers every request carries unless the app gives its own of the same name
+    /// (`anthropic-version`).
+    pub default_headers: &'static [(&'static str, &'static str)],
+    /// Base URLs to suggest when one is not usable.
+    pub example_base_urls: &'static str,
+    /// What to check when the server cannot be reached; none: that the server runs and
+    /// the base URL variable is right.
+    pub unreachable_hint: Option<&'static str>,
+    /// The price table, unless the app gives its own; none: the dialect prices (Ollama
+    /// is free).
+    pub prices: Option<fn() -> PriceTable>,
+}
+
+impl Description {
+    /// The hint for a server that cannot be reached.
+    pub(crate) fn unreachable_hint(&self) -> String {
+        if let Some(hint) = self.unreachable_hint {
+            return hint.to_owned();
+        }
+        match self.base_url_vars.first() {
+            Some(var) => format!(
+                "Check that the server is running and that {var} (or the base URL you set) is right"
+            ),
+            None => "Check that the server is running and that the base URL is right".to_owned(),
+        }
+    }
+}
+
+/// What the kit checked, given to a dialect as it is made.
+#[derive(Debug)]
+pub struct Setup {
+    /// The description the provider is made from (a named OpenAI-compatible cloud is
+    /// the `openai` dialect with its own).
+    pub description: &'static Description,
+    /// The first base URL as shown (secrets redacted), for advice in errors.
+    pub shown_base_url: String,
+    /// The first base URL as requests go to it (no user info, no trailing slash).
+    pub base_url: String,
+}
+
+/// The API of a built-in provider: its [`Dialect`] together with what the generic
+/// builder needs to make it. Implemented by this crate's dialects only; a provider of
+/// your own is a [`Dialect`] given to [`HttpProvider`](super::HttpProvider).
+pub trait Api: Dialect + Sized + sealed::Sealed {
+    /// The provider's own settings (beyond those every provider has), set with its
+    /// builder's own setters.
+    #[doc(hidden)]
+    type Settings: Default + fmt::Debug + Send + Sync;
+
+    /// What the provider is, unless made from another description.
+    #[doc(hidden)]
+    fn description() -> &'static Description;
+
+    /// A base URL as the API's users write it, made a URL (Ollama's `OLLAMA_HOST`
+    /// grammar); `source` names where it came from, for errors.
+    #[doc(hidden)]
+    fn base_url(raw: &str, source: &str) -> Result<String> {
+        let _ = source;
+        Ok(raw.to_owned())
+    }
+
+    /// The dialect, from the provider's settings and what the kit checked.
+    #[doc(hidden)]
+    fn new(settings: Self::Settings, setup: &Setup) -> Result<Self>;
+}
+
+/// What a built-in provider has besides its dialect: what its description says, and
+/// the key, headers and prices its builder was given.
+#[derive(Debug)]
+pub(crate) struct Builtin {
+    pub(crate) description: &'static Description,
+    pub(crate) auth: Auth,
+    /// The price table; `None`: the dialect prices.
+    pub(crate) prices: Option<PriceTable>,
+}
