@@ -10,14 +10,10 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use crate::chunk::Chunk;
-use crate::decode::Decoder;
 use crate::decode::{Decoded, Origin};
 use crate::error::{Error, Result};
 use crate::kit::{frames_of, Framing};
-use crate::providers::anthropic::MessagesDecoder;
-use crate::providers::ollama::LineDecoder;
-use crate::providers::openai::SseDecoder;
-use crate::providers::openai_responses::ResponsesDecoder;
+use crate::providers::{WireFormat, WIRES};
 use crate::redact::Redactor;
 
 /// The longest SSE event or NDJSON line the providers accept by default.
@@ -26,45 +22,48 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = crate::kit::settings::DEFAULT_MAX_FRA
 /// A wait this long means "longer than anyone will wait" (an absurd `Retry-After`).
 pub const UNREASONABLE_WAIT: Duration = crate::duration::UNREASONABLE_WAIT;
 
-/// A built-in pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wire {
-    /// OpenAI Chat Completions: SSE framing, then the chat completion chunk decoder.
-    OpenAiSse,
-    /// Ollama `/api/chat`: NDJSON framing, then the line decoder.
-    OllamaNdjson,
-    /// OpenAI Responses: SSE framing, then the typed-event decoder.
-    ResponsesSse,
-    /// Anthropic Messages: SSE framing, then the content-block decoder.
-    AnthropicSse,
-}
+/// A built-in wire format (a line of the providers' table): what tests, fuzz targets and
+/// benches run replies through.
+#[derive(Clone, Copy)]
+pub struct Wire(&'static WireFormat);
 
 impl Wire {
-    /// Every pipeline.
-    pub const ALL: [Wire; 4] = [
-        Wire::OpenAiSse,
-        Wire::OllamaNdjson,
-        Wire::ResponsesSse,
-        Wire::AnthropicSse,
-    ];
-}
+    /// The wire format of the provider named `name` (`"openai"`, `"ollama"`, …).
+    pub fn named(name: &str) -> Option<Wire> {
+        WIRES.iter().find(|w| w.name == name).map(Wire)
+    }
 
-impl Wire {
-    fn framing(self) -> Framing {
-        match self {
-            Wire::OllamaNdjson => Framing::Ndjson,
-            Wire::OpenAiSse | Wire::ResponsesSse | Wire::AnthropicSse => Framing::Sse,
-        }
+    /// Every built-in wire format.
+    pub fn all() -> impl Iterator<Item = Wire> {
+        WIRES.iter().map(Wire)
+    }
+
+    /// The provider's name.
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// Whether replies are newline-delimited JSON (else Server-Sent Events).
+    pub fn is_ndjson(self) -> bool {
+        self.0.framing == Framing::Ndjson
     }
 
     fn origin(self) -> Origin {
-        let name = match self {
-            Wire::OpenAiSse => "openai",
-            Wire::OllamaNdjson => "ollama",
-            Wire::ResponsesSse => "openai-responses",
-            Wire::AnthropicSse => "anthropic",
-        };
-        Origin::new(name, "http://entry")
+        Origin::new(self.0.name, "http://entry")
+    }
+}
+
+impl PartialEq for Wire {
+    fn eq(&self, other: &Wire) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for Wire {}
+
+impl std::fmt::Debug for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Wire({})", self.0.name)
     }
 }
 
@@ -80,7 +79,7 @@ where
     I::IntoIter: Send + 'static,
 {
     let bytes = futures::stream::iter(pieces.into_iter().map(Ok::<_, Error>));
-    frames_of(wire.framing(), bytes, max_frame, wire.origin(), |e| e)
+    frames_of(wire.0.framing, bytes, max_frame, wire.origin(), |e| e)
 }
 
 /// Frames given to the pipeline's decoder, then the end of the body; every item
@@ -94,47 +93,8 @@ where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
     let redactor = Redactor::new([secret]);
-    let origin = wire.origin();
-    let decoder = match wire {
-        Wire::OpenAiSse => AnyDecoder::OpenAi(SseDecoder::new(origin)),
-        Wire::OllamaNdjson => AnyDecoder::Ollama(LineDecoder::new(origin)),
-        Wire::ResponsesSse => AnyDecoder::Responses(ResponsesDecoder::new(origin)),
-        Wire::AnthropicSse => AnyDecoder::Anthropic(MessagesDecoder::new(origin)),
-    };
+    let decoder = (wire.0.decoder)(wire.origin());
     Decoded::new(frames, decoder).map(move |item| redactor.item(item))
-}
-
-/// The decoder of any pipeline.
-enum AnyDecoder {
-    OpenAi(SseDecoder),
-    Ollama(LineDecoder),
-    Responses(ResponsesDecoder),
-    Anthropic(MessagesDecoder),
-}
-
-impl AnyDecoder {
-    fn inner(&mut self) -> &mut dyn Decoder {
-        match self {
-            AnyDecoder::OpenAi(d) => d,
-            AnyDecoder::Ollama(d) => d,
-            AnyDecoder::Responses(d) => d,
-            AnyDecoder::Anthropic(d) => d,
-        }
-    }
-}
-
-impl Decoder for AnyDecoder {
-    fn frame(
-        &mut self,
-        frame: &[u8],
-        out: &mut std::collections::VecDeque<Chunk>,
-    ) -> Result<crate::kit::Flow> {
-        self.inner().frame(frame, out)
-    }
-
-    fn end_of_body(&mut self, out: &mut std::collections::VecDeque<Chunk>) -> Result<()> {
-        self.inner().end_of_body(out)
-    }
 }
 
 /// The items of a reply whose body arrives in `pieces`: framing, then the decoder, then
@@ -181,10 +141,10 @@ pub fn same_shape_agrees(
     template: &[u8],
     texts: &[&[u8]],
 ) -> std::result::Result<bool, String> {
-    match wire {
-        Wire::OpenAiSse => crate::providers::openai::same_shape_agrees(template, texts),
-        Wire::OllamaNdjson => crate::providers::ollama::same_shape_agrees(template, texts),
-        Wire::ResponsesSse | Wire::AnthropicSse => Ok(false),
+    match wire.name() {
+        "openai" => crate::providers::openai::same_shape_agrees(template, texts),
+        "ollama" => crate::providers::ollama::same_shape_agrees(template, texts),
+        _ => Ok(false),
     }
 }
 

@@ -40,6 +40,16 @@ pub trait Decoder: Send + 'static {
     fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()>;
 }
 
+impl<D: Decoder + ?Sized> Decoder for Box<D> {
+    fn frame(&mut self, frame: &[u8], out: &mut VecDeque<Chunk>) -> Result<Flow> {
+        (**self).frame(frame, out)
+    }
+
+    fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()> {
+        (**self).end_of_body(out)
+    }
+}
+
 /// Who answered a request, for the errors a [`Decoder`] reports: the provider, the base
 /// URL as shown (no secrets in it) and the reply's media type.
 #[derive(Debug, Clone, PartialEq, Eq)]

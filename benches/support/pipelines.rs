@@ -10,6 +10,11 @@ use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use theory_llm::__private::{self as entry, Wire, DEFAULT_MAX_FRAME_BYTES};
+
+/// The wire format of a built-in provider.
+fn wire(name: &str) -> Wire {
+    Wire::named(name).expect("a built-in wire format")
+}
 use theory_llm::{Chunk, Result};
 
 /// The key the OpenAI pipeline scrubs, as a provider with a key does.
@@ -78,20 +83,20 @@ fn count_frame(stats: &mut Stats, item: Result<Bytes>) {
 
 /// OpenAI: SSE framing and the Chat Completions mapping, over a body cut into `pieces`.
 pub fn openai_sse(pieces: impl Pieces) -> Stats {
-    let items = entry::decode(Wire::OpenAiSse, pieces, DEFAULT_MAX_FRAME_BYTES, KEY);
+    let items = entry::decode(wire("openai"), pieces, DEFAULT_MAX_FRAME_BYTES, KEY);
     drain(items, count_chunk)
 }
 
 /// Ollama: NDJSON framing and the `/api/chat` mapping, over a body cut into `pieces`.
 pub fn ollama_ndjson(pieces: impl Pieces) -> Stats {
-    let items = entry::decode(Wire::OllamaNdjson, pieces, DEFAULT_MAX_FRAME_BYTES, "");
+    let items = entry::decode(wire("ollama"), pieces, DEFAULT_MAX_FRAME_BYTES, "");
     drain(items, count_chunk)
 }
 
 /// SSE framing alone: the data of each event, not parsed.
 pub fn sse_frames(pieces: impl Pieces) -> Stats {
     drain(
-        entry::frames(Wire::OpenAiSse, pieces, DEFAULT_MAX_FRAME_BYTES),
+        entry::frames(wire("openai"), pieces, DEFAULT_MAX_FRAME_BYTES),
         count_frame,
     )
 }
@@ -99,7 +104,7 @@ pub fn sse_frames(pieces: impl Pieces) -> Stats {
 /// NDJSON framing alone: each line, not parsed.
 pub fn ndjson_lines(pieces: impl Pieces) -> Stats {
     drain(
-        entry::frames(Wire::OllamaNdjson, pieces, DEFAULT_MAX_FRAME_BYTES),
+        entry::frames(wire("ollama"), pieces, DEFAULT_MAX_FRAME_BYTES),
         count_frame,
     )
 }
@@ -122,7 +127,7 @@ fn eventsource_frames(pieces: impl Pieces) -> impl Stream<Item = Result<Bytes>> 
 /// [`openai_sse`] with eventsource-stream's SSE framing, for comparison.
 pub fn openai_sse_eventsource(pieces: impl Pieces) -> Stats {
     drain(
-        entry::map(Wire::OpenAiSse, eventsource_frames(pieces), KEY),
+        entry::map(wire("openai"), eventsource_frames(pieces), KEY),
         count_chunk,
     )
 }

@@ -6,4 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_ollama_ndjson(data));
+fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_wire(
+    theory_llm_testkit::invariants::wire("ollama"),
+    data
+));

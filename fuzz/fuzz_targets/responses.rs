@@ -5,4 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_responses_sse(data));
+fuzz_target!(|data: &[u8]| theory_llm_testkit::invariants::fuzz_wire(
+    theory_llm_testkit::invariants::wire("openai-responses"),
+    data
+));

@@ -1,8 +1,45 @@
-//! The built-in providers, one folder each. Adding a provider is one new folder here
-//! and one line in `Registry::builtin` (`src/registry.rs`).
+//! The built-in providers, one folder each. Adding a provider is its folder here, one
+//! line in `Registry::builtin` (`src/registry.rs`) and one in [`WIRES`] below, which
+//! the tests, the fuzz targets and the benches read.
 
 pub mod anthropic;
 pub mod mock;
 pub mod ollama;
 pub mod openai;
 pub mod openai_responses;
+
+use crate::decode::{Decoder, Origin};
+use crate::kit::Framing;
+
+/// A built-in wire format: how a provider's replies are framed and decoded.
+pub(crate) struct WireFormat {
+    /// The provider's name.
+    pub(crate) name: &'static str,
+    pub(crate) framing: Framing,
+    /// A decoder for one reply from the origin.
+    pub(crate) decoder: fn(Origin) -> Box<dyn Decoder>,
+}
+
+/// Every built-in wire format, by provider. The mock has none: it makes chunks.
+pub(crate) static WIRES: &[WireFormat] = &[
+    WireFormat {
+        name: "openai",
+        framing: Framing::Sse,
+        decoder: |origin| Box::new(openai::SseDecoder::new(origin)),
+    },
+    WireFormat {
+        name: "ollama",
+        framing: Framing::Ndjson,
+        decoder: |origin| Box::new(ollama::LineDecoder::new(origin)),
+    },
+    WireFormat {
+        name: "openai-responses",
+        framing: Framing::Sse,
+        decoder: |origin| Box::new(openai_responses::ResponsesDecoder::new(origin)),
+    },
+    WireFormat {
+        name: "anthropic",
+        framing: Framing::Sse,
+        decoder: |origin| Box::new(anthropic::MessagesDecoder::new(origin)),
+    },
+];

@@ -90,77 +90,46 @@ fn drain<S: Stream<Item = Result<Chunk>>>(stream: S, max_items: usize) -> Vec<Re
     items
 }
 
-/// The items of an OpenAI reply whose body arrives in `pieces` (network reads): SSE
-/// framing, then the Chat Completions decoder, with the default 16 MiB event cap.
-pub fn decode_openai_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
-    decode_openai_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
+/// The wire format of the provider named `name` (`"openai"`, `"ollama"`, …), from the
+/// crate's table of them.
+///
+/// # Panics
+/// For a name the table does not have: the test's mistake.
+pub fn wire(name: &str) -> Wire {
+    Wire::named(name).unwrap_or_else(|| panic!("no built-in wire format is named {name}"))
 }
 
-/// [`decode_openai_sse`] with an event cap of `max_event` bytes.
-pub fn decode_openai_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
-    let items = entry::decode(Wire::OpenAiSse, to_bytes(pieces), max_event, SECRET);
-    drain(items, item_bound(total_len(pieces)))
+/// The items of a reply of `wire` whose body arrives in `pieces` (network reads): its
+/// framing, then its decoder, then the scrub of the key, with the default 16 MiB frame
+/// cap.
+pub fn decode(wire: Wire, pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
+    decode_capped(wire, pieces, DEFAULT_MAX_FRAME_BYTES)
 }
 
-/// The items of an Ollama reply whose body arrives in `pieces` (network reads): NDJSON
-/// framing, then the `/api/chat` decoder, with the default 16 MiB line cap.
-pub fn decode_ollama_ndjson(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
-    decode_ollama_ndjson_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
-}
-
-/// [`decode_ollama_ndjson`] with a line cap of `max_line` bytes.
-pub fn decode_ollama_ndjson_capped(pieces: &[&[u8]], max_line: usize) -> Vec<Result<Chunk>> {
-    let items = entry::decode(Wire::OllamaNdjson, to_bytes(pieces), max_line, "");
-    drain(items, item_bound(total_len(pieces)))
-}
-
-/// The items of an OpenAI Responses reply whose body arrives in `pieces`: SSE framing,
-/// then the typed-event decoder, with the default 16 MiB event cap.
-pub fn decode_responses_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
-    decode_responses_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
-}
-
-/// [`decode_responses_sse`] with an event cap of `max_event` bytes.
-pub fn decode_responses_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
-    let items = entry::decode(Wire::ResponsesSse, to_bytes(pieces), max_event, SECRET);
-    drain(items, item_bound(total_len(pieces)))
-}
-
-/// The items of an Anthropic Messages reply whose body arrives in `pieces`: SSE framing,
-/// then the content-block decoder, with the default 16 MiB event cap.
-pub fn decode_anthropic_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
-    decode_anthropic_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
-}
-
-/// [`decode_anthropic_sse`] with an event cap of `max_event` bytes.
-pub fn decode_anthropic_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
-    let items = entry::decode(Wire::AnthropicSse, to_bytes(pieces), max_event, SECRET);
+/// [`decode`] with a frame cap of `max_frame` bytes.
+pub fn decode_capped(wire: Wire, pieces: &[&[u8]], max_frame: usize) -> Vec<Result<Chunk>> {
+    let items = entry::decode(wire, to_bytes(pieces), max_frame, SECRET);
     drain(items, item_bound(total_len(pieces)))
 }
 
 /// The items of a reply of exactly these frames, given straight to `wire`'s decoder
 /// (no framing), followed by the end of the body.
 pub fn map_frames(wire: Wire, frames: &[&[u8]]) -> Vec<Result<Chunk>> {
-    let secret = if wire == Wire::OllamaNdjson {
-        ""
-    } else {
-        SECRET
-    };
     let stream = futures::stream::iter(to_bytes(frames).into_iter().map(Ok));
     drain(
-        entry::map(wire, stream, secret),
+        entry::map(wire, stream, SECRET),
         item_bound(total_len(frames) + frames.len()),
     )
 }
 
 /// One SSE data frame straight into the OpenAI decoder.
 pub fn map_openai_frame(frame: &[u8]) -> Vec<Result<Chunk>> {
-    map_frames(Wire::OpenAiSse, &[frame])
+    map_frames(wire("openai"), &[frame])
 }
 
 /// One NDJSON line straight into the Ollama decoder.
 pub fn map_ollama_line(line: &[u8]) -> Vec<Result<Chunk>> {
-    map_frames(Wire::OllamaNdjson, &[line])
+    map_frames(wire("ollama"), &[line])
 }
 
 fn total_len(pieces: &[&[u8]]) -> usize {
@@ -292,31 +261,20 @@ fn sizes_and_body(data: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// A pipeline run on a body in pieces, as [`decode_openai_sse`].
-pub type Decode = fn(&[&[u8]]) -> Vec<Result<Chunk>>;
-/// A pipeline run with a cap, as [`decode_openai_sse_capped`].
-pub type DecodeCapped = fn(&[&[u8]], usize) -> Vec<Result<Chunk>>;
-
-/// Checks `decode` on `body` whole, in pieces of `sizes`, one byte at a time, and with
+/// Checks `wire` on `body` whole, in pieces of `sizes`, one byte at a time, and with
 /// the small cap (split the same three ways): the invariants every time, and the same
 /// items for every split.
-pub fn fuzz_body(
-    body: &[u8],
-    sizes: &[u8],
-    secret: &str,
-    decode: Decode,
-    decode_capped: DecodeCapped,
-) {
-    let whole = decode(&[body]);
-    assert_valid("whole body", body, &whole, secret);
+pub fn fuzz_body(wire: Wire, body: &[u8], sizes: &[u8]) {
+    let whole = decode(wire, &[body]);
+    assert_valid("whole body", body, &whole, SECRET);
     let expected = describe(&whole);
     let bytewise: Vec<&[u8]> = body.chunks(1).collect();
     for (what, pieces) in [
         ("pieces of the chosen sizes", split_by(body, sizes)),
         ("one byte at a time", bytewise.clone()),
     ] {
-        let items = decode(&pieces);
-        assert_valid(what, body, &items, secret);
+        let items = decode(wire, &pieces);
+        assert_valid(what, body, &items, SECRET);
         let got = describe(&items);
         assert!(
             got == expected,
@@ -324,13 +282,13 @@ pub fn fuzz_body(
             String::from_utf8_lossy(body)
         );
     }
-    let capped = decode_capped(&split_by(body, sizes), SMALL_CAP);
-    assert_valid("small cap", body, &capped, secret);
+    let capped = decode_capped(wire, &split_by(body, sizes), SMALL_CAP);
+    assert_valid("small cap", body, &capped, SECRET);
     assert_cap_only_cuts(body, &capped, &whole);
     // Where the cap fires does not depend on the split either.
     let capped = describe(&capped);
     for (what, pieces) in [("whole", vec![body]), ("one byte at a time", bytewise)] {
-        let got = describe(&decode_capped(&pieces, SMALL_CAP));
+        let got = describe(&decode_capped(wire, &pieces, SMALL_CAP));
         assert!(
             got == capped,
             "with the small cap, {what} gave other items than pieces of the chosen sizes\ninput: {:?}\nsizes: {sizes:?}\nsplit: {capped:#?}\n{what}: {got:#?}",
@@ -339,69 +297,30 @@ pub fn fuzz_body(
     }
 }
 
-/// The `sse` fuzz target: `data` as an OpenAI SSE body, through framing and the
-/// decoder, whole and split. The first byte of `data` says how many of the next bytes
-/// (0 to 7) are read sizes for [`split_by`]; the rest is the body.
+/// The body fuzz targets (`sse`, `ndjson`, `responses`, `anthropic`, …): `data` as a
+/// body of `wire`, through its framing and decoder, whole and split. The first byte of
+/// `data` says how many of the next bytes (0 to 7) are read sizes for [`split_by`]; the
+/// rest is the body.
 ///
 /// # Panics
 /// On any broken invariant, with the input.
-pub fn fuzz_openai_sse(data: &[u8]) {
+pub fn fuzz_wire(wire: Wire, data: &[u8]) {
     let (sizes, body) = sizes_and_body(data);
-    fuzz_body(
-        body,
-        sizes,
-        SECRET,
-        decode_openai_sse,
-        decode_openai_sse_capped,
-    );
+    fuzz_body(wire, body, sizes);
 }
 
-/// The `ndjson` fuzz target: `data` as an Ollama NDJSON body, through framing and the
-/// decoder, whole and split, read as [`fuzz_openai_sse`] reads it.
+/// The `wires` fuzz target: the first byte of `data` picks a wire format of the table
+/// (every provider, the ones added later included), the rest is read as
+/// [`fuzz_wire`] reads its input.
 ///
 /// # Panics
 /// On any broken invariant, with the input.
-pub fn fuzz_ollama_ndjson(data: &[u8]) {
-    let (sizes, body) = sizes_and_body(data);
-    fuzz_body(
-        body,
-        sizes,
-        "",
-        decode_ollama_ndjson,
-        decode_ollama_ndjson_capped,
-    );
-}
-
-/// The `responses` fuzz target: `data` as an OpenAI Responses SSE body, through framing
-/// and the decoder, whole and split, read as [`fuzz_openai_sse`] reads it.
-///
-/// # Panics
-/// On any broken invariant, with the input.
-pub fn fuzz_responses_sse(data: &[u8]) {
-    let (sizes, body) = sizes_and_body(data);
-    fuzz_body(
-        body,
-        sizes,
-        SECRET,
-        decode_responses_sse,
-        decode_responses_sse_capped,
-    );
-}
-
-/// The `anthropic` fuzz target: `data` as an Anthropic Messages SSE body, through
-/// framing and the decoder, whole and split, read as [`fuzz_openai_sse`] reads it.
-///
-/// # Panics
-/// On any broken invariant, with the input.
-pub fn fuzz_anthropic_sse(data: &[u8]) {
-    let (sizes, body) = sizes_and_body(data);
-    fuzz_body(
-        body,
-        sizes,
-        SECRET,
-        decode_anthropic_sse,
-        decode_anthropic_sse_capped,
-    );
+pub fn fuzz_any_wire(data: &[u8]) {
+    let Some((pick, rest)) = data.split_first() else {
+        return;
+    };
+    let wires: Vec<Wire> = Wire::all().collect();
+    fuzz_wire(wires[usize::from(*pick) % wires.len()], rest);
 }
 
 /// The `map_openai` fuzz target: the fast path for token chunks reads `data` as serde
@@ -416,7 +335,7 @@ pub fn fuzz_map_openai(data: &[u8]) {
     if let Err(e) = entry::openai_fast_path_agrees_with_serde(data) {
         panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
     }
-    same_shape(Wire::OpenAiSse, data);
+    same_shape(wire("openai"), data);
     let items = map_openai_frame(data);
     assert_valid("one frame", data, &items, SECRET);
     let one_data_line = !data.is_empty()
@@ -425,7 +344,7 @@ pub fn fuzz_map_openai(data: &[u8]) {
         && std::str::from_utf8(data).is_ok();
     if one_data_line {
         let body = [b"data: ", data, b"\n\n"].concat();
-        let framed = decode_openai_sse(&[&body]);
+        let framed = decode(wire("openai"), &[&body]);
         assert!(
             describe(&framed) == describe(&items),
             "the frame decoded differently through SSE framing\ninput: {:?}\nframe: {:#?}\nframed: {:#?}",
@@ -447,15 +366,15 @@ pub fn fuzz_map_ollama(data: &[u8]) {
     if let Err(e) = entry::ollama_fast_path_agrees_with_serde(data) {
         panic!("{e}\ninput: {:?}", String::from_utf8_lossy(data));
     }
-    same_shape(Wire::OllamaNdjson, data);
+    same_shape(wire("ollama"), data);
     let items = map_ollama_line(data);
-    assert_valid("one line", data, &items, "");
+    assert_valid("one line", data, &items, SECRET);
     let one_line = !data.contains(&b'\n')
         && data.last() != Some(&b'\r')
         && !data.iter().all(u8::is_ascii_whitespace);
     if one_line {
         let body = [data, b"\n"].concat();
-        let framed = decode_ollama_ndjson(&[&body]);
+        let framed = decode(wire("ollama"), &[&body]);
         assert!(
             describe(&framed) == describe(&items),
             "the line decoded differently through NDJSON framing\ninput: {:?}\nline: {:#?}\nframed: {:#?}",
@@ -700,14 +619,8 @@ const ARGUMENT_TOKENS: [&str; 16] = [
 /// On any broken invariant, with the input.
 pub fn fuzz_tool_calls(data: &[u8]) {
     let (sizes, body) = tool_calls_body(data);
-    fuzz_body(
-        &body,
-        sizes,
-        SECRET,
-        decode_openai_sse,
-        decode_openai_sse_capped,
-    );
-    let items = decode_openai_sse(&[&body]);
+    fuzz_body(wire("openai"), &body, sizes);
+    let items = decode(wire("openai"), &[&body]);
     if let Err(violation) = check_tool_calls(&items) {
         panic!(
             "{violation}\ninput: {:?}\nitems: {:#?}",

@@ -15,7 +15,7 @@ use theory_llm::{
     ResponseFormat, Tool, ToolCall,
 };
 
-use theory_llm_testkit::invariants::{decode_anthropic_sse, describe, fuzz_anthropic_sse};
+use theory_llm_testkit::invariants::{decode, describe, fuzz_wire, wire};
 
 use crate::support::{all_splits, transcript, Reply, Server, Split};
 
@@ -641,10 +641,13 @@ const ALL_BODIES: &[&str] = &[
 fn every_body_passes_the_fuzz_checks_in_memory() {
     for name in ALL_BODIES {
         let body = recorded(name);
-        assert!(!decode_anthropic_sse(&[&body]).is_empty(), "{name}");
+        assert!(!decode(wire("anthropic"), &[&body]).is_empty(), "{name}");
         // Whole, in chosen reads, one byte at a time, with a small cap: the invariants,
         // and the same items for every split.
-        fuzz_anthropic_sse(&[[4, 3, 1, 9, 27].as_slice(), &body].concat());
+        fuzz_wire(
+            wire("anthropic"),
+            &[[4, 3, 1, 9, 27].as_slice(), &body].concat(),
+        );
     }
 }
 
@@ -667,8 +670,8 @@ proptest! {
         }
         pieces.push(&body[at..]);
         prop_assert_eq!(
-            describe(&decode_anthropic_sse(&pieces)),
-            describe(&decode_anthropic_sse(&[&body]))
+            describe(&decode(wire("anthropic"), &pieces)),
+            describe(&decode(wire("anthropic"), &[&body]))
         );
     }
 
@@ -676,6 +679,6 @@ proptest! {
     fn any_bytes_as_an_anthropic_body_keep_the_invariants(
         data in prop::collection::vec(any::<u8>(), 0..512),
     ) {
-        fuzz_anthropic_sse(&data);
+        fuzz_wire(wire("anthropic"), &data);
     }
 }

@@ -5,12 +5,13 @@ use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures::executor::block_on;
 use futures::StreamExt;
-use theory_llm::__private::{self as entry, Wire};
+use theory_llm::__private as entry;
+use theory_llm_testkit::invariants::wire;
 use theory_llm_testkit::transcripts_dir;
 
 /// The events' data with the built-in framer, or `error` at the first failure.
 fn builtin(pieces: &[Bytes]) -> Vec<String> {
-    let frames = entry::frames(Wire::OpenAiSse, pieces.to_vec(), 1 << 24);
+    let frames = entry::frames(wire("openai"), pieces.to_vec(), 1 << 24);
     block_on(frames.collect::<Vec<_>>())
         .into_iter()
         .map(|f| match f {
@@ -73,7 +74,7 @@ fn the_entry_pipelines_run_from_memory() {
     );
     let pieces: Vec<Bytes> = sse.bytes().map(|b| Bytes::copy_from_slice(&[b])).collect();
     let items =
-        block_on(entry::decode(Wire::OpenAiSse, pieces.clone(), 1 << 20, key).collect::<Vec<_>>());
+        block_on(entry::decode(wire("openai"), pieces.clone(), 1 << 20, key).collect::<Vec<_>>());
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(items[0].as_ref().unwrap(), &Chunk::Text("hé".into()));
     match items[1].as_ref().unwrap() {
@@ -85,8 +86,8 @@ fn the_entry_pipelines_run_from_memory() {
     let nd =
         Bytes::from_static(b"{\"message\":{\"content\":\"a\"},\"done\":false}\n{\"done\":true}\n");
     let items =
-        block_on(entry::decode(Wire::OllamaNdjson, [nd.clone()], 1 << 20, "").collect::<Vec<_>>());
+        block_on(entry::decode(wire("ollama"), [nd.clone()], 1 << 20, "").collect::<Vec<_>>());
     assert_eq!(items.len(), 2, "{items:?}");
-    let frames = block_on(entry::frames(Wire::OllamaNdjson, [nd], 1 << 20).collect::<Vec<_>>());
+    let frames = block_on(entry::frames(wire("ollama"), [nd], 1 << 20).collect::<Vec<_>>());
     assert_eq!(frames.len(), 2);
 }

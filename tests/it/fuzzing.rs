@@ -6,7 +6,6 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use theory_llm::__private::Wire;
 use theory_llm::{Chunk, ErrorKind};
 use theory_llm_testkit::invariants::*;
 use theory_llm_testkit::transcript;
@@ -390,12 +389,12 @@ proptest! {
         if bom {
             body.splice(0..0, b"\xef\xbb\xbf".iter().copied());
         }
-        let whole = decode_openai_sse(&[&body]);
+        let whole = decode(wire("openai"), &[&body]);
         prop_assert_eq!(check(&whole, SECRET), Ok(()));
-        let split = decode_openai_sse(&cut(&body, cuts));
+        let split = decode(wire("openai"), &cut(&body, cuts));
         prop_assert_eq!(check(&split, SECRET), Ok(()));
         prop_assert_eq!(describe(&split), describe(&whole));
-        fuzz_body(&body, &sizes, SECRET, decode_openai_sse, decode_openai_sse_capped);
+        fuzz_body(wire("openai"), &body, &sizes);
     }
 
     #[test]
@@ -405,9 +404,9 @@ proptest! {
     ) {
         let (body, frames) = render_sse(&pieces);
         let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-        let direct = map_frames(Wire::OpenAiSse, &frames);
+        let direct = map_frames(wire("openai"), &frames);
         prop_assert_eq!(check(&direct, SECRET), Ok(()));
-        prop_assert_eq!(describe(&decode_openai_sse(&cut(&body, cuts))), describe(&direct));
+        prop_assert_eq!(describe(&decode(wire("openai"), &cut(&body, cuts))), describe(&direct));
     }
 
     #[test]
@@ -421,12 +420,12 @@ proptest! {
         if !last_newline && body.last() == Some(&b'\n') {
             body.pop();
         }
-        let whole = decode_ollama_ndjson(&[&body]);
+        let whole = decode(wire("ollama"), &[&body]);
         prop_assert_eq!(check(&whole, ""), Ok(()));
-        let split = decode_ollama_ndjson(&cut(&body, cuts));
+        let split = decode(wire("ollama"), &cut(&body, cuts));
         prop_assert_eq!(check(&split, ""), Ok(()));
         prop_assert_eq!(describe(&split), describe(&whole));
-        fuzz_body(&body, &sizes, "", decode_ollama_ndjson, decode_ollama_ndjson_capped);
+        fuzz_body(wire("ollama"), &body, &sizes);
     }
 
     #[test]
@@ -436,9 +435,9 @@ proptest! {
     ) {
         let (body, frames) = render_ndjson(&lines);
         let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-        let direct = map_frames(Wire::OllamaNdjson, &frames);
+        let direct = map_frames(wire("ollama"), &frames);
         prop_assert_eq!(check(&direct, ""), Ok(()));
-        prop_assert_eq!(describe(&decode_ollama_ndjson(&cut(&body, cuts))), describe(&direct));
+        prop_assert_eq!(describe(&decode(wire("ollama"), &cut(&body, cuts))), describe(&direct));
     }
 
     #[test]
@@ -446,13 +445,16 @@ proptest! {
         body in noisy_bytes(),
         sizes in prop::collection::vec(any::<u8>(), 0..8),
     ) {
-        fuzz_body(&body, &sizes, SECRET, decode_openai_sse, decode_openai_sse_capped);
-        fuzz_body(&body, &sizes, "", decode_ollama_ndjson, decode_ollama_ndjson_capped);
+        // Every wire format of the table: a provider added later is fuzzed too.
+        for wire in theory_llm::__private::Wire::all() {
+            fuzz_body(wire, &body, &sizes);
+        }
         let mut data = vec![u8::try_from(sizes.len()).unwrap()];
         data.extend_from_slice(&sizes);
         data.extend_from_slice(&body);
-        fuzz_openai_sse(&data);
-        fuzz_ollama_ndjson(&data);
+        for pick in 0..8u8 {
+            fuzz_any_wire(&[&[pick][..], &data].concat());
+        }
     }
 
     #[test]
@@ -475,7 +477,7 @@ proptest! {
         // itself with other texts (some of its shape, some not).
         let openai = r#"{"choices":[{"finish_reason":null,"index":0,"delta":{"content":" the"}}],"created":1733000000,"id":"chatcmpl-x","model":"smollm2","system_fingerprint":"b1-x","object":"chat.completion.chunk"}"#;
         let ollama = r#"{"model":"smollm2","created_at":"2024-11-25T10:27:25Z","message":{"role":"assistant","content":" the"},"done":false}"#;
-        for (wire, template) in [(Wire::OpenAiSse, openai), (Wire::OllamaNdjson, ollama)] {
+        for (wire, template) in [(wire("openai"), openai), (wire("ollama"), ollama)] {
             let data = [template, texts.join("\n").as_str()].join("\n");
             same_shape(wire, data.as_bytes());
             let texts: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
@@ -534,10 +536,10 @@ fn an_sse_body_starting_with_a_bom_decodes_instead_of_panicking() {
     // Regression: eventsource-stream 0.2.3 panicked on it (see src/framing/sse/reference.rs, `Edges`).
     let body =
         b"\xef\xbb\xbfdata: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\r\r";
-    let items = decode_openai_sse(&[body]);
+    let items = decode(wire("openai"), &[body]);
     assert_eq!(describe(&items)[0], r#"Text("hi")"#);
     assert!(matches!(items.last(), Some(Ok(Chunk::Finish(_)))));
-    fuzz_openai_sse(&[&[1, 1][..], body].concat());
+    fuzz_wire(wire("openai"), &[&[1, 1][..], body].concat());
 }
 
 // ---- the harness itself ----
@@ -591,10 +593,10 @@ fn the_recorded_transcripts_pass_every_target() {
         ("llama-server/midstream_error_kv_pool_exhausted.body", false),
     ] {
         let body = transcript(path);
-        let items = decode_openai_sse(&[&body]);
+        let items = decode(wire("openai"), &[&body]);
         let finished = matches!(items.last(), Some(Ok(Chunk::Finish(_))));
         assert_eq!(finished, finishes, "{path}: {:#?}", describe(&items));
-        fuzz_openai_sse(&[[3, 1, 7, 30].as_slice(), &body].concat());
+        fuzz_wire(wire("openai"), &[[3, 1, 7, 30].as_slice(), &body].concat());
     }
     for (path, finishes) in [
         ("ollama-compat/chat_unicode.body", true),
@@ -602,10 +604,10 @@ fn the_recorded_transcripts_pass_every_target() {
         ("ollama-compat/chat_backend_midstream_error.body", false),
     ] {
         let body = transcript(path);
-        let items = decode_ollama_ndjson(&[&body]);
+        let items = decode(wire("ollama"), &[&body]);
         let finished = matches!(items.last(), Some(Ok(Chunk::Finish(_))));
         assert_eq!(finished, finishes, "{path}: {:#?}", describe(&items));
-        fuzz_ollama_ndjson(&[[2, 5, 11].as_slice(), &body].concat());
+        fuzz_wire(wire("ollama"), &[[2, 5, 11].as_slice(), &body].concat());
     }
 }
 
@@ -859,17 +861,17 @@ proptest! {
         sizes in prop::collection::vec(any::<u8>(), 0..8),
     ) {
         let body = render_tool_calls(indexing, &calls, finish, end, usage);
-        let whole = decode_openai_sse(&[&body]);
+        let whole = decode(wire("openai"), &[&body]);
         prop_assert_eq!(check(&whole, SECRET), Ok(()));
         prop_assert_eq!(check_tool_calls(&whole), Ok(()), "{:#?}", describe(&whole));
         let expected = describe(&whole);
         let bytewise: Vec<&[u8]> = body.chunks(1).collect();
         for pieces in [cut(&body, cuts), bytewise] {
-            let items = decode_openai_sse(&pieces);
+            let items = decode(wire("openai"), &pieces);
             prop_assert_eq!(check(&items, SECRET), Ok(()));
             prop_assert_eq!(describe(&items), expected.clone());
         }
-        fuzz_body(&body, &sizes, SECRET, decode_openai_sse, decode_openai_sse_capped);
+        fuzz_body(wire("openai"), &body, &sizes);
 
         // The calls generated, complete, in order.
         let complete: Vec<&theory_llm::ToolCall> = whole
@@ -926,7 +928,7 @@ fn the_tool_calls_target_reads_its_bytes_as_documented() {
     let (sizes, body) = tool_calls_body(&data);
     assert!(sizes.is_empty());
     assert_eq!(
-        describe(&decode_openai_sse(&[&body])),
+        describe(&decode(wire("openai"), &[&body])),
         [
             r#"ToolCallStart(ToolCallStart { index: 0, id: "call_2", name: "get_weather" })"#,
             r#"ToolCallDelta(ToolCallDelta { index: 0, arguments: "{\"city\":\"Paris\"}" })"#,
@@ -990,7 +992,7 @@ fn a_call_keeps_one_id_from_start_to_completion() {
         "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_x\",\"function\":{\"arguments\":\"{}\"}}]}}]}\n\n",
         "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n",
     );
-    let items = decode_openai_sse(&[body.as_bytes()]);
+    let items = decode(wire("openai"), &[body.as_bytes()]);
     let ids: Vec<&str> = items
         .iter()
         .filter_map(|item| match item {

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
-use theory_llm::__private::{self as entry, Wire};
+use theory_llm::__private as entry;
 use theory_llm::pricing::Pricing;
 use theory_llm::record::{exchange_lines, Matching, Pace, RecordingProvider, ReplayProvider};
 use theory_llm::{
     ChatReply, ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider, MockProvider,
     OpenAiProvider,
 };
+use theory_llm_testkit::invariants::wire;
 
 use crate::support::{transcript, Reply, Server, Split};
 
@@ -165,10 +166,13 @@ async fn matching_by_request_in_order_and_a_request_with_no_recording() {
 #[tokio::test]
 async fn the_crates_transcripts_turn_into_recordings() {
     for (wire, name) in [
-        (Wire::OpenAiSse, "llama-server/stream_include_usage.body"),
-        (Wire::OllamaNdjson, "ollama-compat/chat_unicode.body"),
-        (Wire::AnthropicSse, "anthropic/tool_use_stream.body"),
-        (Wire::ResponsesSse, "responses/function_calls_reasoning.sse"),
+        (wire("openai"), "llama-server/stream_include_usage.body"),
+        (wire("ollama"), "ollama-compat/chat_unicode.body"),
+        (wire("anthropic"), "anthropic/tool_use_stream.body"),
+        (
+            wire("openai-responses"),
+            "responses/function_calls_reasoning.sse",
+        ),
     ] {
         let body = transcript(name);
         let items: Vec<_> = entry::decode(wire, vec![bytes::Bytes::from(body)], 1 << 24, "")

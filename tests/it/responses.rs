@@ -13,9 +13,7 @@ use theory_llm::{
     ChatRequest, Chunk, ErrorKind, FinishReason, LlmStreamProvider, OpenAiResponsesProvider,
     ResponseFormat,
 };
-use theory_llm_testkit::invariants::{
-    decode_openai_sse, decode_responses_sse, describe, fuzz_responses_sse,
-};
+use theory_llm_testkit::invariants::{decode, describe, fuzz_wire, wire};
 
 use crate::support::{all_splits, transcript, Reply, Server, Split};
 
@@ -301,10 +299,13 @@ async fn llama_cpps_schema_field_is_dropped_for_good_when_a_server_rejects_it() 
 fn the_bodies_decode_as_recorded_and_pass_the_fuzz_checks() {
     for name in BODIES {
         let body = transcript(name);
-        let items = decode_responses_sse(&[&body]);
+        let items = decode(wire("openai-responses"), &[&body]);
         assert!(!items.is_empty(), "{name}");
         // Every split, a small cap, the invariants.
-        fuzz_responses_sse(&[[4, 1, 2, 7, 30].as_slice(), &body].concat());
+        fuzz_wire(
+            wire("openai-responses"),
+            &[[4, 1, 2, 7, 30].as_slice(), &body].concat(),
+        );
     }
 }
 
@@ -383,7 +384,7 @@ fn thirty_thousand_function_calls_decode_in_linear_time() {
     let chat_completions = many_function_calls_chat_completions(CALLS);
 
     let started = Instant::now();
-    let items = decode_openai_sse(&[&chat_completions]);
+    let items = decode(wire("openai"), &[&chat_completions]);
     let chat_completions_took = started.elapsed();
     assert_eq!(
         items
@@ -394,7 +395,7 @@ fn thirty_thousand_function_calls_decode_in_linear_time() {
     );
 
     let started = Instant::now();
-    let items = decode_responses_sse(&[&responses]);
+    let items = decode(wire("openai-responses"), &[&responses]);
     let responses_took = started.elapsed();
     let calls: Vec<_> = items
         .iter()
@@ -440,8 +441,8 @@ proptest! {
         }
         pieces.push(&body[at..]);
         prop_assert_eq!(
-            describe(&decode_responses_sse(&pieces)),
-            describe(&decode_responses_sse(&[&body]))
+            describe(&decode(wire("openai-responses"), &pieces)),
+            describe(&decode(wire("openai-responses"), &[&body]))
         );
     }
 
@@ -449,6 +450,6 @@ proptest! {
     fn any_bytes_as_a_responses_body_keep_the_invariants(
         data in prop::collection::vec(any::<u8>(), 0..512),
     ) {
-        fuzz_responses_sse(&data);
+        fuzz_wire(wire("openai-responses"), &data);
     }
 }

@@ -280,6 +280,7 @@ async fn rate_limit_headers_on_the_reply_and_on_the_error() {
 use proptest::prelude::*;
 use theory_llm::__private::{self as entry, Wire};
 use theory_llm::kit::StreamInfo;
+use theory_llm_testkit::invariants::wire;
 
 /// The collector's partial reply of `body` cut after `cut` bytes, and the whole reply's
 /// text.
@@ -315,9 +316,9 @@ proptest! {
         at in 0.0f64..1.0,
     ) {
         let (wire, name) = [
-            (Wire::OpenAiSse, "llama-server/stream_include_usage.body"),
-            (Wire::AnthropicSse, "anthropic/stream.body"),
-            (Wire::ResponsesSse, "responses/stream.body"),
+            (wire("openai"), "llama-server/stream_include_usage.body"),
+            (wire("anthropic"), "anthropic/stream.body"),
+            (wire("openai-responses"), "responses/stream.body"),
         ][which];
         let body = transcript(name);
         let cut = ((body.len() as f64) * at) as usize;
