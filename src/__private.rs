@@ -10,9 +10,10 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use crate::chunk::Chunk;
-use crate::decode::{Decoded, Origin};
+use crate::decode::Decoded;
 use crate::error::{Error, Result};
 use crate::kit::{frames_of, Framing};
+use crate::origin::Origin;
 use crate::providers::{WireFormat, WIRES};
 use crate::redact::Redactor;
 

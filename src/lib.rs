@@ -85,6 +85,7 @@ mod http;
 mod json_scan;
 mod json_text;
 mod lenient;
+mod origin;
 mod partial;
 mod provider;
 mod providers;

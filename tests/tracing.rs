@@ -320,3 +320,35 @@ async fn a_finish_reason_with_quotes_is_one_entry_of_valid_json() {
     assert_eq!(field(&calls[0], "gen_ai.response.id"), &json!(r#"id","x\"#));
     assert_eq!(field(&calls[0], "gen_ai.response.model"), &json!(r#"m"]"#));
 }
+
+/// Issue 25: the span named the first endpoint of a pool as `server.address` and
+/// `server.port`, even when another one served the reply. It names the one that did.
+#[tokio::test]
+async fn the_span_names_the_endpoint_that_served() {
+    let (capture, _guard) = capture();
+    let dead = Server::reply(Reply::json(503, r#"{"error":{"message":"Down."}}"#)).await;
+    let live = Server::reply(Reply::sse(transcript(
+        "llama-server/cached_prompt_repeat_stream.body",
+    )))
+    .await;
+    let llm = OpenAiProvider::builder()
+        .base_url(format!("{}/v1", dead.url()))
+        .endpoints([format!("{}/v1", live.url())])
+        .retry_policy(
+            RetryPolicy::default().backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap();
+    let reply = llm.chat(ChatRequest::new("Hello")).await.unwrap();
+    assert!(reply
+        .endpoint
+        .unwrap()
+        .contains(&live.addr.port().to_string()));
+    let calls = capture.calls();
+    let span = calls.last().unwrap();
+    assert_eq!(
+        field(span, "server.port"),
+        &json!(live.addr.port()),
+        "{span:#?}"
+    );
+}

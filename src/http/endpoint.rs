@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use tokio::time::Instant;
 
-use crate::decode::Origin;
 use crate::error::{excerpt, Error, ErrorKind, Result};
+use crate::origin::Origin;
 use crate::rate_limit::RateLimit;
 use crate::redact::redact_url;
 

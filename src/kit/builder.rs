@@ -5,9 +5,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::decode::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Clients, Endpoint};
+use crate::origin::Origin;
 use crate::redact::{redact_url, Redactor};
 use crate::request::base64;
 

@@ -6,9 +6,11 @@ use std::fmt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use serde::Serialize;
 
-use crate::decode::{Decoder, Origin};
+use crate::decode::Decoder;
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
+use crate::origin::Origin;
 use crate::pricing::Pricing;
 use crate::request::ChatRequest;
 

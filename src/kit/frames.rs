@@ -9,11 +9,11 @@ use bytes::Bytes;
 use futures::Stream;
 use pin_project::pin_project;
 
-use crate::decode::Origin;
 use crate::error::{Error, Result};
 use crate::framing::ndjson::{NdjsonError, NdjsonLines};
 use crate::framing::sse::{SseError, SseFrames};
 use crate::http::{Accepted, Endpoint};
+use crate::origin::Origin;
 
 use super::Framing;
 

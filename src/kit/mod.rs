@@ -106,7 +106,8 @@ pub(crate) use provider::Fetched;
 pub use provider::HttpProvider;
 pub use provider_builder::ProviderBuilder;
 
-pub use crate::decode::{Decoder, Flow, Held, Origin};
+pub use crate::decode::{Decoder, Flow};
 pub use crate::http::{kind_for_status, ErrorResponse};
 pub use crate::lenient::{Reported, MAX_REPORTED};
+pub use crate::origin::{Held, Origin};
 pub use crate::stream::info::{estimate_tokens, StreamInfo};

@@ -32,8 +32,6 @@ pub(crate) struct Member {
     pub(crate) endpoint: Endpoint,
     /// The HTTP client for this endpoint: proxies apply to remote endpoints only.
     pub(crate) client: reqwest::Client,
-    /// Host and port, for the tracing span.
-    pub(crate) server: Option<(String, u16)>,
     in_flight: AtomicUsize,
     health: Mutex<Health>,
 }
@@ -48,15 +46,10 @@ struct Health {
 
 impl Member {
     pub(crate) fn new(base: BaseUrl, endpoint: Endpoint, client: reqwest::Client) -> Member {
-        let server = reqwest::Url::parse(&base.url).ok().and_then(|url| {
-            let host = url.host_str()?.to_owned();
-            Some((host, url.port_or_known_default()?))
-        });
         Member {
             base,
             endpoint,
             client,
-            server,
             in_flight: AtomicUsize::new(0),
             health: Mutex::new(Health::default()),
         }
@@ -178,7 +171,7 @@ impl Drop for Lease {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::Origin;
+    use crate::origin::Origin;
 
     fn pool(n: usize) -> Pool {
         Pool::new(
@@ -194,7 +187,10 @@ mod tests {
     }
 
     fn port(lease: &Lease) -> u16 {
-        lease.member.server.as_ref().unwrap().1
+        reqwest::Url::parse(&lease.member.base.url)
+            .unwrap()
+            .port()
+            .unwrap()
     }
 
     #[tokio::test(start_paused = true)]

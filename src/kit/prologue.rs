@@ -26,9 +26,13 @@ impl Prologue {
         settings: &HttpSettings,
         pricing: impl FnOnce(&str) -> Pricing,
     ) -> Result<Prologue, Box<ChatStream>> {
-        let mut info = StreamInfo::for_request(provider, request, default_model)
-            .with_max_reply_bytes(request.max_reply_bytes.unwrap_or(settings.max_reply_bytes))
-            .with_timeouts(request.timeouts.or(settings.timeouts));
+        let mut info = StreamInfo::for_request_or(
+            provider,
+            request,
+            default_model,
+            settings.timeouts,
+            settings.max_reply_bytes,
+        );
         info.pricing = pricing(&info.model);
         if let Err(e) = request.validate() {
             return Err(Box::new(ChatStream::from_error(info, e)));

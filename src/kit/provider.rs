@@ -139,7 +139,7 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let shared = &self.shared;
         let name = shared.dialect.name();
-        let mut prologue = match Prologue::new(
+        let prologue = match Prologue::new(
             name,
             &request,
             &shared.default_model,
@@ -149,9 +149,6 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
             Ok(prologue) => prologue,
             Err(rejected) => return *rejected,
         };
-        if let Some((host, port)) = &shared.pool.first().server {
-            prologue.info = prologue.info.with_server(host.clone(), *port);
-        }
         let timeouts = prologue.info.timeouts();
         let model: Arc<str> = Arc::from(prologue.info.model());
         let max_reply_bytes = prologue.info.max_reply_bytes();

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use crate::http::DEFAULT_CONNECT_TIMEOUT;
+use crate::origin::DEFAULT_MAX_REPLY_BYTES;
 use crate::request::Timeouts;
 use crate::retry::RetryPolicy;
-use crate::stream::DEFAULT_MAX_REPLY_BYTES;
 
 /// Default time from sending a request to its first content.
 pub(crate) const DEFAULT_FIRST_CHUNK_TIMEOUT: Duration = Duration::from_secs(120);

@@ -8,8 +8,10 @@ pub mod ollama;
 pub mod openai;
 pub mod openai_responses;
 
-use crate::decode::{Decoder, Origin};
+use crate::decode::Decoder;
+
 use crate::kit::Framing;
+use crate::origin::Origin;
 
 /// A built-in wire format: how a provider's replies are framed and decoded.
 pub(crate) struct WireFormat {

@@ -26,17 +26,41 @@ pub struct StreamInfo {
     pub(crate) prompt_tokens_estimate: u64,
     pub(crate) max_reply_bytes: usize,
     pub(crate) timeouts: Timeouts,
-    /// What the request asked for, for tracing.
-    pub(crate) request_max_tokens: Option<u32>,
-    pub(crate) request_temperature: Option<f32>,
-    /// The server's host and port, for tracing.
-    pub(crate) server: Option<(String, u16)>,
-    /// The request's messages as JSON, when the app opted in to recording content in
-    /// traces (feature `tracing`).
+    /// What the request asked for, for the call's span.
+    #[cfg(feature = "tracing")]
+    pub(crate) telemetry: Telemetry,
+}
+
+/// What the call's span reports about the request (feature `tracing`).
+#[cfg(feature = "tracing")]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Telemetry {
+    pub(crate) max_tokens: Option<u32>,
+    pub(crate) temperature: Option<f32>,
+    /// The request's messages as JSON, when the app opted in to recording content.
     pub(crate) captured_input: Option<std::sync::Arc<str>>,
 }
 
-pub(crate) use crate::decode::DEFAULT_MAX_REPLY_BYTES;
+#[cfg(feature = "tracing")]
+impl Telemetry {
+    fn of(request: &ChatRequest) -> Telemetry {
+        let captured_input = super::trace::capture_content().then(|| {
+            let messages: Vec<serde_json::Value> = request
+                .full_conversation()
+                .map(|(role, text)| serde_json::json!({"role": role.as_str(), "content": text}))
+                .collect();
+            serde_json::Value::from(messages).to_string().into()
+        });
+        Telemetry {
+            max_tokens: request.max_tokens,
+            temperature: request.temperature,
+            captured_input,
+        }
+    }
+}
+
+/// The largest reply collected by `chat()`, by default.
+pub(crate) use crate::origin::DEFAULT_MAX_REPLY_BYTES;
 
 impl StreamInfo {
     /// Info for `model` on `provider`: priced [`Pricing::Unknown`], no time limits, the
@@ -49,10 +73,8 @@ impl StreamInfo {
             prompt_tokens_estimate: 0,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             timeouts: Timeouts::default(),
-            request_max_tokens: None,
-            request_temperature: None,
-            server: None,
-            captured_input: None,
+            #[cfg(feature = "tracing")]
+            telemetry: Telemetry::default(),
         }
     }
 
@@ -65,36 +87,39 @@ impl StreamInfo {
         request: &ChatRequest,
         default_model: &str,
     ) -> StreamInfo {
+        StreamInfo::for_request_or(
+            provider,
+            request,
+            default_model,
+            Timeouts::default(),
+            DEFAULT_MAX_REPLY_BYTES,
+        )
+    }
+
+    /// [`for_request`](Self::for_request), each limit the request does not set taken
+    /// from the provider's (`timeouts`, `max_reply_bytes`): computed once, here.
+    pub(crate) fn for_request_or(
+        provider: impl Into<String>,
+        request: &ChatRequest,
+        default_model: &str,
+        timeouts: Timeouts,
+        max_reply_bytes: usize,
+    ) -> StreamInfo {
         let model = request.model.as_deref().unwrap_or(default_model);
         let chars: usize = request
             .full_conversation()
             .map(|(_, text)| text.chars().count())
             .sum();
-        let mut info = StreamInfo::new(provider, model)
-            .with_prompt_tokens_estimate((chars as u64).div_ceil(4))
-            .with_timeouts(request.timeouts);
-        if let Some(limit) = request.max_reply_bytes {
-            info.max_reply_bytes = limit;
+        StreamInfo {
+            provider: provider.into(),
+            model: model.to_owned(),
+            pricing: Pricing::Unknown,
+            prompt_tokens_estimate: (chars as u64).div_ceil(4),
+            max_reply_bytes: request.max_reply_bytes.unwrap_or(max_reply_bytes),
+            timeouts: request.timeouts.or(timeouts),
+            #[cfg(feature = "tracing")]
+            telemetry: Telemetry::of(request),
         }
-        info.request_max_tokens = request.max_tokens;
-        info.request_temperature = request.temperature;
-        #[cfg(feature = "tracing")]
-        if super::trace::capture_content() {
-            let messages: Vec<serde_json::Value> = request
-                .full_conversation()
-                .map(|(role, text)| serde_json::json!({"role": role.as_str(), "content": text}))
-                .collect();
-            info.captured_input = Some(serde_json::Value::from(messages).to_string().into());
-        }
-        info
-    }
-
-    /// Sets the server a stream comes from (its host and port), which the tracing span
-    /// reports as `server.address` and `server.port`.
-    #[must_use]
-    pub fn with_server(mut self, host: impl Into<String>, port: u16) -> StreamInfo {
-        self.server = Some((host.into(), port));
-        self
     }
 
     /// Sets the pricing.

@@ -25,7 +25,7 @@ pub use crate::chunk::{
     Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall, ToolCallDelta,
     ToolCallStart,
 };
-pub(crate) use info::{StreamInfo, DEFAULT_MAX_REPLY_BYTES};
+pub(crate) use info::StreamInfo;
 pub use text::TextStream;
 use timed::Timed;
 
@@ -80,9 +80,19 @@ enum State {
 }
 
 impl ChatStream {
-    /// Wraps a provider's stream of chunks, under the time limits of `info` (see
-    /// [`with_timeouts`](Self::with_timeouts)). The clock for latency and time to first
-    /// token starts now.
+    /// Wraps a provider's stream of chunks, under the time limits of `info`
+    /// ([`StreamInfo::timeouts`](crate::kit::StreamInfo::timeouts)). The clock for
+    /// latency and time to first token starts now.
+    ///
+    /// The first-chunk limit (from the first poll) and the deadline (from now) fire on
+    /// time. The idle limit, counted from when the stream is polled for a next chunk
+    /// with none at hand (time the app spends between polls is not the server's), is
+    /// checked without reading the clock per chunk, so it fires between `idle` and
+    /// `idle` plus a sixteenth after the last chunk (never early). A limit that fires
+    /// ends the stream with an error of kind
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) naming the phase and the limit.
+    /// Keep-alives never reach this layer (framing drops them), so a server that sends
+    /// only keep-alives is idle. A limit of more than 100 years counts as 100 years.
     pub fn new<S>(info: StreamInfo, stream: S) -> ChatStream
     where
         S: Stream<Item = Result<Chunk>> + Send + 'static,
@@ -122,31 +132,6 @@ impl ChatStream {
     /// When the call that made this stream happened.
     pub(crate) fn started_at(&self) -> Instant {
         self.started
-    }
-
-    /// Applies time limits: the first chunk must come within `first_chunk` of the first
-    /// poll, the stream may not wait more than `idle` for any next chunk (counted from
-    /// when it was polled for that chunk with none at hand, so time the app spends
-    /// between polls is not the server's), and the whole stream must end within
-    /// `deadline` of the call. A limit that fires ends the stream with an error of kind
-    /// [`ErrorKind::Timeout`] naming the phase and the limit.
-    ///
-    /// The first-chunk limit and the deadline fire on time. The idle limit is checked
-    /// without reading the clock per chunk, so it fires between `idle` and `idle` plus a
-    /// sixteenth after the last chunk (never early).
-    ///
-    /// Keep-alives never reach this layer (framing drops them), so a server that sends
-    /// only keep-alives is idle. A limit of more than 100 years counts as 100 years.
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> ChatStream {
-        if timeouts == Timeouts::default() {
-            return self;
-        }
-        let timeouts = timeouts.clamped();
-        let provider = self.info.provider.clone();
-        let deadline = timeouts.deadline.map(|d| self.started + d);
-        let inner = std::mem::replace(&mut self.inner, Box::pin(futures::stream::empty()));
-        self.inner = Box::pin(Timed::new(inner, provider, timeouts, deadline));
-        self
     }
 
     /// A view that yields only the reply text, for live display. Reasoning is skipped;

@@ -59,7 +59,7 @@ fn pending_after(chunks: Vec<Chunk>) -> impl Stream<Item = Result<Chunk>> + Send
 #[tokio::test(start_paused = true)]
 async fn first_chunk_timeout_names_the_phase() {
     let t = Timeouts::default().first_chunk(Duration::from_secs(3));
-    let mut s = ChatStream::new(info(), pending_after(vec![])).with_timeouts(t);
+    let mut s = ChatStream::new(info().with_timeouts(t), pending_after(vec![]));
     let start = Instant::now();
     let err = s.next().await.unwrap().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
@@ -82,7 +82,7 @@ async fn idle_timeout_counts_from_the_last_chunk() {
             futures::future::pending().await
         }
     });
-    let mut s = ChatStream::new(info(), inner).with_timeouts(t);
+    let mut s = ChatStream::new(info().with_timeouts(t), inner);
     let start = Instant::now();
     for _ in 0..3 {
         assert!(s.next().await.unwrap().is_ok());
@@ -101,7 +101,7 @@ async fn idle_time_counts_from_the_wait_not_from_the_apps_work() {
     // lets the adapter read the clock once per wait instead of once per chunk.)
     let t = Timeouts::default().idle(Duration::from_secs(2));
     let inner = pending_after(vec![Chunk::Text("a".into()), Chunk::Text("b".into())]);
-    let mut s = ChatStream::new(info(), inner).with_timeouts(t);
+    let mut s = ChatStream::new(info().with_timeouts(t), inner);
     let start = Instant::now();
     assert!(s.next().await.unwrap().is_ok());
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -131,8 +131,7 @@ async fn an_idle_limit_is_not_met_by_a_slow_steady_stream() {
     .chain(futures::stream::once(async {
         Ok(Chunk::from(Finish::new(FinishReason::Stop)))
     }));
-    let items: Vec<_> = ChatStream::new(info(), inner)
-        .with_timeouts(t)
+    let items: Vec<_> = ChatStream::new(info().with_timeouts(t), inner)
         .collect()
         .await;
     assert_eq!(items.len(), 21);
@@ -153,7 +152,7 @@ async fn the_first_chunk_limit_gives_way_to_the_idle_limit() {
             _ => futures::future::pending().await,
         }
     });
-    let mut s = ChatStream::new(info(), inner).with_timeouts(t);
+    let mut s = ChatStream::new(info().with_timeouts(t), inner);
     let start = Instant::now();
     assert!(s.next().await.unwrap().is_ok());
     let err = s.next().await.unwrap().unwrap_err();
@@ -163,7 +162,7 @@ async fn the_first_chunk_limit_gives_way_to_the_idle_limit() {
     // Without an idle limit, nothing fires after the first chunk.
     let t = Timeouts::default().first_chunk(Duration::from_secs(1));
     let inner = pending_after(vec![Chunk::Text("a".into())]);
-    let mut s = ChatStream::new(info(), inner).with_timeouts(t);
+    let mut s = ChatStream::new(info().with_timeouts(t), inner);
     assert!(s.next().await.unwrap().is_ok());
     let waited = tokio::time::timeout(Duration::from_secs(30), s.next()).await;
     assert!(waited.is_err(), "{waited:?}");
@@ -187,7 +186,7 @@ async fn a_timer_wakes_the_task_that_polled_last() {
     let t = Timeouts::default()
         .first_chunk(Duration::from_secs(1))
         .deadline(Duration::from_secs(1));
-    let mut s = ChatStream::new(info(), pending_after(vec![])).with_timeouts(t);
+    let mut s = ChatStream::new(info().with_timeouts(t), pending_after(vec![]));
     let (a, b) = (Arc::new(Flag::default()), Arc::new(Flag::default()));
     for flag in [&a, &a, &b] {
         let waker = std::task::Waker::from(flag.clone());
@@ -211,7 +210,7 @@ async fn deadline_counts_from_the_call() {
         tokio::time::sleep(Duration::from_millis(1100)).await;
         Some((Ok(Chunk::Text("x".into())), ()))
     });
-    let s = ChatStream::new(info(), inner).with_timeouts(t);
+    let s = ChatStream::new(info().with_timeouts(t), inner);
     let start = Instant::now();
     let items: Vec<_> = s.collect().await;
     let err = items.last().unwrap().as_ref().unwrap_err();
@@ -223,6 +222,6 @@ async fn deadline_counts_from_the_call() {
 #[test]
 fn a_stream_can_be_made_outside_a_runtime() {
     let t = Timeouts::default().idle(Duration::from_secs(1));
-    let s = ChatStream::new(info(), pending_after(vec![])).with_timeouts(t);
+    let s = ChatStream::new(info().with_timeouts(t), pending_after(vec![]));
     drop(s);
 }

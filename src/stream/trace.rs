@@ -71,17 +71,14 @@ impl CallSpan {
             theory_llm.usd_micros = Empty,
             theory_llm.tokens_estimated = Empty,
         );
-        if let Some(max) = info.request_max_tokens {
+        let telemetry = &info.telemetry;
+        if let Some(max) = telemetry.max_tokens {
             span.record("gen_ai.request.max_tokens", max);
         }
-        if let Some(temperature) = info.request_temperature {
+        if let Some(temperature) = telemetry.temperature {
             span.record("gen_ai.request.temperature", f64::from(temperature));
         }
-        if let Some((host, port)) = &info.server {
-            span.record("server.address", host.as_str());
-            span.record("server.port", port);
-        }
-        if let Some(messages) = &info.captured_input {
+        if let Some(messages) = &telemetry.captured_input {
             span.record("gen_ai.input.messages", &**messages);
         }
         CallSpan {
@@ -90,7 +87,7 @@ impl CallSpan {
             started,
             first_chunk_seen: false,
             output_chars: 0,
-            output: info.captured_input.is_some().then(String::new),
+            output: info.telemetry.captured_input.is_some().then(String::new),
             info: info.clone(),
             done: false,
         }
@@ -127,7 +124,12 @@ impl CallSpan {
         let chars = self.output_chars;
         let (counts, estimated) =
             token_counts(Some(finish), self.info.prompt_tokens_estimate, || chars);
-        let usd_micros = self.info.pricing.cost(&counts);
+        // A fallback chain's finish says which entry answered, and how it prices.
+        let pricing = finish
+            .route
+            .as_ref()
+            .map_or(self.info.pricing, |route| route.pricing);
+        let usd_micros = pricing.cost(&counts);
         span.record("gen_ai.usage.input_tokens", counts.input);
         span.record("gen_ai.usage.output_tokens", counts.output);
         if let Some(cached) = finish.cached_tokens_in {
@@ -145,6 +147,11 @@ impl CallSpan {
         }
         let model = finish.model.as_deref().unwrap_or(&self.info.model);
         span.record("gen_ai.response.model", model);
+        // The endpoint that served the reply (of a pool, the one chosen).
+        if let Some((host, port)) = finish.endpoint.as_deref().and_then(host_and_port) {
+            span.record("server.address", host.as_str());
+            span.record("server.port", port);
+        }
         if let Some(output) = self.output.take() {
             let messages = serde_json::json!([{"role": "assistant", "content": output}]);
             span.record("gen_ai.output.messages", messages.to_string().as_str());
@@ -157,6 +164,16 @@ impl CallSpan {
         self.span.record("error.type", kind);
         self.span.record("otel.status_code", "error");
     }
+}
+
+/// The host and port of a base URL as shown (its password, if any, redacted).
+fn host_and_port(url: &str) -> Option<(String, u16)> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    Some((host.to_owned(), url.port_or_known_default()?))
 }
 
 /// A JSON array of strings, as the GenAI convention records a list: written by the JSON

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["decode"],
     &[
         "redact",
+        "origin",
         "lenient",
         "json_text",
         "json_scan",

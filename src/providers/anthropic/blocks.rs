@@ -12,8 +12,8 @@
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, ThinkingBlock, ToolCall};
-use crate::decode::{Held, Origin};
 use crate::error::Result;
+use crate::origin::{Held, Origin};
 
 use super::wire;
 

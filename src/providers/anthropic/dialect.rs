@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use crate::decode::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
 use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::origin::Origin;
 use crate::request::ChatRequest;
 
 use super::builder::MessagesSettings;

@@ -15,9 +15,10 @@
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, Finish, FinishReason};
-use crate::decode::{Decoder, Flow, Origin};
+use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
 use crate::lenient::Reported;
+use crate::origin::Origin;
 
 use super::blocks::Blocks;
 use super::errors::stream_error;

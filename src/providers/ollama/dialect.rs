@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::decode::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
 use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::origin::Origin;
 use crate::pricing::Pricing;
 use crate::request::ChatRequest;
 

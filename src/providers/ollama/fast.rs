@@ -336,7 +336,7 @@ mod tests {
 
     /// Decodes `lines`, then the end, into what the decoder yields.
     fn decode(lines: &[String], shape: crate::json_scan::SameShape) -> Vec<String> {
-        use crate::decode::Origin;
+        use crate::origin::Origin;
         let mut decoder = super::super::map::LineDecoder::new(Origin::new("ollama", "http://t"));
         decoder.set_shape(shape);
         let end = [r#"{"done":true}"#.as_bytes()];

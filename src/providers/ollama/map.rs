@@ -7,10 +7,11 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, ToolCall};
-use crate::decode::{Decoder, Flow, Origin};
+use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
 use crate::json_scan::SameShape;
 use crate::lenient::Reported;
+use crate::origin::Origin;
 
 use super::errors::{error_text, midstream_error};
 use super::{fast, wire};

@@ -382,7 +382,7 @@ mod tests {
 
     /// Decodes `frames`, then the end, into what the decoder yields.
     fn decode(frames: &[String], shape: crate::json_scan::SameShape) -> Vec<String> {
-        use crate::decode::Origin;
+        use crate::origin::Origin;
         let mut decoder = super::super::map::SseDecoder::new(Origin::new("openai", "http://t"));
         decoder.set_shape(shape);
         let end = ["[DONE]".as_bytes()];

@@ -5,9 +5,10 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings};
-use crate::decode::{Decoder, Flow, Origin};
+use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
 use crate::json_scan::SameShape;
+use crate::origin::Origin;
 
 use super::errors::stream_error;
 use super::fast;

@@ -8,8 +8,9 @@ use super::request;
 use super::wire;
 use super::OpenAiProvider;
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
-use crate::decode::{Decoder, Flow, Origin};
+use crate::decode::{Decoder, Flow};
 use crate::error::{ErrorKind, Result};
+use crate::origin::Origin;
 use crate::redact::Redactor;
 use crate::request::ChatRequest;
 

@@ -16,8 +16,8 @@
 use std::collections::VecDeque;
 
 use crate::chunk::{Chunk, ToolCall};
-use crate::decode::{Held, Origin};
 use crate::error::Result;
+use crate::origin::{Held, Origin};
 
 /// One call being assembled.
 #[derive(Debug)]

@@ -3,10 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::decode::Origin;
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
 use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::origin::Origin;
 use crate::providers::openai::errors::classify;
 use crate::request::ChatRequest;
 

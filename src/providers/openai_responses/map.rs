@@ -11,8 +11,9 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
-use crate::decode::{Decoder, Flow, Held, Origin};
+use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
+use crate::origin::{Held, Origin};
 
 use super::errors::event_error;
 use super::wire::{self, Event, Item, Response};

@@ -8,8 +8,9 @@ use super::map::ResponsesDecoder;
 use super::request::Request;
 use super::OpenAiResponsesProvider;
 use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
-use crate::decode::{Decoder, Flow, Origin};
+use crate::decode::{Decoder, Flow};
 use crate::error::{ErrorKind, Result};
+use crate::origin::Origin;
 use crate::request::{ChatRequest, Image, Message, ResponseFormat, Tool, ToolChoice};
 
 fn run(frames: &[&str]) -> (Vec<Chunk>, Result<()>) {

@@ -17,10 +17,11 @@ use super::errors::{classify, stream_error};
 use super::request::{self, closed, JSON_OBJECT_INSTRUCTION};
 use super::*;
 use crate::chunk::{Chunk, Finish, FinishReason, ThinkingBlock, ToolCall};
-use crate::decode::{Decoded, Decoder, Flow, Origin};
+use crate::decode::{Decoded, Decoder, Flow};
 use crate::error::{Error, ErrorKind};
 use crate::http::{ErrorBody, ErrorResponse};
 use crate::kit::{frames_of, Framing};
+use crate::origin::Origin;
 use crate::provider::LlmStreamProvider;
 use crate::request::{ChatRequest, Image, Message, ResponseFormat, Role, Tool, ToolChoice};
 

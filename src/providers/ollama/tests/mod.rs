@@ -19,10 +19,11 @@ use super::models::{self, TagModel};
 use super::request;
 use super::*;
 use crate::chunk::{Chunk, Finish, FinishReason};
-use crate::decode::{Decoded, Decoder, Flow, Origin};
+use crate::decode::{Decoded, Decoder, Flow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::framing::ndjson::NdjsonLines;
 use crate::http::ErrorResponse;
+use crate::origin::Origin;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
 
