@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
+use reqwest::header::LOCATION;
 use tokio::time::Instant;
 
 use crate::error::{excerpt, Error, ErrorKind, Result};
@@ -13,6 +13,7 @@ use crate::rate_limit::RateLimit;
 use crate::redact::redact_url;
 
 use super::error_response::ErrorResponse;
+use super::headers::{media_type, rate_limit};
 
 /// How much of an unexpected 200 body is read to quote it.
 const MAX_UNEXPECTED_BODY_BYTES: usize = 4 * 1024;
@@ -88,7 +89,7 @@ impl Endpoint {
         let read_by = read_deadline(give_up_at);
         if !status.is_success() {
             return Ok(Sent::Failed(
-                ErrorResponse::read(self, response, read_by).await?,
+                ErrorResponse::read(response, read_by, |e| self.body_error(e)).await?,
             ));
         }
         let media_type = media_type(response.headers());
@@ -162,29 +163,6 @@ impl Endpoint {
         )
         .with_status(status)
     }
-}
-
-/// The rate limits a response's headers report, reset times counted from now.
-pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-    RateLimit::from_headers(
-        headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_bytes())),
-        std::time::SystemTime::now(),
-    )
-}
-
-/// The media type of a response, lowercase and without parameters.
-pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(CONTENT_TYPE)?;
-    let text = String::from_utf8_lossy(value.as_bytes());
-    let media = text
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    (!media.is_empty()).then_some(media)
 }
 
 /// When to stop waiting for an error body: in 10 s, or halfway to `give_up_at`.

@@ -8,9 +8,7 @@ use tokio::time::Instant;
 use crate::duration::fmt_duration;
 use crate::error::{excerpt, Error, ErrorKind, Result};
 
-use super::endpoint::rate_limit;
-use super::retry_after::retry_after;
-use super::Endpoint;
+use super::headers::{rate_limit, retry_after};
 use crate::rate_limit::RateLimit;
 
 /// How much of an error body is read to find the server's message.
@@ -182,9 +180,9 @@ impl ErrorResponse {
 
     /// Reads up to 64 KiB of the body of a non-2xx response, until `read_by`.
     pub(crate) async fn read(
-        endpoint: &Endpoint,
         mut response: reqwest::Response,
         read_by: Instant,
+        body_error: impl FnOnce(reqwest::Error) -> Error,
     ) -> Result<ErrorResponse> {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
@@ -211,8 +209,7 @@ impl ErrorResponse {
         let stalled = match tokio::time::timeout_at(read_by, read).await {
             Ok(Ok(())) => false,
             Ok(Err(e)) => {
-                return Err(endpoint
-                    .body_error(e)
+                return Err(body_error(e)
                     .context(&format!("HTTP {status} and then: "))
                     .with_status(status))
             }

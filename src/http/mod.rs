@@ -8,11 +8,11 @@
 mod client;
 mod endpoint;
 mod error_response;
-mod retry_after;
+mod headers;
 mod transport;
 
 pub(crate) use client::{is_loopback, Clients, DEFAULT_CONNECT_TIMEOUT};
-pub(crate) use endpoint::{media_type, Accepted, Endpoint, Sent};
+pub(crate) use endpoint::{Accepted, Endpoint, Sent};
 pub(crate) use error_response::{advice_for, ErrorBody};
 pub use error_response::{kind_for_status, ErrorResponse};
-pub(crate) use retry_after::parse_retry_after;
+pub(crate) use headers::{media_type, parse_retry_after};

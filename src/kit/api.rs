@@ -9,7 +9,7 @@ use std::fmt;
 use crate::error::Result;
 use crate::pricing::PriceTable;
 
-use super::auth::Auth;
+use super::auth::{Auth, KeyHeader};
 use super::Dialect;
 
 /// Keeps [`Api`] to this crate's dialects: a provider of your own is a
@@ -17,15 +17,6 @@ use super::Dialect;
 pub(crate) mod sealed {
     /// Implemented by the built-in dialects only.
     pub trait Sealed {}
-}
-
-/// How a provider sends its API key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyHeader {
-    /// `Authorization: Bearer {key}`.
-    Bearer,
-    /// The key as the value of this header (`x-api-key`, `x-goog-api-key`, `api-key`).
-    Named(&'static str),
 }
 
 /// A built-in HTTP provider, as data.

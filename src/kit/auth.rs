@@ -5,8 +5,16 @@ use reqwest::header::HeaderMap;
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::api::KeyHeader;
 use super::HttpRequest;
+
+/// How a provider sends its API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHeader {
+    /// `Authorization: Bearer {key}`.
+    Bearer,
+    /// The key as the value of this header (`x-api-key`, `x-goog-api-key`, `api-key`).
+    Named(&'static str),
+}
 
 /// The key and headers of one provider, checked.
 pub(crate) struct Auth {

@@ -4,14 +4,12 @@
 
 use std::fmt;
 
-use crate::error::Result;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
 use crate::stream::ChatStream;
 
 use super::api::{Api, Description};
 use super::provider::HttpProvider;
-use super::provider_builder::ProviderBuilder;
 
 /// A built-in HTTP provider: [`OpenAiProvider`](crate::OpenAiProvider),
 /// [`AnthropicProvider`](crate::AnthropicProvider), … are this type for their API.
@@ -34,40 +32,6 @@ impl<A: Api> Clone for Provider<A> {
 impl<A: Api> Provider<A> {
     pub(crate) fn made(http: HttpProvider<A>, description: &'static Description) -> Provider<A> {
         Provider { http, description }
-    }
-
-    /// A builder for every setting, starting from the provider's defaults (it reads no
-    /// environment variable; [`builder_from_env`](Self::builder_from_env) does).
-    pub fn builder() -> ProviderBuilder<A> {
-        ProviderBuilder::default()
-    }
-
-    /// Configured from the environment: the provider's key and base URL variables (the
-    /// provider table in the README lists them).
-    ///
-    /// # Errors
-    /// `provider_unavailable` naming the key variable when the provider needs a key and
-    /// it is not set (unless the base URL is on this machine: local servers usually need
-    /// none); `invalid_request` when the base URL variable cannot be used.
-    pub fn from_env() -> Result<Provider<A>> {
-        Provider::builder_from_env().build()
-    }
-
-    /// A builder preset from the environment (as [`from_env`](Self::from_env) reads
-    /// it), to adjust before `build()`, which reports what is missing.
-    pub fn builder_from_env() -> ProviderBuilder<A> {
-        Provider::builder_from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
-    pub(crate) fn builder_from_lookup(var: impl Fn(&str) -> Option<String>) -> ProviderBuilder<A> {
-        ProviderBuilder::from_lookup(A::description(), var)
-    }
-
-    /// [`from_env`](Self::from_env) with a custom variable lookup.
-    #[cfg(test)]
-    pub(crate) fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Provider<A>> {
-        Provider::builder_from_lookup(var).build()
     }
 
     /// The base URL requests go to (no trailing slash), with the password of any user

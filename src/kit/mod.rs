@@ -96,8 +96,9 @@ mod provider_builder;
 pub(crate) mod settings;
 
 pub(crate) use api::sealed::Sealed;
-pub use api::{Api, KeyHeader};
+pub use api::Api;
 pub(crate) use api::{Description, Setup};
+pub use auth::KeyHeader;
 pub use builder::HttpProviderBuilder;
 pub use builtin::Provider;
 pub use dialect::{Dialect, Framing, HttpRequest};

@@ -227,6 +227,71 @@ fn no_file_is_over_about_400_lines_of_code() {
     assert!(big.is_empty(), "split these by job: {big:#?}");
 }
 
+/// Within each folder module, which of its files use which siblings (`super::name`),
+/// by file stem: `kit/builder.rs` using `super::provider::…` is builder → provider.
+fn sibling_graphs() -> BTreeMap<PathBuf, BTreeMap<String, BTreeSet<String>>> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut graphs: BTreeMap<PathBuf, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for path in files {
+        let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else {
+            continue;
+        };
+        let stem = stem.to_string_lossy().into_owned();
+        if stem == "mod" || is_test_file(&path) || stem == "tests" {
+            continue;
+        }
+        let siblings: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                let name = p.file_stem()?.to_string_lossy().into_owned();
+                (name != "mod" && name != stem).then_some(name)
+            })
+            .collect();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut used = BTreeSet::new();
+        for line in code_lines(&text) {
+            for (at, _) in line.match_indices("super::") {
+                let after = &line[at + "super::".len()..];
+                let names: Vec<&str> = match after.strip_prefix('{') {
+                    Some(group) => group.split([',', '}']).map(str::trim).collect(),
+                    None => vec![after],
+                };
+                for name in names {
+                    let name: String = name
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if siblings.contains(&name) {
+                        used.insert(name);
+                    }
+                }
+            }
+        }
+        graphs
+            .entry(dir.to_path_buf())
+            .or_default()
+            .insert(stem, used);
+    }
+    graphs
+}
+
+#[test]
+fn no_two_files_of_a_module_use_each_other() {
+    let mut cycles = Vec::new();
+    for (dir, graph) in sibling_graphs() {
+        for (file, used) in &graph {
+            for other in used {
+                if graph.get(other).is_some_and(|back| back.contains(file)) && file < other {
+                    cycles.push(format!("{}: {file} <-> {other}", dir.display()));
+                }
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "{cycles:#?}");
+}
+
 /// The places where code names an item through the crate root (`crate::Result`,
 /// `crate::{Error, …}`) instead of the module that has it: the root is for apps, and a
 /// path through it hides which layer the code depends on.

@@ -1,10 +1,12 @@
-//! `Retry-After` and `retry-after-ms`, read so that no value can panic.
+//! What the HTTP layer reads from response headers, so that no value can panic:
+//! `Retry-After` and `retry-after-ms`, the rate limits, the media type.
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
 
 use crate::duration::UNREASONABLE_WAIT;
+use crate::rate_limit::RateLimit;
 
 /// How long the server asks to wait before a retry: `retry-after-ms` (milliseconds),
 /// else `Retry-After` (seconds, or an HTTP date).
@@ -50,6 +52,29 @@ fn wait_of(secs: f64) -> Duration {
     } else {
         UNREASONABLE_WAIT
     }
+}
+
+/// The rate limits a response's headers report, reset times counted from now.
+pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+    RateLimit::from_headers(
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        std::time::SystemTime::now(),
+    )
+}
+
+/// The media type of a response, lowercase and without parameters.
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (!media.is_empty()).then_some(media)
 }
 
 #[cfg(test)]
