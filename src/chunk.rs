@@ -190,7 +190,8 @@ impl ToolCall {
     }
 }
 
-/// One thinking block of an Anthropic reply, kept to be sent back as it came.
+/// Reasoning a provider requires back with the turn that produced it, kept as it came:
+/// an Anthropic thinking block, or a Gemini thought signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 #[non_exhaustive]
@@ -206,6 +207,21 @@ pub enum ThinkingBlock {
     RedactedThinking {
         /// The opaque data.
         data: String,
+    },
+    /// A Gemini `thoughtSignature`: opaque, sent back unchanged on the same kind of
+    /// part it came with (a function call, a thought, or the text). Other providers do
+    /// not send it.
+    ThoughtSignature {
+        /// The signature.
+        signature: String,
+        /// The call whose `functionCall` part carried it; `None` when a text or thought
+        /// part did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool_call_id: Option<String>,
+        /// When a thought part carried it: the text of that part and of the unsigned
+        /// thought parts just before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thought: Option<String>,
     },
 }
 
@@ -243,8 +259,8 @@ pub struct Finish {
     pub model: Option<String>,
     /// The server's own timings, where it reports them (Ollama does).
     pub timings: Option<ServerTimings>,
-    /// Thinking blocks the provider requires back with this turn (Anthropic's, with
-    /// their signatures), in order.
+    /// Reasoning the provider requires back with this turn, in order: Anthropic's
+    /// thinking blocks with their signatures, Gemini's thought signatures.
     pub reasoning_blocks: Vec<ThinkingBlock>,
 }
 

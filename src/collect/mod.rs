@@ -114,7 +114,18 @@ fn block_len(block: &ThinkingBlock) -> usize {
             signature,
         } => thinking.len().saturating_add(signature.len()),
         ThinkingBlock::RedactedThinking { data } => data.len(),
+        ThinkingBlock::ThoughtSignature {
+            signature,
+            tool_call_id,
+            thought,
+        } => [signature.len(), opt_len(tool_call_id), opt_len(thought)]
+            .into_iter()
+            .fold(0, usize::saturating_add),
     }
+}
+
+fn opt_len(text: &Option<String>) -> usize {
+    text.as_deref().map_or(0, str::len)
 }
 
 impl Collector {

@@ -126,8 +126,9 @@ pub struct ProviderReasoning {
     /// its API requires back on turns that called tools).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
-    /// Anthropic's thinking blocks, in order, with their signatures (required back,
-    /// unmodified, in a tool loop with thinking on).
+    /// Anthropic's thinking blocks with their signatures, and Gemini's thought
+    /// signatures, in order (required back, unmodified, in a tool loop with thinking
+    /// on).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<ThinkingBlock>,
 }

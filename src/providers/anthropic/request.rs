@@ -260,16 +260,22 @@ fn user(message: &Message) -> Vec<Block<'_>> {
 }
 
 fn assistant(message: &Message) -> Vec<Block<'_>> {
-    let thinking = message.reasoning.blocks.iter().map(|block| match block {
-        ThinkingBlock::Thinking {
-            thinking,
-            signature,
-        } => Block::Thinking {
-            thinking,
-            signature,
-        },
-        ThinkingBlock::RedactedThinking { data } => Block::RedactedThinking { data },
-    });
+    let thinking = message
+        .reasoning
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            ThinkingBlock::Thinking {
+                thinking,
+                signature,
+            } => Some(Block::Thinking {
+                thinking,
+                signature,
+            }),
+            ThinkingBlock::RedactedThinking { data } => Some(Block::RedactedThinking { data }),
+            // Another provider's (Gemini's signatures): the API would refuse them.
+            _ => None,
+        });
     thinking
         .chain(text(&message.content))
         .chain(message.tool_calls.iter().map(tool_use))
