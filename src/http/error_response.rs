@@ -27,6 +27,9 @@ pub(crate) struct ErrorBody {
     pub(crate) kind: Option<String>,
     /// `error.param`.
     pub(crate) param: Option<String>,
+    /// The `error` object as sent, for a dialect that reads more of it than the fields
+    /// above (Gemini: `status`, and `details` with the retry delay).
+    pub(crate) json: Option<Box<serde_json::Value>>,
 }
 
 impl ErrorBody {
@@ -66,6 +69,7 @@ impl ErrorBody {
                             code: as_string(e.get("code")),
                             kind: as_string(e.get("type")),
                             param: as_string(e.get("param")),
+                            json: Some(Box::new(err.clone())),
                         }),
                         Value::String(s) => Some(ErrorBody {
                             message: s.clone(),
