@@ -15,6 +15,7 @@ use crate::decode::{Decoded, Origin};
 use crate::error::{Error, Result};
 use crate::kit::{frames_of, Framing};
 use crate::providers::anthropic::MessagesDecoder;
+use crate::providers::gemini::{GeminiDecoder, GeminiDialect};
 use crate::providers::ollama::LineDecoder;
 use crate::providers::openai::SseDecoder;
 use crate::providers::openai_responses::ResponsesDecoder;
@@ -37,15 +38,18 @@ pub enum Wire {
     ResponsesSse,
     /// Anthropic Messages: SSE framing, then the content-block decoder.
     AnthropicSse,
+    /// Gemini `streamGenerateContent`: SSE framing, then the response-chunk decoder.
+    GeminiSse,
 }
 
 impl Wire {
     /// Every pipeline.
-    pub const ALL: [Wire; 4] = [
+    pub const ALL: [Wire; 5] = [
         Wire::OpenAiSse,
         Wire::OllamaNdjson,
         Wire::ResponsesSse,
         Wire::AnthropicSse,
+        Wire::GeminiSse,
     ];
 }
 
@@ -53,7 +57,9 @@ impl Wire {
     fn framing(self) -> Framing {
         match self {
             Wire::OllamaNdjson => Framing::Ndjson,
-            Wire::OpenAiSse | Wire::ResponsesSse | Wire::AnthropicSse => Framing::Sse,
+            Wire::OpenAiSse | Wire::ResponsesSse | Wire::AnthropicSse | Wire::GeminiSse => {
+                Framing::Sse
+            }
         }
     }
 
@@ -63,6 +69,7 @@ impl Wire {
             Wire::OllamaNdjson => "ollama",
             Wire::ResponsesSse => "openai-responses",
             Wire::AnthropicSse => "anthropic",
+            Wire::GeminiSse => "gemini",
         };
         Origin::new(name, "http://entry")
     }
@@ -100,6 +107,7 @@ where
         Wire::OllamaNdjson => AnyDecoder::Ollama(LineDecoder::new(origin)),
         Wire::ResponsesSse => AnyDecoder::Responses(ResponsesDecoder::new(origin)),
         Wire::AnthropicSse => AnyDecoder::Anthropic(MessagesDecoder::new(origin)),
+        Wire::GeminiSse => AnyDecoder::Gemini(GeminiDecoder::new(origin)),
     };
     Decoded::new(frames, decoder).map(move |item| redactor.item(item))
 }
@@ -110,6 +118,7 @@ enum AnyDecoder {
     Ollama(LineDecoder),
     Responses(ResponsesDecoder),
     Anthropic(MessagesDecoder),
+    Gemini(GeminiDecoder),
 }
 
 impl AnyDecoder {
@@ -119,6 +128,7 @@ impl AnyDecoder {
             AnyDecoder::Ollama(d) => d,
             AnyDecoder::Responses(d) => d,
             AnyDecoder::Anthropic(d) => d,
+            AnyDecoder::Gemini(d) => d,
         }
     }
 }
@@ -184,8 +194,16 @@ pub fn same_shape_agrees(
     match wire {
         Wire::OpenAiSse => crate::providers::openai::same_shape_agrees(template, texts),
         Wire::OllamaNdjson => crate::providers::ollama::same_shape_agrees(template, texts),
-        Wire::ResponsesSse | Wire::AnthropicSse => Ok(false),
+        Wire::ResponsesSse | Wire::AnthropicSse | Wire::GeminiSse => Ok(false),
     }
+}
+
+/// The Gemini API's dialect (crate-private until the provider is wired into the
+/// registry), for tests over loopback and the live tests: give it to
+/// [`HttpProvider::builder`](crate::kit::HttpProvider::builder), and the key to the
+/// builder's `secret` too, so that it is scrubbed from messages.
+pub fn gemini_dialect(api_key: Option<&str>) -> impl crate::kit::Dialect {
+    GeminiDialect::new(api_key.map(str::to_owned))
 }
 
 /// The wait `retry-after-ms` and `Retry-After` ask for, read as the providers read them.

@@ -2,6 +2,7 @@
 //! and one line in `Registry::builtin` (`src/registry.rs`).
 
 pub mod anthropic;
+pub(crate) mod gemini;
 pub mod mock;
 pub mod ollama;
 pub mod openai;
