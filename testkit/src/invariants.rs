@@ -138,6 +138,18 @@ pub fn decode_anthropic_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Re
     drain(items, item_bound(total_len(pieces)))
 }
 
+/// The items of a Gemini reply whose body arrives in `pieces`: SSE framing, then the
+/// response-chunk decoder, with the default 16 MiB event cap.
+pub fn decode_gemini_sse(pieces: &[&[u8]]) -> Vec<Result<Chunk>> {
+    decode_gemini_sse_capped(pieces, DEFAULT_MAX_FRAME_BYTES)
+}
+
+/// [`decode_gemini_sse`] with an event cap of `max_event` bytes.
+pub fn decode_gemini_sse_capped(pieces: &[&[u8]], max_event: usize) -> Vec<Result<Chunk>> {
+    let items = entry::decode(Wire::GeminiSse, to_bytes(pieces), max_event, SECRET);
+    drain(items, item_bound(total_len(pieces)))
+}
+
 /// The items of a reply of exactly these frames, given straight to `wire`'s decoder
 /// (no framing), followed by the end of the body.
 pub fn map_frames(wire: Wire, frames: &[&[u8]]) -> Vec<Result<Chunk>> {
@@ -210,12 +222,16 @@ pub fn check(items: &[Result<Chunk>], secret: &str) -> std::result::Result<(), S
                         "item {i} is an error that shows the API key: {e:?}"
                     ));
                 }
+                // A body can also say that the request was refused (Gemini's blocked
+                // prompt, an INVALID_ARGUMENT error object; an invalid request error
+                // event of the Responses API): invalid_request.
                 if !matches!(
                     e.kind(),
                     ErrorKind::Protocol
                         | ErrorKind::Network
                         | ErrorKind::Server
                         | ErrorKind::RateLimited
+                        | ErrorKind::InvalidRequest
                 ) {
                     return Err(format!(
                         "item {i} is an error of a kind a reply body cannot cause: {e:?}"
@@ -401,6 +417,23 @@ pub fn fuzz_anthropic_sse(data: &[u8]) {
         SECRET,
         decode_anthropic_sse,
         decode_anthropic_sse_capped,
+    );
+}
+
+/// The `gemini` fuzz target: `data` as a Gemini `streamGenerateContent` SSE body,
+/// through framing and the decoder, whole and split, read as [`fuzz_openai_sse`] reads
+/// it.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_gemini_sse(data: &[u8]) {
+    let (sizes, body) = sizes_and_body(data);
+    fuzz_body(
+        body,
+        sizes,
+        SECRET,
+        decode_gemini_sse,
+        decode_gemini_sse_capped,
     );
 }
 
