@@ -168,6 +168,7 @@ async fn the_crates_transcripts_turn_into_recordings() {
         (Wire::OllamaNdjson, "ollama-compat/chat_unicode.body"),
         (Wire::AnthropicSse, "anthropic/tool_use_stream.body"),
         (Wire::ResponsesSse, "responses/function_calls_reasoning.sse"),
+        (Wire::GeminiSse, "gemini/parallel_calls_stream.sse"),
     ] {
         let body = transcript(name);
         let items: Vec<_> = entry::decode(wire, vec![bytes::Bytes::from(body)], 1 << 24, "")

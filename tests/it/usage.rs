@@ -302,13 +302,14 @@ proptest! {
 
     #[test]
     fn a_stream_cut_anywhere_leaves_a_prefix_of_the_reply_with_estimated_usage(
-        which in 0usize..3,
+        which in 0usize..4,
         at in 0.0f64..1.0,
     ) {
         let (wire, name) = [
             (Wire::OpenAiSse, "llama-server/stream_include_usage.body"),
             (Wire::AnthropicSse, "anthropic/stream.body"),
             (Wire::ResponsesSse, "responses/stream.body"),
+            (Wire::GeminiSse, "gemini/stream.body"),
         ][which];
         let body = transcript(name);
         let cut = ((body.len() as f64) * at) as usize;

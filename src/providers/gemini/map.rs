@@ -4,10 +4,10 @@
 //!   out in order (`parts.rs`), its `usageMetadata` replaces the counts before it (each
 //!   chunk repeats the totals), its `modelVersion` and `responseId` are kept for the
 //!   finish.
-//! - `finishReason` says why the reply ended: `STOP`; `MAX_TOKENS`; `SAFETY`,
-//!   `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII` and the image ones are the
-//!   content filter; `MALFORMED_FUNCTION_CALL` is a `protocol` error in the server's
-//!   words; others are kept by name.
+//! - `finishReason` says why the reply ended: `STOP` (tool calls, after calls);
+//!   `MAX_TOKENS`; `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII` and
+//!   the image ones are the content filter; `MALFORMED_FUNCTION_CALL` is a `protocol`
+//!   error in the server's words; others are kept by name.
 //! - There is no `[DONE]`: the end of the body after a `finishReason` is the end of the
 //!   reply (the chunk after it may still bring the usage, with no candidates). A body
 //!   that ends without one is truncated, never a short success.
@@ -178,8 +178,12 @@ impl GeminiDecoder {
         Ok(())
     }
 
-    /// The end of the reply.
+    /// The end of the reply. Gemini says `STOP` after calls: the reply ends for them.
     fn finish(&mut self, reason: FinishReason, out: &mut VecDeque<Chunk>) {
+        let reason = match reason {
+            FinishReason::Stop if self.parts.made_calls() => FinishReason::ToolCalls,
+            other => other,
+        };
         let mut finish = self.tokens.finish(Finish::new(reason));
         finish.reasoning_blocks = self.parts.take_signatures();
         if let Some(id) = self.response_id.take() {

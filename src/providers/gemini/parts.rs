@@ -68,6 +68,11 @@ impl Parts {
         self.sign(thought_signature.as_deref(), None, None, origin)
     }
 
+    /// Whether the reply called a tool.
+    pub(crate) fn made_calls(&self) -> bool {
+        self.calls > 0
+    }
+
     /// The signatures to send back with the turn, in order.
     pub(crate) fn take_signatures(&mut self) -> Vec<ThinkingBlock> {
         std::mem::take(&mut self.signatures)

@@ -114,6 +114,8 @@ fn calls_without_ids_get_stable_unique_ids_and_their_signature() {
         ]
     );
     let f = finish(&chunks);
+    // Gemini says STOP after calls.
+    assert_eq!(f.reason, FinishReason::ToolCalls);
     assert_eq!(
         f.reasoning_blocks,
         vec![signature(
