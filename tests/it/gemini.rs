@@ -22,11 +22,11 @@ use crate::support::{all_splits, closed_port, transcript, Reply, Server, Split};
 const KEY: &str = "AIzaSy-test-0123456789abcdefghijklmnopq";
 
 /// A provider for `server`, retrying with short backoffs so tests stay fast.
-fn provider(server: &Server) -> impl LlmStreamProvider + std::fmt::Debug {
+fn provider(server: &Server) -> impl LlmStreamProvider {
     provider_at(&server.url())
 }
 
-fn provider_at(base: &str) -> impl LlmStreamProvider + std::fmt::Debug {
+fn provider_at(base: &str) -> impl LlmStreamProvider {
     HttpProvider::builder(theory_llm::entry::gemini_dialect(Some(KEY)))
         .base_url(base)
         .default_model("smollm2")
