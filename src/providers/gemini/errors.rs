@@ -75,7 +75,14 @@ fn model_advice(model: &str) -> String {
 pub(crate) fn stream_error(error: &Value) -> Error {
     let body = ErrorBody::from_json(&serde_json::json!({ "error": error })).unwrap_or_default();
     let status = google_status(Some(error)).unwrap_or_default();
-    let (kind, retryable, advice) = match status {
+    // Without a status, the HTTP code the object gives says the same.
+    let canonical = match (status, error.get("code").and_then(Value::as_u64)) {
+        ("", Some(429)) => "RESOURCE_EXHAUSTED",
+        ("", Some(400)) => "INVALID_ARGUMENT",
+        ("", Some(401 | 403 | 404)) => "PERMISSION_DENIED",
+        (status, _) => status,
+    };
+    let (kind, retryable, advice) = match canonical {
         "RESOURCE_EXHAUSTED" => (
             ErrorKind::RateLimited,
             true,

@@ -292,6 +292,20 @@ fn an_error_object_mid_stream_keeps_the_text_before_it() {
     ]);
     assert_eq!(err.kind(), ErrorKind::Server);
     assert!(!err.is_retryable());
+    // Without a status, its code says the same.
+    let (_, err) =
+        failure_of(&[&json!({"error": {"code": 429, "message": "Slow down."}}).to_string()]);
+    assert_eq!(
+        (err.kind(), err.is_retryable()),
+        (ErrorKind::RateLimited, true)
+    );
+    let (_, err) = failure_of(&[&json!({"error": {"code": 400, "message": "Bad."}}).to_string()]);
+    assert_eq!(
+        (err.kind(), err.is_retryable()),
+        (ErrorKind::InvalidRequest, false)
+    );
+    let (_, err) = failure_of(&[&json!({"error": {"code": 500, "message": "Oops."}}).to_string()]);
+    assert_eq!((err.kind(), err.is_retryable()), (ErrorKind::Server, true));
     let (_, err) = failure_of(&[&json!({"error": "plain words"}).to_string()]);
     assert!(err.to_string().contains("plain words"), "{err}");
     // `"error": null` is no error.
