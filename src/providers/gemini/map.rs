@@ -157,25 +157,10 @@ impl GeminiDecoder {
                     Some(finish_reason(&reason, candidate.finish_message.as_deref())?);
             }
         }
-        if let Some(reason) = response
-            .prompt_feedback
-            .as_ref()
-            .and_then(|f| f.block_reason.as_deref())
-            .filter(|r| !r.is_empty() && *r != "BLOCKED_REASON_UNSPECIFIED")
-        {
-            let said = response
-                .prompt_feedback
-                .as_ref()
-                .and_then(|f| f.block_reason_message.as_deref())
-                .filter(|m| !m.is_empty())
-                .map(|m| format!(": {}", m.trim_end_matches('.')))
-                .unwrap_or_default();
-            return Err(Error::new(
-                ErrorKind::InvalidRequest,
-                format!("{NAME} blocked the prompt ({reason}){said}. Nothing was generated: change the prompt (or the request's safety settings) and send it again"),
-            ));
+        match response.prompt_feedback.as_ref().and_then(blocked) {
+            Some(error) => Err(error),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The end of the reply. Gemini says `STOP` after calls: the reply ends for them.
@@ -194,6 +179,24 @@ impl GeminiDecoder {
         }
         out.push_back(Chunk::from(finish));
     }
+}
+
+/// The error for a prompt the API blocked (it says why in `blockReason`).
+fn blocked(feedback: &wire::PromptFeedback<'_>) -> Option<Error> {
+    let reason = feedback
+        .block_reason
+        .as_deref()
+        .filter(|r| !r.is_empty() && *r != "BLOCKED_REASON_UNSPECIFIED")?;
+    let said = feedback
+        .block_reason_message
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .map(|m| format!(": {}", m.trim_end_matches('.')))
+        .unwrap_or_default();
+    Some(Error::new(
+        ErrorKind::InvalidRequest,
+        format!("{NAME} blocked the prompt ({reason}){said}. Nothing was generated: change the prompt (or the request's safety settings) and send it again"),
+    ))
 }
 
 /// What a `finishReason` means; `MALFORMED_FUNCTION_CALL` is an error.
