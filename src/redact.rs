@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::chunk::{Chunk, FinishReason};
+use crate::chunk::{Chunk, FinishReason, ThinkingBlock};
 use crate::error::{Error, Result};
 
 /// The marker that replaces a secret.
@@ -89,6 +89,9 @@ impl Redactor {
                 if let FinishReason::Other(reason) = &mut finish.reason {
                     *reason = self.text(reason);
                 }
+                for block in &mut finish.reasoning_blocks {
+                    self.block(block);
+                }
                 Ok(Chunk::Finish(finish))
             }
             Ok(Chunk::ToolCallStart(mut start)) => {
@@ -103,6 +106,23 @@ impl Redactor {
             }
             Err(e) => Err(self.error(e)),
             other => other,
+        }
+    }
+
+    /// What the server says about a reasoning block (signatures, opaque data, ids); the
+    /// reasoning text is the model's, and passes as it is.
+    fn block(&self, block: &mut ThinkingBlock) {
+        match block {
+            ThinkingBlock::Thinking { signature, .. } => *signature = self.text(signature),
+            ThinkingBlock::RedactedThinking { data } => *data = self.text(data),
+            ThinkingBlock::ThoughtSignature {
+                signature,
+                tool_call_id,
+                ..
+            } => {
+                *signature = self.text(signature);
+                self.scrub(tool_call_id);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::kit::{Api, Provider};
 use crate::provider::LlmStreamProvider;
 use crate::providers::anthropic::Messages;
+use crate::providers::gemini::GeminiDialect;
 use crate::providers::mock::MockProvider;
 use crate::providers::ollama::ApiChat;
 use crate::providers::openai::ChatCompletions;
@@ -109,6 +110,7 @@ impl Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
             .with("anthropic", from_env::<Messages>)
+            .with("gemini", from_env::<GeminiDialect>)
             .with("ollama", from_env::<ApiChat>)
             .with("openai", from_env::<ChatCompletions>)
             .with("openai-responses", from_env::<Responses>)
@@ -208,7 +210,7 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_known_ones() {
-        let err = Registry::builtin().create("gemini").unwrap_err();
+        let err = Registry::builtin().create("nope").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
         for name in Registry::builtin().names() {
             assert!(err.to_string().contains(name), "{err}");

@@ -82,6 +82,8 @@ ENVIRONMENT:
     anthropic  ANTHROPIC_API_KEY (required unless ANTHROPIC_BASE_URL is on this machine),
              ANTHROPIC_BASE_URL (default https://api.anthropic.com)
     openai-responses  as openai
+    gemini   GEMINI_API_KEY or GOOGLE_API_KEY (required unless GEMINI_BASE_URL is on this
+             machine), GEMINI_BASE_URL (default https://generativelanguage.googleapis.com)
 
 Without --json the reply goes to stdout and a usage line to stderr.
 Exit status: 0 on success, 1 if the request failed or its output could not be written

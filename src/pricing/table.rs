@@ -217,6 +217,8 @@ impl PriceTable {
 
     /// [`Pricing::Metered`] if the model is in the table, else [`Pricing::Unknown`].
     pub fn pricing(&self, model: &str) -> Pricing {
+        // Gemini's own model lists name models `models/{id}`.
+        let model = model.strip_prefix("models/").unwrap_or(model);
         self.get(model).map_or(Pricing::Unknown, Pricing::Metered)
     }
 }

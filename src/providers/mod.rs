@@ -3,6 +3,7 @@
 //! the tests, the fuzz targets and the benches read.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod mock;
 pub mod ollama;
 pub mod openai;
@@ -38,6 +39,11 @@ pub(crate) static WIRES: &[WireFormat] = &[
         name: "openai-responses",
         framing: Framing::Sse,
         decoder: |origin| Box::new(openai_responses::ResponsesDecoder::new(origin)),
+    },
+    WireFormat {
+        name: "gemini",
+        framing: Framing::Sse,
+        decoder: |origin| Box::new(gemini::GeminiDecoder::new(origin)),
     },
     WireFormat {
         name: "anthropic",

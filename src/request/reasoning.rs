@@ -20,7 +20,11 @@ use crate::error::{Error, ErrorKind};
 /// | `openai-responses` | – | – | `reasoning.effort`, and `reasoning.summary: "auto"` so that the summary streams | – |
 /// | `anthropic` | `thinking: {"type": "disabled"}` | – | – | `thinking: {"type": "enabled", "budget_tokens": …}` |
 /// | `ollama` | `think: false` | `think: true` | `think: "low"`, `"medium"` or `"high"` | – |
+/// | `gemini` | `thinkingConfig.thinkingBudget: 0` | `thinkingBudget: -1` (the model decides) | `thinkingLevel: "LOW"`, `"MEDIUM"` or `"HIGH"` (Gemini 3) | `thinkingBudget: …` |
 /// | `mock` | ignored | ignored | ignored | ignored |
+///
+/// Gemini's `On`, `Effort` and `Budget` also set `includeThoughts: true`, so that its
+/// thought summaries stream.
 ///
 /// Whether a model reasons at all is the model's: a model that cannot is either
 /// refused by the server (its words are kept in the error) or answers as it would

@@ -90,7 +90,7 @@ impl ChatStream {
     /// checked without reading the clock per chunk, so it fires between `idle` and
     /// `idle` plus a sixteenth after the last chunk (never early). A limit that fires
     /// ends the stream with an error of kind
-    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) naming the phase and the limit.
+    /// [`ErrorKind::Timeout`] naming the phase and the limit.
     /// Keep-alives never reach this layer (framing drops them), so a server that sends
     /// only keep-alives is idle. A limit of more than 100 years counts as 100 years.
     pub fn new<S>(info: StreamInfo, stream: S) -> ChatStream

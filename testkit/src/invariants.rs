@@ -179,12 +179,16 @@ pub fn check(items: &[Result<Chunk>], secret: &str) -> std::result::Result<(), S
                         "item {i} is an error that shows the API key: {e:?}"
                     ));
                 }
+                // A body can also say that the request was refused (Gemini's blocked
+                // prompt, an INVALID_ARGUMENT error object; an invalid request error
+                // event of the Responses API): invalid_request.
                 if !matches!(
                     e.kind(),
                     ErrorKind::Protocol
                         | ErrorKind::Network
                         | ErrorKind::Server
                         | ErrorKind::RateLimited
+                        | ErrorKind::InvalidRequest
                 ) {
                     return Err(format!(
                         "item {i} is an error of a kind a reply body cannot cause: {e:?}"

@@ -1,8 +1,9 @@
 //! Property tests over the decoding pipelines (the same functions the cargo-fuzz
 //! targets in `fuzz/` run; the invariants are in `testkit/src/invariants.rs`):
-//! generated SSE and NDJSON bodies of mostly well-formed, sometimes wrong JSON, with
-//! CRLF, CR, comments, `[DONE]`, a BOM, garbage and random bytes, each decoded whole and
-//! split at arbitrary read boundaries; header values; model names.
+//! generated SSE and NDJSON bodies of mostly well-formed, sometimes wrong JSON (OpenAI,
+//! Ollama and Gemini shapes), with CRLF, CR, comments, `[DONE]`, a BOM, garbage and
+//! random bytes, each decoded whole and split at arbitrary read boundaries; header
+//! values; model names.
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -211,6 +212,132 @@ fn ollama_line() -> impl Strategy<Value = Value> {
             object(fields)
         });
     prop_oneof![4 => line, 1 => value(OLLAMA_KEYS)]
+}
+
+const GEMINI_KEYS: &[&str] = &[
+    "candidates",
+    "content",
+    "parts",
+    "text",
+    "thought",
+    "thoughtSignature",
+    "functionCall",
+    "id",
+    "name",
+    "args",
+    "finishReason",
+    "finishMessage",
+    "index",
+    "usageMetadata",
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "cachedContentTokenCount",
+    "promptFeedback",
+    "blockReason",
+    "modelVersion",
+    "responseId",
+    "error",
+    "status",
+    "message",
+    "details",
+    "retryDelay",
+];
+
+/// A Gemini `GenerateContentResponse`, mostly well formed, or any JSON value.
+fn gemini_response() -> impl Strategy<Value = Value> {
+    let k = GEMINI_KEYS;
+    let s = || text().prop_map(Value::String);
+    let named = |names: Vec<&'static str>| prop_oneof![3 => prop::sample::select(names).prop_map(Value::from), 1 => text().prop_map(Value::String)];
+    let call = (field(s(), k), field(s(), k), field(value(k), k))
+        .prop_map(|(id, name, args)| object(vec![("id", id), ("name", name), ("args", args)]));
+    let part = (
+        field(s(), k),
+        field(any::<bool>().prop_map(Value::Bool), k),
+        prop_oneof![2 => Just(None), 1 => field(s(), k)],
+        prop_oneof![3 => Just(None), 1 => field(call, k)],
+    )
+        .prop_map(|(t, thought, sig, fc)| {
+            object(vec![
+                ("text", t),
+                ("thought", thought),
+                ("thoughtSignature", sig),
+                ("functionCall", fc),
+            ])
+        });
+    let finish = named(vec![
+        "STOP",
+        "MAX_TOKENS",
+        "SAFETY",
+        "MALFORMED_FUNCTION_CALL",
+        "OTHER",
+    ]);
+    let candidate = (
+        field(
+            prop::collection::vec(part, 0..3).prop_map(|parts| json!({ "parts": parts })),
+            k,
+        ),
+        prop_oneof![2 => Just(None), 1 => field(finish, k)],
+        field((0u32..2).prop_map(Value::from), k),
+    )
+        .prop_map(|(c, f, i)| object(vec![("content", c), ("finishReason", f), ("index", i)]));
+    let usage = prop::collection::vec(field(number(), k), 4).prop_map(|counts| {
+        let names = [
+            "promptTokenCount",
+            "candidatesTokenCount",
+            "thoughtsTokenCount",
+            "cachedContentTokenCount",
+        ];
+        object(names.into_iter().zip(counts).collect())
+    });
+    let block = named(vec![
+        "SAFETY",
+        "PROHIBITED_CONTENT",
+        "BLOCKED_REASON_UNSPECIFIED",
+    ])
+    .prop_map(|reason| json!({ "blockReason": reason }));
+    let status = named(vec![
+        "RESOURCE_EXHAUSTED",
+        "UNAVAILABLE",
+        "INVALID_ARGUMENT",
+    ]);
+    let error = (field(status, k), field(s(), k))
+        .prop_map(|(status, message)| object(vec![("status", status), ("message", message)]));
+    let response = (
+        field(
+            prop::collection::vec(candidate, 0..2).prop_map(Value::Array),
+            k,
+        ),
+        field(usage, k),
+        prop_oneof![8 => Just(None), 1 => field(block, k)],
+        field(s(), k),
+        prop_oneof![8 => Just(None), 1 => field(error, k)],
+    )
+        .prop_map(|(c, u, feedback, id, e)| {
+            object(vec![
+                ("candidates", c),
+                ("usageMetadata", u),
+                ("promptFeedback", feedback),
+                ("responseId", id),
+                ("error", e),
+            ])
+        });
+    prop_oneof![4 => response, 1 => value(GEMINI_KEYS)]
+}
+
+/// One piece of a Gemini SSE body: mostly response events, sometimes anything else.
+fn gemini_piece() -> impl Strategy<Value = Sse> {
+    prop_oneof![
+        8 => (gemini_response(), any::<bool>(), prop::sample::select(END))
+            .prop_map(|(v, pretty, end)| Sse::Event(v, pretty, end)),
+        1 => "[ -~]{0,12}".prop_map(Sse::Comment),
+        1 => prop::sample::select(EOL).prop_map(Sse::Blank),
+        1 => prop::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), Just(b':'), any::<u8>()],
+            0..24,
+        )
+        .prop_map(Sse::Garbage),
+    ]
 }
 
 /// One piece of an SSE body.
@@ -470,6 +597,35 @@ proptest! {
     }
 
     #[test]
+    fn gemini_bodies_keep_the_invariants_in_any_split(
+        pieces in prop::collection::vec(gemini_piece(), 0..8),
+        cuts in cuts(),
+        sizes in prop::collection::vec(any::<u8>(), 0..8),
+    ) {
+        let (body, _) = render_sse(&pieces);
+        let whole = decode(wire("gemini"), &[&body]);
+        prop_assert_eq!(check(&whole, SECRET), Ok(()));
+        let split = decode(wire("gemini"), &cut(&body, cuts));
+        prop_assert_eq!(describe(&split), describe(&whole));
+        fuzz_body(wire("gemini"), &body, &sizes);
+    }
+
+    #[test]
+    fn any_gemini_response_or_bytes_as_one_frame_keep_the_invariants(
+        response in gemini_response(),
+        responses in prop::collection::vec(gemini_response(), 0..3),
+        bytes in noisy_bytes(),
+    ) {
+        // One response, a JSON array of them (a reply of application/json), any bytes.
+        for frame in [response.to_string(), Value::Array(responses).to_string()] {
+            let items = map_frames(wire("gemini"), &[frame.as_bytes()]);
+            prop_assert_eq!(check(&items, SECRET), Ok(()));
+        }
+        prop_assert_eq!(check(&map_frames(wire("gemini"), &[&bytes]), SECRET), Ok(()));
+        fuzz_wire(wire("gemini"), &bytes);
+    }
+
+    #[test]
     fn token_frames_with_other_texts_decode_as_parsed(
         texts in prop::collection::vec("[a-z \"\\\\é🦀\u{1}]{0,5}", 1..5),
     ) {
@@ -597,6 +753,20 @@ fn the_recorded_transcripts_pass_every_target() {
         let finished = matches!(items.last(), Some(Ok(Chunk::Finish(_))));
         assert_eq!(finished, finishes, "{path}: {:#?}", describe(&items));
         fuzz_wire(wire("openai"), &[[3, 1, 7, 30].as_slice(), &body].concat());
+    }
+    for (path, finishes) in [
+        ("gemini/text_stream.sse", true),
+        ("gemini/thinking_stream.sse", true),
+        ("gemini/parallel_calls_stream.sse", true),
+        ("gemini/call_with_id_usage_last.sse", true),
+        ("gemini/blocked_prompt_stream.sse", false),
+        ("gemini/error_after_text_stream.sse", false),
+    ] {
+        let body = transcript(path);
+        let items = decode(wire("gemini"), &[&body]);
+        let finished = matches!(items.last(), Some(Ok(Chunk::Finish(_))));
+        assert_eq!(finished, finishes, "{path}: {:#?}", describe(&items));
+        fuzz_wire(wire("gemini"), &[[3, 1, 7, 30].as_slice(), &body].concat());
     }
     for (path, finishes) in [
         ("ollama-compat/chat_unicode.body", true),

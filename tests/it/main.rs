@@ -9,6 +9,7 @@ mod caps; // every byte a reply keeps counts toward its cap, whatever kept it
 mod core; // the public API on the mock provider: trait, collector, errors, factory
 mod framing; // the built-in SSE framer against eventsource-stream on every recording
 mod fuzzing; // property tests over the decoding pipelines, headers and model names
+mod gemini; // the Gemini API's wire over SSE, on loopback (through the kit's builder)
 mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs
 mod kit; // a provider of our own on the public kit, over loopback
 mod ollama; // Ollama /api/chat over NDJSON, on loopback

@@ -173,6 +173,7 @@ async fn the_crates_transcripts_turn_into_recordings() {
             wire("openai-responses"),
             "responses/function_calls_reasoning.sse",
         ),
+        (wire("gemini"), "gemini/parallel_calls_stream.sse"),
     ] {
         let body = transcript(name);
         let items: Vec<_> = entry::decode(wire, vec![bytes::Bytes::from(body)], 1 << 24, "")

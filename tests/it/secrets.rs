@@ -72,6 +72,37 @@ async fn anthropic_message_id_and_stop_reason_are_redacted() {
     assert_clean("anthropic", &reply, KEY);
 }
 
+/// A thinking block's signature or redacted data is server metadata too: a key echoed
+/// there was kept in `reasoning_blocks` and shown by `Debug`, `--json` and recordings.
+#[tokio::test]
+async fn anthropic_thinking_signatures_and_redacted_data_are_redacted() {
+    let events = [
+        serde_json::json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",
+            "content":[],"model":"claude","usage":{"input_tokens":3,"output_tokens":0}}}),
+        serde_json::json!({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"hm"}}),
+        serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":KEY}}),
+        serde_json::json!({"type":"content_block_stop","index":0}),
+        serde_json::json!({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":KEY}}),
+        serde_json::json!({"type":"content_block_stop","index":1}),
+        serde_json::json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1}}),
+        serde_json::json!({"type":"message_stop"}),
+    ];
+    let body: String = events
+        .iter()
+        .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap()))
+        .collect();
+    let server = Server::reply(Reply::sse(body)).await;
+    let llm = AnthropicProvider::builder()
+        .api_key(KEY)
+        .base_url(server.url())
+        .build()
+        .unwrap();
+    let reply = llm.chat("Hi".into()).await.unwrap();
+    assert_eq!(reply.reasoning_blocks.len(), 2);
+    assert_clean("anthropic", &reply, KEY);
+    assert!(!format!("{reply:?}").contains(&KEY[4..16]), "{reply:?}");
+}
+
 #[tokio::test]
 async fn responses_id_is_redacted() {
     let events = [

@@ -312,13 +312,14 @@ proptest! {
 
     #[test]
     fn a_stream_cut_anywhere_leaves_a_prefix_of_the_reply_with_estimated_usage(
-        which in 0usize..3,
+        which in 0usize..4,
         at in 0.0f64..1.0,
     ) {
         let (wire, name) = [
             (wire("openai"), "llama-server/stream_include_usage.body"),
             (wire("anthropic"), "anthropic/stream.body"),
             (wire("openai-responses"), "responses/stream.body"),
+            (wire("gemini"), "gemini/stream.body"),
         ][which];
         let body = transcript(name);
         let cut = ((body.len() as f64) * at) as usize;

@@ -1,6 +1,6 @@
 //! Live conformance: every HTTP provider against real servers on loopback — llama.cpp's
-//! own HTTP server (Chat Completions, Responses and Anthropic Messages) and an
-//! Ollama-API server in front of it — with a real model.
+//! own HTTP server (Chat Completions, Responses and Anthropic Messages), and an
+//! Ollama-API server and a Gemini-API server in front of it — with a real model.
 //!
 //! These tests are `#[ignore]`d by default, so `cargo test` lists them as ignored. Run them:
 //!
@@ -14,6 +14,7 @@
 //! never pass without having talked to the servers.
 
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
+mod gemini; // the Gemini API's wire against api-for-gemini in front of llama.cpp
 mod reasoning; // each provider's reasoning field, accepted by the real servers
 mod responses;
 mod routing; // a fallback chain and a recording against the real servers // the openai-responses provider against llama.cpp's /v1/responses
