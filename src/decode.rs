@@ -10,7 +10,6 @@ use pin_project::pin_project;
 
 use crate::chunk::Chunk;
 use crate::error::{Error, Result};
-use crate::json_scan::SameShape;
 
 /// What a decoder says after a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,65 +113,4 @@ where
             }
         }
     }
-}
-
-/// For the fuzz targets and tests: `template` (a token frame whose text is `text`, a
-/// string borrowed from it), then the template with each of `texts` in place of its
-/// text, then `end`, decoded by a decoder that reads frames by their shape and by one
-/// that parses each (`decoder` makes one with the given `SameShape`). Returns whether
-/// any frame was read by its shape.
-///
-/// # Errors
-/// The two decodings, when they differ.
-pub(crate) fn shape_agrees_with_parsing<D: Decoder>(
-    decoder: impl Fn(SameShape) -> D,
-    template: &str,
-    text: &str,
-    texts: &[&[u8]],
-    end: &[u8],
-) -> Result<bool, String> {
-    let start = (text.as_ptr() as usize).wrapping_sub(template.as_ptr() as usize);
-    let (Some(prefix), Some(suffix)) = (
-        template.as_bytes().get(..start),
-        template.as_bytes().get(start.saturating_add(text.len())..),
-    ) else {
-        return Ok(false);
-    };
-    let mut frames = vec![template.as_bytes().to_vec()];
-    frames.extend(texts.iter().map(|t| [prefix, t, suffix].concat()));
-    frames.push(end.to_vec());
-    let run = |shape| decoded(decoder(shape), frames.iter().map(Vec::as_slice));
-    let mut probe = SameShape::default();
-    probe.keep(template, text);
-    let hit = frames[1..].iter().any(|f| probe.text_of(f).is_some());
-    let (by_shape, parsed) = (run(SameShape::default()), run(SameShape::disabled()));
-    if by_shape == parsed {
-        Ok(hit)
-    } else {
-        Err(format!(
-            "read by shape: {by_shape:?}\nparsed: {parsed:?}\nframes: {:?}",
-            frames
-                .iter()
-                .map(|f| String::from_utf8_lossy(f))
-                .collect::<Vec<_>>()
-        ))
-    }
-}
-
-/// What `decoder` yields from `frames`, as text, up to its first error or done.
-pub(crate) fn decoded<'a>(
-    mut decoder: impl Decoder,
-    frames: impl IntoIterator<Item = &'a [u8]>,
-) -> Vec<String> {
-    let mut out = std::collections::VecDeque::new();
-    let mut seen = Vec::new();
-    for frame in frames {
-        let flow = decoder.frame(frame, &mut out);
-        seen.extend(out.drain(..).map(|c| format!("{c:?}")));
-        if !matches!(flow, Ok(Flow::Continue)) {
-            seen.push(format!("{flow:?}"));
-            break;
-        }
-    }
-    seen
 }

@@ -122,8 +122,9 @@ pub use request::{
 };
 pub use stream::{ChatStream, Chunk, Finish, FinishReason, ToolCall};
 
-/// Entry points for the crate's own benches, fuzz targets and test kit. Not part of the
-/// public API, not covered by semver.
+/// Entry points for the crate's own benches, fuzz targets and test kit (the `test-hooks`
+/// feature). Not part of the public API, not covered by semver.
+#[cfg(any(test, feature = "test-hooks"))]
 #[doc(hidden)]
 pub mod __private;
 

@@ -30,6 +30,7 @@ pub(crate) struct SameShape {
 
 impl SameShape {
     /// One that never keeps a frame: the reference in the decoders' tests and fuzzing.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn disabled() -> SameShape {
         SameShape {
             misses: MAX_MISSES,

@@ -102,6 +102,7 @@ pub use auth::KeyHeader;
 pub use builder::HttpProviderBuilder;
 pub use builtin::Provider;
 pub use dialect::{Dialect, Framing, HttpRequest};
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use frames::frames_of;
 pub(crate) use provider::Fetched;
 pub use provider::HttpProvider;

@@ -9,12 +9,15 @@ pub mod ollama;
 pub mod openai;
 pub mod openai_responses;
 
+#[cfg(any(test, feature = "test-hooks"))]
 use crate::decode::Decoder;
-
+#[cfg(any(test, feature = "test-hooks"))]
 use crate::kit::Framing;
+#[cfg(any(test, feature = "test-hooks"))]
 use crate::origin::Origin;
 
 /// A built-in wire format: how a provider's replies are framed and decoded.
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) struct WireFormat {
     /// The provider's name.
     pub(crate) name: &'static str,
@@ -24,6 +27,7 @@ pub(crate) struct WireFormat {
 }
 
 /// Every built-in wire format, by provider. The mock has none: it makes chunks.
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) static WIRES: &[WireFormat] = &[
     WireFormat {
         name: "openai",

@@ -12,7 +12,8 @@ use crate::request::ChatRequest;
 use super::builder::MessagesSettings;
 use super::errors::classify;
 use super::request;
-use super::{AnthropicProvider, MessagesDecoder};
+use super::map::MessagesDecoder;
+use super::AnthropicProvider;
 
 /// Where requests go, after the base URL: a base URL given with `/v1` has it taken off
 /// (see [`Api::base_url`]), so that every endpoint of a pool takes the same path.

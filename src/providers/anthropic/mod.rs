@@ -24,6 +24,7 @@ use crate::pricing::PriceTable;
 
 pub use builder::MessagesSettings;
 pub use dialect::Messages;
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use map::MessagesDecoder;
 
 /// The Anthropic Messages API provider.

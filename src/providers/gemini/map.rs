@@ -26,10 +26,10 @@ use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::lenient::Reported;
 use crate::origin::Origin;
 
-use super::NAME;
 use super::errors::stream_error;
 use super::parts::Parts;
 use super::wire;
+use super::NAME;
 
 /// The latest counts reported, each as the server last sent it.
 #[derive(Debug, Clone, Copy, Default)]

@@ -23,6 +23,7 @@ use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
 use crate::pricing::PriceTable;
 
 pub use dialect::{GeminiDialect, GeminiSettings};
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use map::GeminiDecoder;
 
 /// The Gemini API provider: `GEMINI_API_KEY` (else `GOOGLE_API_KEY`), sent as

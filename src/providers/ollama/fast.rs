@@ -21,7 +21,7 @@ use super::wire::{Line, LineMessage};
 use crate::json_scan::{once, Reader};
 
 /// The line as serde would read it, or `None` to let serde read it.
-pub(super) fn read(text: &str) -> Option<Line<'_>> {
+pub(crate) fn read(text: &str) -> Option<Line<'_>> {
     let mut r = Reader::new(text);
     // Each field is kept apart and the line built once at the end: that keeps the
     // compiler from building it piecemeal in memory and then copying it whole.
@@ -184,8 +184,7 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::json_scan::gen::{
-        any_json, around_template, broken, broken_string, config, or_noise, plain, rendered,
-        shuffled, text, texts, J,
+        any_json, broken, broken_string, config, or_noise, plain, rendered, shuffled, text, J,
     };
 
     /// A token line: the usual fields in any order, and when `noisy`, now and then an
@@ -292,7 +291,7 @@ mod tests {
             }
             // A byte changed or the line cut short.
             for broken in broken(&text, cut, byte) {
-                prop_assert!(super::super::fast_path_agrees_with_serde(&broken).is_ok(),
+                prop_assert!(crate::__private::ollama_fast_path_agrees_with_serde(&broken).is_ok(),
                     "{:?}", String::from_utf8_lossy(&broken));
             }
         }
@@ -311,8 +310,9 @@ mod tests {
                 }
                 let body = std::fs::read_to_string(&path).unwrap();
                 for line in body.lines() {
-                    let took = super::super::fast_path_agrees_with_serde(line.as_bytes())
-                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    let took =
+                        crate::__private::ollama_fast_path_agrees_with_serde(line.as_bytes())
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                     fast_lines += usize::from(took);
                     let Some(slow) = serde(line) else { continue };
                     let is_token_line = slow.done == Some(false)
@@ -332,39 +332,5 @@ mod tests {
             token_lines > 100 && fast_lines >= token_lines,
             "{token_lines} {fast_lines}"
         );
-    }
-
-    /// Decodes `lines`, then the end, into what the decoder yields.
-    fn decode(lines: &[String], shape: crate::json_scan::SameShape) -> Vec<String> {
-        use crate::origin::Origin;
-        let mut decoder = super::super::map::LineDecoder::new(Origin::new("ollama", "http://t"));
-        decoder.set_shape(shape);
-        let end = [r#"{"done":true}"#.as_bytes()];
-        crate::decode::decoded(decoder, lines.iter().map(|f| f.as_bytes()).chain(end))
-    }
-
-    proptest! {
-        #![proptest_config(config())]
-
-        /// Lines that repeat a token line with other text, among others: the decoder
-        /// that reads them by their shape yields what the one that parses each yields.
-        #[test]
-        fn lines_read_by_their_shape_decode_as_parsed_ones(
-            template in token_line(false),
-            style in prop::collection::vec(any::<u8>(), 1..32),
-            texts in texts(),
-            others in prop::collection::vec((token_line(true), any::<prop::sample::Index>()), 0..3),
-        ) {
-            let template = rendered(&template, &style, false);
-            let Some(Line { message: Some(LineMessage { content: Cow::Borrowed(text), .. }), .. }) =
-                read(&template)
-            else {
-                return Ok(());
-            };
-            let others = others.into_iter().map(|(o, at)| (rendered(&o, &style, true), at)).collect();
-            let lines = around_template(&template, text, &texts, others);
-            let parsed = decode(&lines, crate::json_scan::SameShape::disabled());
-            prop_assert_eq!(decode(&lines, Default::default()), parsed, "{:?}", lines);
-        }
     }
 }

@@ -1,7 +1,6 @@
 //! [`LineDecoder`]: `/api/chat` NDJSON lines to chunks. Token lines take the
 //! hand-written fast path (`fast.rs`); serde reads every other line and is the reference.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use serde_json::Value;
@@ -9,7 +8,6 @@ use serde_json::Value;
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, ToolCall};
 use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
-use crate::json_scan::SameShape;
 use crate::lenient::Reported;
 use crate::origin::Origin;
 
@@ -29,8 +27,6 @@ pub struct LineDecoder {
     first_line: Option<String>,
     /// Tool calls sent so far.
     tool_calls: usize,
-    /// The last token line, when the lines since it were all of its shape.
-    shape: SameShape,
 }
 
 impl LineDecoder {
@@ -42,13 +38,7 @@ impl LineDecoder {
             recognized: false,
             first_line: None,
             tool_calls: 0,
-            shape: SameShape::default(),
         }
-    }
-
-    /// Uses `shape` to read repeated token lines (tests compare with one disabled).
-    pub(crate) fn set_shape(&mut self, shape: SameShape) {
-        self.shape = shape;
     }
 
     /// The pure mapping of one line.
@@ -180,36 +170,14 @@ impl Decoder for LineDecoder {
                 excerpt(&String::from_utf8_lossy(frame), 120)
             ))
         };
-        if let Some(content) = self.shape.text_of(frame) {
-            // The last token line again with another text: all `map` would do.
-            if !content.is_empty() {
-                out.push_back(Chunk::Text(content.to_owned()));
-            }
-            return Ok(Flow::Continue);
-        }
         // Checking the UTF-8 once here and parsing a `&str` is faster than having the
         // JSON parser check each string it borrows (measured: ~50 ns a line).
         let text = std::str::from_utf8(frame).map_err(|e| malformed(&e))?;
         // Token lines take the hand-written fast path (see `fast`); anything it does
         // not take, serde reads.
-        let (mut line, keep): (wire::Line<'_>, _) = match fast::read(text) {
-            Some(line) => {
-                let keep = match &line.message {
-                    Some(message)
-                        if message.thinking.is_empty()
-                            && message.tool_calls.is_none()
-                            && line.done != Some(true) =>
-                    {
-                        match &message.content {
-                            Cow::Borrowed(content) => Some(*content),
-                            Cow::Owned(_) => None,
-                        }
-                    }
-                    _ => None,
-                };
-                (line, keep)
-            }
-            None => (serde_json::from_str(text).map_err(|e| malformed(&e))?, None),
+        let mut line: wire::Line<'_> = match fast::read(text) {
+            Some(line) => line,
+            None => serde_json::from_str(text).map_err(|e| malformed(&e))?,
         };
         if line.done == Some(true) {
             // The metrics are read by a second parse of the last line only, which keeps
@@ -222,10 +190,6 @@ impl Decoder for LineDecoder {
             if !self.recognized && self.first_line.is_none() {
                 self.first_line = Some(excerpt(text, 200));
             }
-        }
-        match keep {
-            Some(content) if self.recognized => self.shape.keep(text, content),
-            _ => self.shape.forget(),
         }
         self.map(line, out)
     }
@@ -240,54 +204,4 @@ impl Decoder for LineDecoder {
             _ => Err(self.origin.truncated("the line with \"done\": true")),
         }
     }
-}
-
-/// For the fuzz target and property tests (through `__private`): whenever the fast path reads `line`, serde
-/// reads it too, the same way. Returns whether the fast path read it.
-pub(crate) fn fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bool, String> {
-    let Ok(text) = std::str::from_utf8(line) else {
-        return Ok(false);
-    };
-    let Some(fast) = fast::read(text) else {
-        return Ok(false);
-    };
-    match serde_json::from_str::<wire::Line<'_>>(text) {
-        Ok(slow) if slow == fast => Ok(true),
-        Ok(slow) => Err(format!("the fast path read {fast:?}, serde {slow:?}")),
-        Err(e) => Err(format!(
-            "the fast path read {fast:?}, serde rejects it: {e}"
-        )),
-    }
-}
-
-/// For the fuzz target (through `__private`): `template`, then the template with each of
-/// `texts` in place of its text, decodes the same read by shape as parsed. Returns
-/// whether a frame was read by its shape.
-///
-/// # Errors
-/// The two decodings, when they differ.
-pub(crate) fn same_shape_agrees(
-    template: &[u8],
-    texts: &[&[u8]],
-) -> std::result::Result<bool, String> {
-    let Ok(template) = std::str::from_utf8(template) else {
-        return Ok(false);
-    };
-    let Some(wire::Line {
-        message:
-            Some(wire::LineMessage {
-                content: Cow::Borrowed(text),
-                ..
-            }),
-        ..
-    }) = fast::read(template)
-    else {
-        return Ok(false);
-    };
-    let decoder = |shape| {
-        let mut decoder = LineDecoder::new(Origin::new("ollama", "http://fuzz"));
-        decoder.set_shape(shape);
-        decoder
-    };
-    crate::decode::shape_agrees_with_parsing(decoder, template, text, texts, br#"{"done":true}"#)
 }

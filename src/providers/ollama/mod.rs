@@ -10,7 +10,7 @@
 mod builder;
 mod dialect;
 mod errors;
-mod fast;
+pub(crate) mod fast;
 mod host;
 mod keep_alive;
 mod map;
@@ -18,7 +18,7 @@ mod models;
 mod request;
 #[cfg(test)]
 mod tests;
-mod wire;
+pub(crate) mod wire;
 
 use crate::error::Result;
 use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
@@ -26,7 +26,8 @@ use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
 pub use builder::ApiChatSettings;
 pub use dialect::ApiChat;
 pub use keep_alive::KeepAlive;
-pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, LineDecoder};
+#[cfg(any(test, feature = "test-hooks"))]
+pub(crate) use map::LineDecoder;
 pub use models::{LocalModel, LocalModelDetails};
 
 /// The Ollama provider: chats with a local (or remote) Ollama server through its native

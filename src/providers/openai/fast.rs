@@ -374,7 +374,7 @@ mod tests {
                 prop_assert_eq!(Some(fast), serde(&text), "{}", text);
             }
             for broken in broken(&text, cut, byte) {
-                prop_assert!(super::super::fast_path_agrees_with_serde(&broken).is_ok(),
+                prop_assert!(crate::__private::openai_fast_path_agrees_with_serde(&broken).is_ok(),
                     "{:?}", String::from_utf8_lossy(&broken));
             }
         }
@@ -386,7 +386,7 @@ mod tests {
         let mut decoder = super::super::map::SseDecoder::new(Origin::new("openai", "http://t"));
         decoder.set_shape(shape);
         let end = ["[DONE]".as_bytes()];
-        crate::decode::decoded(decoder, frames.iter().map(|f| f.as_bytes()).chain(end))
+        crate::__private::hooks::decoded(decoder, frames.iter().map(|f| f.as_bytes()).chain(end))
     }
 
     proptest! {
@@ -443,8 +443,9 @@ mod tests {
                 let path = entry.unwrap().path();
                 let body = std::fs::read_to_string(&path).unwrap_or_default();
                 for data in body.lines().filter_map(|l| l.strip_prefix("data: ")) {
-                    let took = super::super::fast_path_agrees_with_serde(data.as_bytes())
-                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    let took =
+                        crate::__private::openai_fast_path_agrees_with_serde(data.as_bytes())
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                     fast_events += usize::from(took);
                     let plain_text = data.contains(r#""content":"#)
                         && data.contains(r#""finish_reason":null"#)

@@ -68,6 +68,7 @@ impl SseDecoder {
     }
 
     /// Uses `shape` to read repeated token events (tests compare with one disabled).
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn set_shape(&mut self, shape: SameShape) {
         self.shape = shape;
     }
@@ -290,55 +291,4 @@ fn map_event(
         });
     }
     Ok(())
-}
-
-/// Whenever the fast path reads `frame`, serde reads it too, the same way. Returns
-/// whether the fast path read it (for the property tests and the fuzz target).
-///
-/// # Errors
-/// What the two readings disagree on.
-pub(crate) fn fast_path_agrees_with_serde(frame: &[u8]) -> std::result::Result<bool, String> {
-    let Ok(text) = std::str::from_utf8(frame) else {
-        return Ok(false);
-    };
-    let Some(fast) = fast::read(text) else {
-        return Ok(false);
-    };
-    match serde_json::from_str::<wire::Event<'_>>(text) {
-        Ok(slow) => match slow.as_token() {
-            Some(slow) if slow == fast => Ok(true),
-            other => Err(format!("the fast path read {fast:?}, serde {other:?}")),
-        },
-        Err(e) => Err(format!(
-            "the fast path read {fast:?}, serde rejects it: {e}"
-        )),
-    }
-}
-
-/// For the fuzz target (through `__private`): `template`, then the template with each of
-/// `texts` in place of its text, decodes the same read by shape as parsed. Returns
-/// whether a frame was read by its shape.
-///
-/// # Errors
-/// The two decodings, when they differ.
-pub(crate) fn same_shape_agrees(
-    template: &[u8],
-    texts: &[&[u8]],
-) -> std::result::Result<bool, String> {
-    let Ok(template) = std::str::from_utf8(template) else {
-        return Ok(false);
-    };
-    let Some(fast::Token {
-        content: Some(Cow::Borrowed(text)),
-        ..
-    }) = fast::read(template)
-    else {
-        return Ok(false);
-    };
-    let decoder = |shape| {
-        let mut decoder = SseDecoder::new(Origin::new("openai", "http://fuzz"));
-        decoder.set_shape(shape);
-        decoder
-    };
-    crate::decode::shape_agrees_with_parsing(decoder, template, text, texts, b"[DONE]")
 }

@@ -10,13 +10,13 @@
 mod builder;
 mod dialect;
 pub(crate) mod errors;
-mod fast;
+pub(crate) mod fast;
 mod map;
 mod request;
 #[cfg(test)]
 mod tests;
 mod tool_calls;
-mod wire;
+pub(crate) mod wire;
 
 use crate::error::Result;
 use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
@@ -24,7 +24,8 @@ use crate::pricing::PriceTable;
 
 pub use builder::ChatCompletionsSettings;
 pub use dialect::ChatCompletions;
-pub(crate) use map::{fast_path_agrees_with_serde, same_shape_agrees, SseDecoder};
+#[cfg(any(test, feature = "test-hooks"))]
+pub(crate) use map::SseDecoder;
 
 /// Base URLs to suggest when one is not usable.
 pub(crate) const EXAMPLE_BASE_URL: &str = "https://api.openai.com/v1 or http://localhost:8080/v1";

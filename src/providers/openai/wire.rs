@@ -12,8 +12,10 @@ use serde::Deserialize;
 use crate::lenient::Reported;
 
 impl<'a> Event<'a> {
-    /// The event as the fast path reads it, when that is all it is: no usage, error,
+    /// The event as the fast path reads it, when that is all it is (the reference the
+    /// fast path is tested against): no usage, error,
     /// timings, finish, refusal, reasoning or tool call, at most one choice.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub(crate) fn as_token(&self) -> Option<super::fast::Token<'a>> {
         if self.usage.is_some() || self.error.is_some() || self.timings.is_some() {
             return None;

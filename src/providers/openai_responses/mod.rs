@@ -28,6 +28,7 @@ use crate::providers::openai::EXAMPLE_BASE_URL;
 
 pub use builder::ResponsesSettings;
 pub use dialect::Responses;
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use map::ResponsesDecoder;
 
 /// The OpenAI Responses API provider. It takes the `openai` provider's configuration:

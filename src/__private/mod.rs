@@ -2,7 +2,8 @@
 //! built-in decoding pipelines exactly as the providers run them over a response body,
 //! fed from memory, and the parsers of header values.
 //!
-//! Hidden from the docs; not part of the public API and not covered by semver.
+//! Hidden from the docs; not part of the public API and not covered by semver; compiled
+//! only for tests, benches and fuzzing (the `test-hooks` feature).
 
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +17,10 @@ use crate::kit::{frames_of, Framing};
 use crate::origin::Origin;
 use crate::providers::{WireFormat, WIRES};
 use crate::redact::Redactor;
+
+pub(crate) mod hooks;
+
+pub use hooks::{ollama_fast_path_agrees_with_serde, openai_fast_path_agrees_with_serde};
 
 /// The longest SSE event or NDJSON line the providers accept by default.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = crate::kit::settings::DEFAULT_MAX_FRAME_BYTES;
@@ -113,27 +118,10 @@ where
     map(wire, frames(wire, pieces, max_frame), secret)
 }
 
-/// Whenever the Ollama decoder's fast path reads `line`, serde reads it too, the same
-/// way. Returns whether the fast path read it.
-///
-/// # Errors
-/// What the two readings disagree on.
-pub fn ollama_fast_path_agrees_with_serde(line: &[u8]) -> std::result::Result<bool, String> {
-    crate::providers::ollama::fast_path_agrees_with_serde(line)
-}
-
-/// Whenever the OpenAI decoder's fast path reads `frame` (one SSE event's data), serde
-/// reads it too, the same way. Returns whether the fast path read it.
-///
-/// # Errors
-/// What the two readings disagree on.
-pub fn openai_fast_path_agrees_with_serde(frame: &[u8]) -> std::result::Result<bool, String> {
-    crate::providers::openai::fast_path_agrees_with_serde(frame)
-}
-
-/// A token frame of `wire` (OpenAI or Ollama), then the same frame with each of
-/// `texts` in place of its text: the decoder that reads frames by their shape yields
-/// what the one that parses each yields. Returns whether a frame was read by its shape.
+/// A token frame of `wire` (OpenAI: the only decoder that reads frames by their
+/// shape), then the same frame with each of `texts` in place of its text: the decoder
+/// that reads frames by their shape yields what the one that parses each yields.
+/// Returns whether a frame was read by its shape.
 ///
 /// # Errors
 /// The two decodings, when they differ.
@@ -143,8 +131,7 @@ pub fn same_shape_agrees(
     texts: &[&[u8]],
 ) -> std::result::Result<bool, String> {
     match wire.name() {
-        "openai" => crate::providers::openai::same_shape_agrees(template, texts),
-        "ollama" => crate::providers::ollama::same_shape_agrees(template, texts),
+        "openai" => hooks::openai_same_shape_agrees(template, texts),
         _ => Ok(false),
     }
 }
