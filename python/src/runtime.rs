@@ -111,7 +111,10 @@ where
         }
     }
     loop {
-        let slice = py.detach(|| rt.block_on(tokio::time::timeout(SIGNAL_CHECK, future.as_mut())));
+        // The timer is made inside `block_on`: it needs the runtime's context.
+        let slice = py.detach(|| {
+            rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK, future.as_mut()).await })
+        });
         match slice {
             Ok(output) => return Ok(output),
             Err(_elapsed) => py.check_signals()?,
