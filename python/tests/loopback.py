@@ -72,6 +72,7 @@ class Loopback:
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
             allow_reuse_address = True
+            request_queue_size = 128  # many connections at once (the default is 5)
 
         self._server = Server(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
