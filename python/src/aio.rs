@@ -2,10 +2,10 @@
 //!
 //! The Rust futures run on this process's tokio runtime (the one `runtime.rs` rebuilds
 //! after a fork; pyo3-async-runtimes keeps one global runtime, which a forked child
-//! could not replace). Each wait is an asyncio future of the caller's loop:
-//! - completed from the runtime through `loop.call_soon_threadsafe`, from a blocking
-//!   thread (so that no I/O worker ever waits for the interpreter lock), and turned
-//!   into Python objects on the loop's own thread;
+//! could not replace, and completes futures by taking the interpreter lock on the
+//! runtime's threads). Each wait is an asyncio future of the caller's loop:
+//! - completed from the runtime through the loop's waker (`wake.rs`), and turned into
+//!   Python objects on the loop's own thread;
 //! - cancelled from Python through a done-callback that aborts the Rust task, which
 //!   drops the stream and so closes the connection.
 //!
@@ -28,9 +28,7 @@ use crate::reading::{Failure, Reading, Step};
 use crate::reply::LLMReply;
 use crate::request;
 use crate::runtime::{runtime, ProcessRuntime};
-
-/// What makes a future's result (or exception) on the loop's thread.
-type Make = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+use crate::wake::{waker_of, Make};
 
 static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static AWAITING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -46,47 +44,6 @@ fn ready<'py>(event_loop: &Bound<'py, PyAny>, value: Bound<'py, PyAny>) -> PyRes
     let future = event_loop.call_method0("create_future")?;
     future.call_method1("set_result", (value,))?;
     Ok(future)
-}
-
-/// Completes `future` with what `make` makes, on the thread of `event_loop`.
-fn settle(rt: &ProcessRuntime, event_loop: Py<PyAny>, future: Py<PyAny>, make: Make) {
-    rt.rt.spawn_blocking(move || {
-        // Not once the interpreter is shutting down: nobody is waiting any more.
-        Python::try_attach(|py| {
-            let settle = Settle {
-                future,
-                make: Mutex::new(Some(make)),
-            };
-            if let Ok(settle) = Py::new(py, settle) {
-                // A closed loop refuses: its futures are gone with it.
-                let _ = event_loop.call_method1(py, "call_soon_threadsafe", (settle,));
-            }
-        });
-    });
-}
-
-/// Sets a future's result on its loop's thread, unless it was cancelled meanwhile.
-#[pyclass(frozen)]
-struct Settle {
-    future: Py<PyAny>,
-    make: Mutex<Option<Make>>,
-}
-
-#[pymethods]
-impl Settle {
-    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
-        let future = self.future.bind(py);
-        if future.call_method0("done")?.is_truthy()? {
-            return Ok(());
-        }
-        let make = self.make.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let Some(make) = make else { return Ok(()) };
-        match make(py) {
-            Ok(value) => future.call_method1("set_result", (value,))?,
-            Err(error) => future.call_method1("set_exception", (error.value(py),))?,
-        };
-        Ok(())
-    }
 }
 
 /// A done-callback: a cancelled future aborts its Rust task (dropping its stream),
@@ -127,13 +84,14 @@ impl StartChat {
         let future = event_loop.call_method0("create_future")?;
         let rt = runtime()?;
         let origin = origin(llm.as_ref(), &request);
-        let (loop_ref, future_ref) = (event_loop.clone().unbind(), future.clone().unbind());
+        let wake = waker_of(py, &event_loop)?;
+        let future_ref = future.clone().unbind();
         let task = rt.rt.spawn(async move {
             let result = llm.chat(request).await;
             let make: Make = Box::new(move |py| {
                 reply_or_raise(py, result, structured, &origin).map(Py::into_any)
             });
-            settle(&rt, loop_ref, future_ref, make);
+            wake.complete(future_ref, make);
         });
         let on_done = AbortOnCancel {
             task: task.abort_handle(),
@@ -294,8 +252,9 @@ impl AsyncChatIterator {
             return ready(&event_loop, result?.into_bound(py));
         }
         let future = event_loop.call_method0("create_future")?;
-        let (loop_ref, future_ref) = (event_loop.unbind(), future.clone().unbind());
-        let (state, reply, rt) = (self.state.clone(), self.reply.clone(), self.rt);
+        let wake = waker_of(py, &event_loop)?;
+        let future_ref = future.clone().unbind();
+        let (state, reply) = (self.state.clone(), self.reply.clone());
         let task = self.rt.rt.spawn(async move {
             let next = next_piece(&mut reading).await;
             let over = !matches!(next, Next::Piece(_));
@@ -305,7 +264,7 @@ impl AsyncChatIterator {
                 *state = if over { State::Done } else { State::Idle(reading) };
                 result
             });
-            settle(&rt, loop_ref, future_ref, make);
+            wake.complete(future_ref, make);
         });
         let on_done = AbortOnCancel {
             task: task.abort_handle(),

@@ -9,7 +9,7 @@
 //! `stream_chat`), `aio.rs` (`achat`, `astream_chat`), `stream.rs` (the sync
 //! iterator), `reading.rs` (a stream read into its reply), `request.rs` (keyword
 //! arguments to a request), `reply.rs` (`LLMReply`), `errors.rs` (exceptions),
-//! `convert.rs` (data both ways), `cli.rs` (`python -m theory_llm`).
+//! `convert.rs` (data both ways), `wake.rs` (completing asyncio futures), `cli.rs` (`python -m theory_llm`).
 
 mod aio;
 mod classes;
@@ -23,6 +23,7 @@ mod reply;
 mod request;
 mod runtime;
 mod stream;
+mod wake;
 
 /// What `hello_llm` prints (its usage line, JSON objects, escaping), shared with the
 /// example rather than copied, so that `python -m theory_llm` prints the same.
@@ -49,4 +50,6 @@ mod _native {
     use crate::reply::LLMReply;
     #[pymodule_export]
     use crate::stream::ChatIterator;
+    #[pymodule_export]
+    use crate::wake::LoopWaker;
 }

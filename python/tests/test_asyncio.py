@@ -225,3 +225,33 @@ def test_achat_outside_a_loop_fails_when_run() -> None:
     with pytest.raises(RuntimeError):
         coro.send(None)
     coro.close()
+
+
+EXIT_SCRIPT = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from loopback import Loopback
+from conftest import provider_for
+server = Loopback("openai")
+llm = provider_for(server)
+async def main():
+    await asyncio.gather(*(llm.achat("Hi") for _ in range(8)))
+    async for _ in llm.astream_chat("Hi"):
+        pass
+asyncio.run(main())
+"""
+
+
+def test_exit_right_after_async_requests_does_not_crash() -> None:
+    # Regression: futures were completed from runtime threads that took the
+    # interpreter lock; at exit CPython ended such a thread inside a Python call,
+    # unwinding through Rust frames that then released Python objects without the
+    # lock: a segmentation fault in about one run of five.
+    import os
+    import subprocess
+    import sys
+
+    script = EXIT_SCRIPT.format(tests=os.path.dirname(__file__))
+    for run in range(20):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, f"run {run}: exit status {done.returncode}: {done.stderr[-2000:]}"
