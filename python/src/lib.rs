@@ -7,10 +7,11 @@
 //! tokio runtime, rebuilt after fork; waiting with Ctrl-C), `classes.rs`
 //! (`get_llm_provider` and the provider classes), `provider.rs` (`chat`,
 //! `stream_chat`), `aio.rs` (`achat`, `astream_chat`), `stream.rs` (the sync
-//! iterator), `reading.rs` (a stream read into its reply), `request.rs` (keyword
+//! iterator), `ahead.rs` (a stream read ahead by a runtime task), `reading.rs` (a stream read into its reply), `request.rs` (keyword
 //! arguments to a request), `reply.rs` (`LLMReply`), `errors.rs` (exceptions),
 //! `convert.rs` (data both ways), `wake.rs` (completing asyncio futures), `cli.rs` (`python -m theory_llm`).
 
+mod ahead;
 mod aio;
 mod classes;
 mod cli;

@@ -7,7 +7,6 @@
 //! none of its threads), so a child builds the provider again from its recipe, with
 //! a fresh client, and leaves the parent's untouched.
 
-use std::pin::pin;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -20,7 +19,7 @@ use crate::errors::exception;
 use crate::reading::{finished, Failure, Reading};
 use crate::reply::{LLMReply, Origin};
 use crate::request;
-use crate::runtime::{runtime, wait, ProcessRuntime};
+use crate::runtime::{run, runtime, ProcessRuntime};
 use crate::stream::ChatIterator;
 
 /// How to build the provider: called once, and once more in each forked child.
@@ -166,13 +165,8 @@ impl Provider {
         let llm = self.current(py)?;
         let origin = origin(llm.as_ref(), &call.request);
         let rt = runtime()?;
-        let result = {
-            let future = {
-                let _entered = rt.rt.enter();
-                llm.chat(call.request)
-            };
-            wait(py, rt.rt, pin!(future))?
-        };
+        let request = call.request;
+        let result = run(py, &rt, async move { llm.chat(request).await })?;
         reply_or_raise(py, result, call.structured, &origin)
     }
 

@@ -61,6 +61,12 @@ impl Reading {
         self.stream.as_mut()
     }
 
+    /// The stream, to be read elsewhere (`ReadAhead`) and its items given to
+    /// [`advance`](Self::advance).
+    pub(crate) fn take_stream(&mut self) -> Option<ChatStream> {
+        self.stream.take()
+    }
+
     /// Takes in what the stream yielded next.
     pub(crate) fn advance(
         &mut self,

@@ -8,12 +8,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use futures::FutureExt;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
@@ -68,7 +69,7 @@ pub(crate) fn runtime() -> PyResult<ProcessRuntime> {
             continue;
         }
         let built = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .thread_name("theory-llm")
             .enable_all()
             .build();
@@ -90,34 +91,98 @@ pub(crate) fn runtime() -> PyResult<ProcessRuntime> {
     }
 }
 
-/// Drives `future` to its end on `rt`, with the interpreter lock released while it
-/// waits, so that other Python threads run. Every [`SIGNAL_CHECK`] it takes the lock
-/// back to run Python's signal handlers: when one raises (Ctrl-C raises
-/// `KeyboardInterrupt`), that error is returned and the caller drops the future,
-/// which cancels its request.
+/// Wakes the thread that waits in [`wait`].
+struct ThreadWaker {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+thread_local! {
+    /// This thread's waker, made once (a wait per chunk would otherwise allocate one).
+    static THREAD_WAKER: (Arc<ThreadWaker>, Waker) = {
+        let waker = Arc::new(ThreadWaker {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        });
+        (waker.clone(), Waker::from(waker))
+    };
+}
+
+/// Drives `future` to its end, polling it on this thread in `rt`'s context (the
+/// runtime's threads drive the sockets and timers and wake this one). While it
+/// waits, the interpreter lock is released, so that other Python threads run; every
+/// [`SIGNAL_CHECK`] of waiting it runs Python's signal handlers: when one raises
+/// (Ctrl-C raises `KeyboardInterrupt`), that error is returned and the caller drops
+/// the future, which cancels its request.
 ///
-/// A future that is ready at once (a chunk already received) is polled without
-/// releasing the lock: the common case of a stream read faster than it arrives costs
-/// no thread switch.
+/// The future is polled with the lock held: a poll is a few microseconds of decoding,
+/// less than releasing and taking back the lock would cost. A thread that reads a
+/// stream faster than it arrives pays one park and one wake per chunk, and no timer.
 pub(crate) fn wait<F>(py: Python<'_>, rt: &Runtime, mut future: Pin<&mut F>) -> PyResult<F::Output>
 where
-    F: Future + Send + ?Sized,
-    F::Output: Send,
+    F: Future + ?Sized,
 {
-    {
-        let _entered = rt.enter();
-        if let Some(output) = future.as_mut().now_or_never() {
-            return Ok(output);
+    let _entered = rt.enter();
+    THREAD_WAKER.with(|(thread_waker, waker)| {
+        let mut cx = Context::from_waker(waker);
+        let mut slice_end: Option<Instant> = None;
+        loop {
+            // Cleared before the poll: a wake during the poll is not lost.
+            thread_waker.woken.store(false, Ordering::Release);
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Ok(output);
+            }
+            let end = *slice_end.get_or_insert_with(|| Instant::now() + SIGNAL_CHECK);
+            let timed_out = py.detach(|| loop {
+                if thread_waker.woken.load(Ordering::Acquire) {
+                    return false;
+                }
+                let now = Instant::now();
+                if now >= end {
+                    return true;
+                }
+                std::thread::park_timeout(end - now);
+            });
+            if timed_out {
+                py.check_signals()?;
+                slice_end = None;
+            }
+        }
+    })
+}
+
+/// Runs `future` as a task of `rt` and waits for it as [`wait`] does: the whole of it
+/// runs on the runtime's threads, with the interpreter lock released throughout.
+/// When the wait ends early (Ctrl-C), the task is aborted: its future is dropped.
+pub(crate) fn run<F>(py: Python<'_>, rt: &ProcessRuntime, future: F) -> PyResult<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    /// Aborts the task unless it finished (and only in the process that runs it).
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>, ProcessRuntime);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            if self.1.is_current() {
+                self.0.abort();
+            }
         }
     }
-    loop {
-        // The timer is made inside `block_on`: it needs the runtime's context.
-        let slice = py.detach(|| {
-            rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK, future.as_mut()).await })
-        });
-        match slice {
-            Ok(output) => return Ok(output),
-            Err(_elapsed) => py.check_signals()?,
-        }
+
+    let mut task = AbortOnDrop(rt.rt.spawn(future), *rt);
+    match wait(py, rt.rt, Pin::new(&mut task.0))? {
+        Ok(output) => Ok(output),
+        Err(e) => Err(PyRuntimeError::new_err(format!("the request's task failed: {e}"))),
     }
 }

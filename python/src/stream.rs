@@ -1,10 +1,8 @@
-//! `ChatStream` for Python: the iterator `stream_chat` returns. Each `next()` reads
-//! the stream up to the next text piece; closing it (`close()`, leaving a `with`
-//! block, garbage collection) drops the Rust stream, which closes the connection.
+//! `ChatStream` for Python: the iterator `stream_chat` returns. The first `next()`
+//! starts the request (a `ReadAhead`); each `next()` takes chunks up to the next text
+//! piece; closing it (`close()`, leaving a `with` block, garbage collection) stops
+//! the reading, which drops the Rust stream and closes the connection.
 
-use std::pin::pin;
-
-use futures::StreamExt;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -14,13 +12,16 @@ use crate::core::Chunk;
 use crate::errors::exception;
 use crate::reading::{Reading, Step};
 use crate::reply::LLMReply;
-use crate::runtime::{wait, ProcessRuntime};
+use crate::ahead::ReadAhead;
+use crate::runtime::ProcessRuntime;
 
 /// The text pieces of a reply, as they arrive; `.reply` once it has ended.
 #[pyclass(module = "theory_llm", name = "ChatStream")]
 pub(crate) struct ChatIterator {
     rt: ProcessRuntime,
     reading: SyncWrapper<Reading>,
+    /// The request, once started.
+    ahead: SyncWrapper<Option<ReadAhead>>,
     reply: Option<Py<LLMReply>>,
 }
 
@@ -29,6 +30,7 @@ impl ChatIterator {
         ChatIterator {
             rt,
             reading: SyncWrapper::new(reading),
+            ahead: SyncWrapper::new(None),
             reply: None,
         }
     }
@@ -55,16 +57,22 @@ impl ChatIterator {
             ));
         }
         loop {
-            let Some(stream) = self.reading.get_mut().stream() else {
-                self.keep_reply(py)?;
-                return Ok(None);
+            if self.ahead.get_mut().is_none() {
+                let Some(stream) = self.reading.get_mut().take_stream() else {
+                    self.keep_reply(py)?;
+                    return Ok(None);
+                };
+                *self.ahead.get_mut() = Some(ReadAhead::start(self.rt, stream));
+            }
+            let next = match self.ahead.get_mut() {
+                Some(ahead) => ahead.next(py),
+                None => Ok(None),
             };
-            let item = match wait(py, self.rt.rt, pin!(stream.next())) {
+            let item = match next {
                 Ok(item) => item,
                 Err(interrupted) => {
                     // Ctrl-C: the request is cancelled.
-                    self.reading.get_mut().cancel();
-                    self.keep_reply(py)?;
+                    self.close(py)?;
                     return Err(interrupted);
                 }
             };
@@ -72,10 +80,12 @@ impl ChatIterator {
                 Ok(Step::Chunk(Chunk::Text(text))) => return Ok(Some(PyString::new(py, &text))),
                 Ok(Step::Chunk(_)) => continue,
                 Ok(Step::End) => {
+                    *self.ahead.get_mut() = None;
                     self.keep_reply(py)?;
                     return Ok(None);
                 }
                 Err(failure) => {
+                    *self.ahead.get_mut() = None;
                     let origin = self.reading.get_mut().origin().clone();
                     return Err(exception(py, failure.error, Some(&origin), failure.whole));
                 }
@@ -86,6 +96,7 @@ impl ChatIterator {
     /// Stops reading and cancels the request (the connection is closed). `.reply` is
     /// then what had arrived, finished as `"cancelled"`.
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        *self.ahead.get_mut() = None;
         self.reading.get_mut().cancel();
         self.keep_reply(py)
     }

@@ -6,8 +6,9 @@ a dropped connection) and records what it saw: the requests, and each connection
 life, so that a test can tell when the client closed a connection before its
 response was complete (which is how a cancelled request looks from the server).
 
-Run as a script (``python loopback.py openai|ollama|anthropic PIECES``) it serves
-PIECES pieces per request from another process and prints its URL, for benchmarks.
+Run as a script (``python loopback.py openai|ollama|anthropic PIECES [burst]``) it
+serves PIECES pieces per request from another process and prints its URL, for
+benchmarks: each frame in a write of its own, or with ``burst`` the whole body in one.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Script:
     finish_reason: str | None = None  # default: the format's own word for a normal end
     tool_call: tuple[str, str, str] | None = None  # (id, name, arguments JSON) after the text
     model: str = "loopback-model"
+    burst: bool = False  # the whole body in one write (else one write per frame)
 
 
 @dataclass
@@ -158,6 +160,9 @@ class Loopback:
         media = "application/x-ndjson" if self.kind == "ollama" else "text/event-stream"
         sock.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: {media}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
         frames = render(self.kind, script, request.get("body") or {})
+        if script.burst:
+            sock.sendall(b"".join(b"%x\r\n%s\r\n" % (len(f), f) for f, _ in frames) + b"0\r\n\r\n")
+            return True
         sent = 0
         for frame, is_piece in frames:
             if is_piece:
@@ -295,9 +300,9 @@ def _read_request(reader: Any) -> dict[str, Any] | None:
 
 
 def _main() -> None:
-    kind, pieces = sys.argv[1], int(sys.argv[2])
+    kind, pieces, burst = sys.argv[1], int(sys.argv[2]), sys.argv[3:] == ["burst"]
     server = Loopback(kind)
-    server.script = Script(pieces=[f"w{i} " for i in range(pieces)], usage=(10, pieces))
+    server.script = Script(pieces=[f"w{i} " for i in range(pieces)], usage=(10, pieces), burst=burst)
     print(server.url, flush=True)
     try:
         sys.stdin.read()  # until the parent closes our stdin
