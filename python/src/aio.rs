@@ -40,7 +40,10 @@ fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 }
 
 /// A future of `event_loop`, already done with `value`.
-fn ready<'py>(event_loop: &Bound<'py, PyAny>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+fn ready<'py>(
+    event_loop: &Bound<'py, PyAny>,
+    value: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let future = event_loop.call_method0("create_future")?;
     future.call_method1("set_result", (value,))?;
     Ok(future)
@@ -76,7 +79,11 @@ struct StartChat {
 #[pymethods]
 impl StartChat {
     fn __call__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let taken = self.start.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let taken = self
+            .start
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         let Some((llm, request, structured)) = taken else {
             return Err(PyRuntimeError::new_err("this request was already started"));
         };
@@ -118,10 +125,16 @@ pub(crate) fn achat<'py>(
 }
 
 /// `astream_chat`: the async iterator of `stream`.
-pub(crate) fn astream_chat(rt: ProcessRuntime, stream: ChatStream, structured: bool) -> AsyncChatIterator {
+pub(crate) fn astream_chat(
+    rt: ProcessRuntime,
+    stream: ChatStream,
+    structured: bool,
+) -> AsyncChatIterator {
     AsyncChatIterator {
         rt,
-        state: Arc::new(Mutex::new(State::Idle(Reading::new(stream, structured)))),
+        state: Arc::new(Mutex::new(State::Idle(Box::new(Reading::new(
+            stream, structured,
+        ))))),
         task: None,
         reply: Arc::new(Mutex::new(None)),
     }
@@ -130,7 +143,7 @@ pub(crate) fn astream_chat(rt: ProcessRuntime, stream: ChatStream, structured: b
 /// Where an async stream's reading is.
 enum State {
     /// Waiting for the next `__anext__`.
-    Idle(Reading),
+    Idle(Box<Reading>),
     /// A task is reading the next piece.
     Busy,
     /// Ended, failed or closed.
@@ -248,7 +261,11 @@ impl AsyncChatIterator {
         if let Some(next) = ready_now {
             let over = !matches!(next, Next::Piece(_));
             let result = outcome(py, next, &mut reading, &self.reply);
-            *self.lock() = if over { State::Done } else { State::Idle(reading) };
+            *self.lock() = if over {
+                State::Done
+            } else {
+                State::Idle(reading)
+            };
             return ready(&event_loop, result?.into_bound(py));
         }
         let future = event_loop.call_method0("create_future")?;
@@ -261,7 +278,11 @@ impl AsyncChatIterator {
             let make: Make = Box::new(move |py| {
                 let result = outcome(py, next, &mut reading, &reply);
                 let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-                *state = if over { State::Done } else { State::Idle(reading) };
+                *state = if over {
+                    State::Done
+                } else {
+                    State::Idle(reading)
+                };
                 result
             });
             wake.complete(future_ref, make);
@@ -293,7 +314,10 @@ impl AsyncChatIterator {
         _exc: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.close(py)?;
-        ready(&running_loop(py)?, pyo3::types::PyBool::new(py, false).to_owned().into_any())
+        ready(
+            &running_loop(py)?,
+            pyo3::types::PyBool::new(py, false).to_owned().into_any(),
+        )
     }
 
     /// The whole reply once the stream has ended (or what had arrived, once it was

@@ -223,7 +223,8 @@ impl MockClass {
             builder = builder.chunks(chunks);
         }
         if let Some(value) = json {
-            builder = builder.json(from_python(&value, "json").map_err(|e| invalid(py, e.to_string()))?);
+            builder =
+                builder.json(from_python(&value, "json").map_err(|e| invalid(py, e.to_string()))?);
         }
         for call in tool_calls.iter().flat_map(|calls| calls.iter()) {
             let (name, arguments) = mock_call(py, &call)?;
@@ -237,7 +238,10 @@ impl MockClass {
         }
         if let Some(secs) = delay {
             if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
-                return Err(invalid(py, format!("delay must be a number of seconds, not {secs}")));
+                return Err(invalid(
+                    py,
+                    format!("delay must be a number of seconds, not {secs}"),
+                ));
             }
             builder = builder.delay(Duration::from_secs_f64(secs));
         }
@@ -271,10 +275,15 @@ fn mock_call(py: Python<'_>, call: &Bound<'_, PyAny>) -> PyResult<(String, serde
         (None, None)
     };
     let Some(name) = name.and_then(|n| n.extract::<String>().ok()) else {
-        return Err(invalid(py, "tool_calls: each is {\"name\": str, \"arguments\": dict}"));
+        return Err(invalid(
+            py,
+            "tool_calls: each is {\"name\": str, \"arguments\": dict}",
+        ));
     };
     let arguments = match arguments {
-        Some(a) => from_python(&a, "tool_calls arguments").map_err(|e| invalid(py, e.to_string()))?,
+        Some(a) => {
+            from_python(&a, "tool_calls arguments").map_err(|e| invalid(py, e.to_string()))?
+        }
         None => serde_json::json!({}),
     };
     Ok((name, arguments))

@@ -3,19 +3,19 @@
 //! by hello_llm's own `output.rs`) and its exit statuses: 0 done, 1 the request failed
 //! or its output could not be written, 2 a bad command line, 130 Ctrl-C.
 
-use std::ffi::OsString;
-use std::io::{self, Write};
-use std::pin::pin;
-
-use futures::StreamExt;
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
+use std::ffi::OsString;
+use std::io::{self, Write};
 
-use crate::core::{ChatRequest, Chunk, Error, ErrorKind, Message, PartialReply, Registry, ToolCall};
+use crate::ahead::ReadAhead;
+use crate::core::{
+    ChatRequest, Chunk, Error, ErrorKind, Message, PartialReply, Registry, ToolCall,
+};
 use crate::hello_output::{error_json, terminal_safe, usage_line, write_json};
 use crate::reading::{Reading, Step};
 use crate::reply::ReplyData;
-use crate::runtime::{runtime, wait};
+use crate::runtime::runtime;
 
 const USAGE: &str = "\
 python -m theory_llm: chat with an LLM provider, printing tokens as they arrive
@@ -127,17 +127,23 @@ fn run(py: Python<'_>, args: &Args, out: &mut dyn Write, err: &mut dyn Write) ->
     }
     let mut reading = Reading::new(llm.stream_chat(request), false);
     drop(_entered);
+    let Some(stream) = reading.take_stream() else {
+        return Ok(Outcome::Failed(Error::new(
+            ErrorKind::Protocol,
+            "no stream",
+        )));
+    };
+    let mut ahead = Some(ReadAhead::start(rt, stream));
     let live = !args.json;
     let mut mid_line = false;
     let mut in_reasoning = false;
-    loop {
-        let Some(stream) = reading.stream() else {
-            break;
-        };
-        let item = match wait(py, rt.rt, pin!(stream.next())) {
+    while let Some(reader) = ahead.as_mut() {
+        let item = match reader.next(py) {
             Ok(item) => item,
             Err(e) if e.is_instance_of::<PyKeyboardInterrupt>(py) => {
                 let partial = reading.partial();
+                // Stops the reading task: the request is cancelled.
+                drop(ahead.take());
                 reading.cancel();
                 if live && mid_line {
                     let _ = writeln!(out);
@@ -148,7 +154,10 @@ fn run(py: Python<'_>, args: &Args, out: &mut dyn Write, err: &mut dyn Write) ->
         };
         let chunk = match reading.advance(item) {
             Ok(Step::Chunk(chunk)) => chunk,
-            Ok(Step::End) => break,
+            Ok(Step::End) => {
+                ahead = None;
+                continue;
+            }
             Err(failure) => {
                 if live && mid_line {
                     let _ = writeln!(out);
@@ -182,7 +191,7 @@ fn run(py: Python<'_>, args: &Args, out: &mut dyn Write, err: &mut dyn Write) ->
             Chunk::ToolCall(call) => {
                 let line = if mid_line { "\n" } else { "" };
                 mid_line = false;
-                write!(out, "{line}{}\n", tool_call_line(call)).and_then(|()| out.flush())
+                writeln!(out, "{line}{}", tool_call_line(call)).and_then(|()| out.flush())
             }
             _ => Ok(()),
         };

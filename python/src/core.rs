@@ -4,8 +4,8 @@
 pub(crate) use theory_llm::{
     AnthropicProvider, ChatReply, ChatRequest, ChatStream, Chunk, Collector, Error, ErrorKind,
     LlmStreamProvider, Message, MockProvider, OllamaProvider, OpenAiProvider,
-    OpenAiResponsesProvider, PartialReply, ProviderOptions, Registry, ResponseFormat, Role, Timeouts, Tool,
-    ToolCall, ToolChoice,
+    OpenAiResponsesProvider, PartialReply, ProviderOptions, Registry, ResponseFormat, Role,
+    Timeouts, Tool, ToolCall, ToolChoice,
 };
 
 /// The crate's `FinishReason`, for the mock's script.

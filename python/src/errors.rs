@@ -39,7 +39,7 @@ fn build(
     let partial = match (whole, error.take_partial(), origin) {
         (Some(whole), _, _) => Some(whole),
         (None, Some(partial), Some(origin)) => Some(ReplyData::Partial {
-            partial,
+            partial: Box::new(partial),
             origin: origin.clone(),
         }),
         _ => None,

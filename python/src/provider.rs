@@ -13,8 +13,10 @@ use arc_swap::ArcSwap;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::core::{ChatReply, ChatRequest, ChatStream, LlmResult, LlmStreamProvider, SharedProvider};
 use crate::aio::{self, AsyncChatIterator};
+use crate::core::{
+    ChatReply, ChatRequest, ChatStream, LlmResult, LlmStreamProvider, SharedProvider,
+};
 use crate::errors::exception;
 use crate::reading::{finished, Failure, Reading};
 use crate::reply::{LLMReply, Origin};

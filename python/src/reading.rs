@@ -68,10 +68,7 @@ impl Reading {
     }
 
     /// Takes in what the stream yielded next.
-    pub(crate) fn advance(
-        &mut self,
-        item: Option<LlmResult<Chunk>>,
-    ) -> Result<Step, Failure> {
+    pub(crate) fn advance(&mut self, item: Option<LlmResult<Chunk>>) -> Result<Step, Failure> {
         let chunk = match item {
             Some(Ok(chunk)) => chunk,
             Some(Err(error)) => return Err(self.fail(error)),
@@ -91,7 +88,9 @@ impl Reading {
         let Some(collector) = self.collector.take() else {
             return Ok(Step::End);
         };
-        let reply = collector.finish().map_err(|error| Failure { error, whole: None })?;
+        let reply = collector
+            .finish()
+            .map_err(|error| Failure { error, whole: None })?;
         self.ended = Some(finished(reply, self.structured)?);
         Ok(Step::End)
     }

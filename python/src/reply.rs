@@ -36,7 +36,7 @@ pub(crate) enum ReplyData {
     },
     /// What had arrived when the reply failed.
     Partial {
-        partial: PartialReply,
+        partial: Box<PartialReply>,
         origin: Origin,
     },
 }

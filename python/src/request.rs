@@ -10,7 +10,9 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::convert::from_python;
-use crate::core::{ChatRequest, Message, ResponseFormat, Role, Timeouts, Tool, ToolCall, ToolChoice};
+use crate::core::{
+    ChatRequest, Message, ResponseFormat, Role, Timeouts, Tool, ToolCall, ToolChoice,
+};
 use crate::errors::{exception, invalid};
 
 /// The keywords every chat method takes.
@@ -111,15 +113,23 @@ pub(crate) fn call(
 fn text(py: Python<'_>, key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     match value.cast::<PyString>() {
         Ok(s) => Ok(s.to_str()?.to_owned()),
-        Err(_) => Err(invalid(py, format!("{key} must be a string, not {}", type_name(value)))),
+        Err(_) => Err(invalid(
+            py,
+            format!("{key} must be a string, not {}", type_name(value)),
+        )),
     }
 }
 
 fn number(py: Python<'_>, key: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
-    if value.is_instance_of::<PyFloat>() || (value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>()) {
+    if value.is_instance_of::<PyFloat>()
+        || (value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>())
+    {
         return value.extract::<f64>();
     }
-    Err(invalid(py, format!("{key} must be a number, not {}", type_name(value))))
+    Err(invalid(
+        py,
+        format!("{key} must be a number, not {}", type_name(value)),
+    ))
 }
 
 fn integer<T: for<'a, 'py> FromPyObject<'a, 'py>>(
@@ -128,7 +138,10 @@ fn integer<T: for<'a, 'py> FromPyObject<'a, 'py>>(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<T> {
     if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
-        return Err(invalid(py, format!("{key} must be an integer, not {}", type_name(value))));
+        return Err(invalid(
+            py,
+            format!("{key} must be an integer, not {}", type_name(value)),
+        ));
     }
     value.extract::<T>().map_err(|_| {
         invalid(
@@ -141,7 +154,10 @@ fn integer<T: for<'a, 'py> FromPyObject<'a, 'py>>(
 fn flag(py: Python<'_>, key: &str, value: &Bound<'_, PyAny>) -> PyResult<bool> {
     match value.cast::<PyBool>() {
         Ok(b) => Ok(b.is_true()),
-        Err(_) => Err(invalid(py, format!("{key} must be True or False, not {}", type_name(value)))),
+        Err(_) => Err(invalid(
+            py,
+            format!("{key} must be True or False, not {}", type_name(value)),
+        )),
     }
 }
 
@@ -157,21 +173,40 @@ fn seconds(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Duration> {
 }
 
 /// A list or tuple.
-fn items<'py>(py: Python<'py>, key: &str, value: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+fn items<'py>(
+    py: Python<'py>,
+    key: &str,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
     if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
         return value.try_iter()?.collect();
     }
-    Err(invalid(py, format!("{key} must be a list, not {}", type_name(value))))
+    Err(invalid(
+        py,
+        format!("{key} must be a list, not {}", type_name(value)),
+    ))
 }
 
-fn dict<'a, 'py>(py: Python<'py>, what: &str, value: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, PyDict>> {
-    value
-        .cast::<PyDict>()
-        .map_err(|_| invalid(py, format!("{what} must be a dict, not {}", type_name(value))))
+fn dict<'a, 'py>(
+    py: Python<'py>,
+    what: &str,
+    value: &'a Bound<'py, PyAny>,
+) -> PyResult<&'a Bound<'py, PyDict>> {
+    value.cast::<PyDict>().map_err(|_| {
+        invalid(
+            py,
+            format!("{what} must be a dict, not {}", type_name(value)),
+        )
+    })
 }
 
 /// `dict[key]` as a string; `None` when absent or None.
-fn text_field(py: Python<'_>, what: &str, dict: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
+fn text_field(
+    py: Python<'_>,
+    what: &str,
+    dict: &Bound<'_, PyDict>,
+    key: &str,
+) -> PyResult<Option<String>> {
     match dict.get_item(key)? {
         Some(v) if !v.is_none() => text(py, &format!("{what}[\"{key}\"]"), &v).map(Some),
         _ => Ok(None),

@@ -8,11 +8,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Instant;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
 use pyo3::exceptions::PyRuntimeError;
@@ -183,6 +183,8 @@ where
     let mut task = AbortOnDrop(rt.rt.spawn(future), *rt);
     match wait(py, rt.rt, Pin::new(&mut task.0))? {
         Ok(output) => Ok(output),
-        Err(e) => Err(PyRuntimeError::new_err(format!("the request's task failed: {e}"))),
+        Err(e) => Err(PyRuntimeError::new_err(format!(
+            "the request's task failed: {e}"
+        ))),
     }
 }

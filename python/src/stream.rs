@@ -8,11 +8,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 use sync_wrapper::SyncWrapper;
 
+use crate::ahead::ReadAhead;
 use crate::core::Chunk;
 use crate::errors::exception;
 use crate::reading::{Reading, Step};
 use crate::reply::LLMReply;
-use crate::ahead::ReadAhead;
 use crate::runtime::ProcessRuntime;
 
 /// The text pieces of a reply, as they arrive; `.reply` once it has ended.
@@ -106,7 +106,11 @@ impl ChatIterator {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&mut self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        _exc: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
     }

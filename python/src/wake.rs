@@ -84,10 +84,19 @@ impl LoopWaker {
                 _ => break,
             }
         }
-        let ready = std::mem::take(&mut *self.wake.queue.lock().unwrap_or_else(PoisonError::into_inner));
+        let ready = std::mem::take(
+            &mut *self
+                .wake
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         for Completion { future, make } in ready {
             let future = future.bind(py);
-            if !matches!(future.call_method0("done").and_then(|d| d.is_truthy()), Ok(false)) {
+            if !matches!(
+                future.call_method0("done").and_then(|d| d.is_truthy()),
+                Ok(false)
+            ) {
                 continue;
             }
             // A failure to set it (the loop is closing) leaves nobody waiting.
