@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::from_python;
 use crate::core::{
@@ -202,7 +202,7 @@ impl MockClass {
         reply: Option<String>,
         chunks: Option<Vec<String>>,
         json: Option<Bound<'_, PyAny>>,
-        tool_calls: Option<Bound<'_, PyList>>,
+        tool_calls: Option<Vec<Bound<'_, PyAny>>>,
         refusal: Option<String>,
         reasoning: Option<Vec<String>>,
         delay: Option<f64>,
@@ -226,8 +226,8 @@ impl MockClass {
             builder =
                 builder.json(from_python(&value, "json").map_err(|e| invalid(py, e.to_string()))?);
         }
-        for call in tool_calls.iter().flat_map(|calls| calls.iter()) {
-            let (name, arguments) = mock_call(py, &call)?;
+        for call in tool_calls.iter().flatten() {
+            let (name, arguments) = mock_call(py, call)?;
             builder = builder.tool_call(name, arguments);
         }
         if let Some(words) = refusal {
