@@ -1,0 +1,18 @@
+//! Everything this package takes from the Rust crate, in one place: when the crate's
+//! paths move, this file is the one to change.
+
+pub(crate) use theory_llm::{
+    AnthropicProvider, ChatReply, ChatRequest, ChatStream, Chunk, Collector, Error, ErrorKind,
+    LlmStreamProvider, Message, MockProvider, OllamaProvider, OpenAiProvider,
+    OpenAiResponsesProvider, PartialReply, ProviderOptions, Registry, ResponseFormat, Role,
+    Timeouts, Tool, ToolCall, ToolChoice,
+};
+
+/// The crate's `FinishReason`, for the mock's script.
+pub(crate) use theory_llm::FinishReason;
+
+/// The crate's `Result`.
+pub(crate) use theory_llm::Result as LlmResult;
+
+/// A provider as this package holds it: shared by every Python thread and task.
+pub(crate) type SharedProvider = std::sync::Arc<dyn LlmStreamProvider>;
