@@ -92,7 +92,7 @@ enum Outcome {
     /// The output could not be written.
     Output(io::Error),
     /// Ctrl-C, with what had arrived.
-    Interrupted(Option<PartialReply>),
+    Interrupted(Option<Box<PartialReply>>),
 }
 
 /// Runs the command line `argv` (without the program name); returns the exit status.
@@ -148,7 +148,7 @@ fn run(py: Python<'_>, args: &Args, out: &mut dyn Write, err: &mut dyn Write) ->
                 if live && mid_line {
                     let _ = writeln!(out);
                 }
-                return Ok(Outcome::Interrupted(partial));
+                return Ok(Outcome::Interrupted(partial.map(Box::new)));
             }
             Err(e) => return Err(e),
         };
@@ -242,7 +242,7 @@ fn report(outcome: Outcome, args: &Args, out: &mut dyn Write, err: &mut dyn Writ
                 "interrupted (Ctrl-C) before the reply was complete; the request was cancelled",
             );
             let error = match partial {
-                Some(partial) => error.with_partial(partial),
+                Some(partial) => error.with_partial(*partial),
                 None => error,
             };
             (130, error)

@@ -1,11 +1,12 @@
 //! Everything this package takes from the Rust crate, in one place: when the crate's
 //! paths move, this file is the one to change.
 
+pub(crate) use theory_llm::reply::{Collector, PartialReply};
 pub(crate) use theory_llm::{
-    AnthropicProvider, ChatReply, ChatRequest, ChatStream, Chunk, Collector, Error, ErrorKind,
+    AnthropicProvider, ChatReply, ChatRequest, ChatStream, Chunk, Error, ErrorKind,
     LlmStreamProvider, Message, MockProvider, OllamaProvider, OpenAiProvider,
-    OpenAiResponsesProvider, PartialReply, ProviderOptions, Registry, ResponseFormat, Role,
-    Timeouts, Tool, ToolCall, ToolChoice,
+    OpenAiResponsesProvider, ProviderOptions, Registry, ResponseFormat, Role, Timeouts, Tool,
+    ToolCall, ToolChoice,
 };
 
 /// The crate's `FinishReason`, for the mock's script.

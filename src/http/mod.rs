@@ -15,6 +15,6 @@ pub(crate) use client::{is_loopback, Clients, DEFAULT_CONNECT_TIMEOUT};
 pub(crate) use endpoint::{Accepted, Endpoint, Sent};
 pub(crate) use error_response::{advice_for, ErrorBody};
 pub use error_response::{kind_for_status, ErrorResponse};
-pub(crate) use headers::parse_retry_after;
 #[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use headers::media_type;
+pub(crate) use headers::parse_retry_after;

@@ -143,8 +143,9 @@ impl Collector {
         Collector::with_start(info, Instant::now())
     }
 
-    /// A collector for a stream described by `info`, timing from `started`.
-    pub fn with_start(info: StreamInfo, started: Instant) -> Collector {
+    /// A collector for a stream described by `info`, timing from `started` (not public:
+    /// it would expose tokio's `Instant`).
+    pub(crate) fn with_start(info: StreamInfo, started: Instant) -> Collector {
         Collector {
             info,
             started,

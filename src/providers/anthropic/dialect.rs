@@ -11,8 +11,8 @@ use crate::request::ChatRequest;
 
 use super::builder::MessagesSettings;
 use super::errors::classify;
-use super::request;
 use super::map::MessagesDecoder;
+use super::request;
 use super::AnthropicProvider;
 
 /// Where requests go, after the base URL: a base URL given with `/v1` has it taken off

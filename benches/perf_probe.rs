@@ -1,11 +1,12 @@
 //! Memory, concurrency and latency of theory-llm over a loopback server: the numbers
-//! behind README "Performance" that criterion does not measure.
+//! behind docs/PERFORMANCE.md that criterion does not measure. A bench target that runs
+//! only what it is asked for, so that a plain `cargo bench` passes it by:
 //!
 //! ```text
-//! cargo run --release --example perf_probe              # all of it (about 40 s)
-//! cargo run --release --example perf_probe -- memory    # peak RSS: 2,000 vs 200,000 chunks
-//! cargo run --release --example perf_probe -- concurrent [STREAMS]   # default 10,000
-//! cargo run --release --example perf_probe -- latency   # server write -> app receipt
+//! cargo bench --bench perf_probe -- all         # all of it (about 40 s)
+//! cargo bench --bench perf_probe -- memory      # peak RSS: 2,000 vs 200,000 chunks
+//! cargo bench --bench perf_probe -- concurrent [STREAMS]   # default 10,000
+//! cargo bench --bench perf_probe -- latency     # server write -> app receipt
 //! ```
 //!
 //! - memory: each case runs in a fresh child process, which streams N chunks from a
@@ -33,10 +34,18 @@ use theory_llm_testkit::loopback::{self, BenchPaths, Server};
 type Error = Box<dyn std::error::Error>;
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` adds `--bench` to every bench target's arguments.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let arg = |i: usize| args.get(i).map(String::as_str);
     match arg(0) {
-        None | Some("all") => {
+        None => {
+            println!("perf_probe: give a case: all, memory, concurrent [STREAMS] or latency");
+            return Ok(());
+        }
+        Some("all") => {
             memory()?;
             concurrent(10_000)?;
             latency()?;
