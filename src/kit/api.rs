@@ -19,8 +19,9 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// A built-in HTTP provider, as data.
-#[derive(Debug)]
+/// A built-in HTTP provider, as data. One provider's may start from another's
+/// (`Description { name: "openai-responses", ..openai::DESCRIPTION }`).
+#[derive(Debug, Clone, Copy)]
 pub struct Description {
     /// The registry name, and what replies, errors and spans call it (`"openai"`).
     pub name: &'static str,
@@ -93,7 +94,7 @@ pub trait Api: Dialect + Sized + sealed::Sealed {
 
     /// What the provider is, unless made from another description.
     #[doc(hidden)]
-    fn description() -> &'static Description;
+    const DESCRIPTION: &'static Description;
 
     /// A base URL as the API's users write it, made a URL (Ollama's `OLLAMA_HOST`
     /// grammar); `source` names where it came from, for errors.

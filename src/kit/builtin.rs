@@ -30,6 +30,13 @@ impl<A: Api> Clone for Provider<A> {
 }
 
 impl<A: Api> Provider<A> {
+    /// The provider's name (`"openai"`), as replies, errors and spans give it.
+    pub const NAME: &'static str = A::DESCRIPTION.name;
+    /// The model asked for when a request names none, unless the builder set another.
+    pub const DEFAULT_MODEL: &'static str = A::DESCRIPTION.default_model;
+    /// The base URL when none is configured.
+    pub const DEFAULT_BASE_URL: &'static str = A::DESCRIPTION.default_base_url;
+
     pub(crate) fn made(http: HttpProvider<A>, description: &'static Description) -> Provider<A> {
         Provider { http, description }
     }

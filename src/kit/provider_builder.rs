@@ -81,7 +81,7 @@ impl<A: Api> fmt::Debug for ProviderBuilder<A> {
 
 impl<A: Api> Default for ProviderBuilder<A> {
     fn default() -> Self {
-        ProviderBuilder::described(A::description())
+        ProviderBuilder::described(A::DESCRIPTION)
     }
 }
 
@@ -206,6 +206,18 @@ impl<A: Api> ProviderBuilder<A> {
         self
     }
 
+    /// The largest SSE event accepted: [`max_frame_bytes`](Self::max_frame_bytes), by
+    /// the name the SSE providers' builders gave it before every provider's setters
+    /// agreed.
+    #[deprecated(
+        since = "0.2.0",
+        note = "use max_frame_bytes, which every provider has"
+    )]
+    #[must_use]
+    pub fn max_event_bytes(self, limit: usize) -> Self {
+        self.max_frame_bytes(limit)
+    }
+
     /// The provider.
     ///
     /// # Errors
@@ -310,7 +322,7 @@ impl<A: Api> Provider<A> {
 
     /// [`builder_from_env`](Self::builder_from_env) with a custom variable lookup.
     pub(crate) fn builder_from_lookup(var: impl Fn(&str) -> Option<String>) -> ProviderBuilder<A> {
-        ProviderBuilder::from_lookup(A::description(), var)
+        ProviderBuilder::from_lookup(A::DESCRIPTION, var)
     }
 
     /// [`from_env`](Self::from_env) with a custom variable lookup.

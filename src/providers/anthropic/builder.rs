@@ -20,15 +20,4 @@ impl ProviderBuilder<Messages> {
         self.own.max_tokens = Some(max_tokens);
         self
     }
-
-    /// The largest SSE event accepted: [`max_frame_bytes`](Self::max_frame_bytes), by
-    /// the name it had before every provider's setters agreed.
-    #[deprecated(
-        since = "0.2.0",
-        note = "use max_frame_bytes, which every provider has"
-    )]
-    #[must_use]
-    pub fn max_event_bytes(self, limit: usize) -> Self {
-        self.max_frame_bytes(limit)
-    }
 }

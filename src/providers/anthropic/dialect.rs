@@ -41,9 +41,7 @@ impl Sealed for Messages {}
 impl Api for Messages {
     type Settings = MessagesSettings;
 
-    fn description() -> &'static Description {
-        &super::DESCRIPTION
-    }
+    const DESCRIPTION: &'static Description = &super::DESCRIPTION;
 
     /// `https://api.anthropic.com/v1` is `https://api.anthropic.com`: requests go to
     /// `/v1/messages` of it either way.

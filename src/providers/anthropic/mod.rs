@@ -93,12 +93,6 @@ pub(crate) static DESCRIPTION: Description = Description {
 };
 
 impl Provider<Messages> {
-    /// The provider's name.
-    pub const NAME: &'static str = "anthropic";
-    /// The default model.
-    pub const DEFAULT_MODEL: &'static str = "claude-haiku-5-5";
-    /// The default base URL (requests go to `{base}/v1/messages`).
-    pub const DEFAULT_BASE_URL: &'static str = "https://api.anthropic.com";
     /// The `max_tokens` sent when a request sets none: the API requires one.
     pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 

@@ -28,9 +28,7 @@ impl Sealed for GeminiDialect {}
 impl Api for GeminiDialect {
     type Settings = GeminiSettings;
 
-    fn description() -> &'static Description {
-        &super::DESCRIPTION
-    }
+    const DESCRIPTION: &'static Description = &super::DESCRIPTION;
 
     fn new(_settings: GeminiSettings, setup: &Setup) -> Result<GeminiDialect> {
         Ok(GeminiDialect {

@@ -36,9 +36,7 @@ impl Sealed for ApiChat {}
 impl Api for ApiChat {
     type Settings = ApiChatSettings;
 
-    fn description() -> &'static Description {
-        &super::DESCRIPTION
-    }
+    const DESCRIPTION: &'static Description = &super::DESCRIPTION;
 
     /// Read as the `ollama` CLI reads `OLLAMA_HOST` (see `host.rs`).
     fn base_url(raw: &str, source: &str) -> Result<String> {

@@ -97,10 +97,6 @@ pub(crate) static DESCRIPTION: Description = Description {
 };
 
 impl Provider<ApiChat> {
-    /// The provider's name.
-    pub const NAME: &'static str = "ollama";
-    /// The default model: small enough to pull and run anywhere.
-    pub const DEFAULT_MODEL: &'static str = "qwen2.5:0.5b";
     /// Where Ollama listens by default (what the `ollama` CLI connects to when
     /// `OLLAMA_HOST` is not set).
     pub const DEFAULT_HOST: &'static str = "http://localhost:11434";

@@ -42,9 +42,7 @@ impl Sealed for ChatCompletions {}
 impl Api for ChatCompletions {
     type Settings = ChatCompletionsSettings;
 
-    fn description() -> &'static Description {
-        &super::DESCRIPTION
-    }
+    const DESCRIPTION: &'static Description = &super::DESCRIPTION;
 
     fn new(settings: ChatCompletionsSettings, setup: &Setup) -> Result<ChatCompletions> {
         Ok(ChatCompletions {

@@ -28,7 +28,7 @@ pub use dialect::ChatCompletions;
 pub(crate) use map::SseDecoder;
 
 /// Base URLs to suggest when one is not usable.
-pub(crate) const EXAMPLE_BASE_URL: &str = "https://api.openai.com/v1 or http://localhost:8080/v1";
+const EXAMPLE_BASE_URL: &str = "https://api.openai.com/v1 or http://localhost:8080/v1";
 
 /// The OpenAI Chat Completions provider: api.openai.com by default, and every
 /// OpenAI-compatible server (`OPENAI_BASE_URL`). The API key (`OPENAI_API_KEY`) is sent
@@ -79,13 +79,6 @@ pub(crate) static DESCRIPTION: Description = Description {
 };
 
 impl Provider<ChatCompletions> {
-    /// The provider's name.
-    pub const NAME: &'static str = "openai";
-    /// The default model.
-    pub const DEFAULT_MODEL: &'static str = "gpt-4o-mini";
-    /// The default base URL.
-    pub const DEFAULT_BASE_URL: &'static str = "https://api.openai.com/v1";
-
     /// A provider for api.openai.com with `api_key` and the defaults.
     ///
     /// # Errors

@@ -40,9 +40,7 @@ impl Sealed for Responses {}
 impl Api for Responses {
     type Settings = ResponsesSettings;
 
-    fn description() -> &'static Description {
-        &super::DESCRIPTION
-    }
+    const DESCRIPTION: &'static Description = &super::DESCRIPTION;
 
     fn new(settings: ResponsesSettings, setup: &Setup) -> Result<Responses> {
         let official = is_openai_host(&setup.base_url);

@@ -22,9 +22,8 @@ mod tests;
 mod wire;
 
 use crate::error::Result;
-use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
-use crate::pricing::PriceTable;
-use crate::providers::openai::EXAMPLE_BASE_URL;
+use crate::kit::{Description, Provider, ProviderBuilder};
+use crate::providers::openai;
 
 pub use builder::ResponsesSettings;
 pub use dialect::Responses;
@@ -62,31 +61,15 @@ pub type OpenAiResponsesProvider = Provider<Responses>;
 /// Builds an [`OpenAiResponsesProvider`].
 pub type OpenAiResponsesProviderBuilder = ProviderBuilder<Responses>;
 
-/// What the `openai-responses` provider is: the `openai` provider's account, another API.
+/// What the `openai-responses` provider is: the `openai` provider's account (key, base
+/// URL, prices), another API.
 pub(crate) static DESCRIPTION: Description = Description {
     name: "openai-responses",
     type_name: "OpenAiResponsesProvider",
-    default_base_url: "https://api.openai.com/v1",
-    base_url_name: "base URL",
-    default_model: "gpt-4o-mini",
-    base_url_vars: &["OPENAI_BASE_URL"],
-    key_vars: &["OPENAI_API_KEY"],
-    key_header: KeyHeader::Bearer,
-    key_required: true,
-    default_headers: &[],
-    example_base_urls: EXAMPLE_BASE_URL,
-    unreachable_hint: None,
-    prices: Some(PriceTable::openai),
+    ..openai::DESCRIPTION
 };
 
 impl Provider<Responses> {
-    /// The provider's name.
-    pub const NAME: &'static str = "openai-responses";
-    /// The default model.
-    pub const DEFAULT_MODEL: &'static str = "gpt-4o-mini";
-    /// The default base URL.
-    pub const DEFAULT_BASE_URL: &'static str = "https://api.openai.com/v1";
-
     /// A provider for api.openai.com with `api_key` and the defaults.
     ///
     /// # Errors
