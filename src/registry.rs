@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::kit::{Api, Provider};
+use crate::kit::{Api, Description, ProviderBuilder};
 use crate::provider::LlmStreamProvider;
-use crate::providers::anthropic::Messages;
-use crate::providers::gemini::GeminiDialect;
+use crate::providers::anthropic::{self, Messages};
+use crate::providers::azure_openai::{self, AzureOpenAi};
+use crate::providers::gemini::{self, GeminiDialect};
 use crate::providers::mock::MockProvider;
-use crate::providers::ollama::ApiChat;
-use crate::providers::openai::ChatCompletions;
-use crate::providers::openai_responses::Responses;
+use crate::providers::ollama::{self, ApiChat};
+use crate::providers::openai::{self, ChatCompletions};
+use crate::providers::openai_responses::{self, Responses};
 
 /// Settings given to a factory when it builds a provider: what a caller (the CLI, an
 /// app) sets once for every provider. A factory with no use for one ignores it.
@@ -60,11 +61,16 @@ impl ProviderOptions {
     }
 }
 
-/// A built-in HTTP provider from the environment, with the caller's options: the
-/// connect timeout, and endpoints in place of the environment's base URL. Every
-/// built-in provider's builder has the same setters, so this is written once.
-fn from_env<A: Api>(options: &ProviderOptions) -> Result<Box<dyn LlmStreamProvider>> {
-    let mut builder = Provider::<A>::builder_from_env();
+/// The built-in HTTP provider `description` describes, from the environment, with the
+/// caller's options: the connect timeout, and endpoints in place of the environment's
+/// base URL. Every built-in provider's builder has the same setters, so this is written
+/// once.
+fn from_env<A: Api>(
+    description: &'static Description,
+    options: &ProviderOptions,
+) -> Result<Box<dyn LlmStreamProvider>> {
+    let mut builder =
+        ProviderBuilder::<A>::from_lookup(description, |name| std::env::var(name).ok());
     if let Some(limit) = options.connect_timeout {
         builder = builder.connect_timeout(limit);
     }
@@ -95,7 +101,16 @@ type Factory = dyn Fn(&ProviderOptions) -> Result<Box<dyn LlmStreamProvider>> + 
 /// ```
 #[derive(Clone, Default)]
 pub struct Registry {
-    entries: Vec<(String, Arc<Factory>)>,
+    entries: Vec<Entry>,
+}
+
+/// A registered provider: its name, its factory, and the environment it reads (the
+/// built-in ones say; one of an app's does not).
+#[derive(Clone)]
+struct Entry {
+    name: String,
+    factory: Arc<Factory>,
+    environment: Option<String>,
 }
 
 impl Registry {
@@ -109,11 +124,35 @@ impl Registry {
     pub fn builtin() -> Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
-            .with("anthropic", from_env::<Messages>)
-            .with("gemini", from_env::<GeminiDialect>)
-            .with("ollama", from_env::<ApiChat>)
-            .with("openai", from_env::<ChatCompletions>)
-            .with("openai-responses", from_env::<Responses>)
+            .described::<Messages>(&anthropic::DESCRIPTION)
+            .described::<AzureOpenAi>(&azure_openai::DESCRIPTION)
+            .described::<GeminiDialect>(&gemini::DESCRIPTION)
+            .described::<ApiChat>(&ollama::DESCRIPTION)
+            .described::<ChatCompletions>(&openai::DESCRIPTION)
+            .described::<Responses>(&openai_responses::DESCRIPTION)
+    }
+
+    /// `self` with the built-in provider `description` describes, configured from the
+    /// environment it names.
+    fn described<A: Api>(self, description: &'static Description) -> Registry {
+        let mut registry = self.with(description.name, move |options| {
+            from_env::<A>(description, options)
+        });
+        if let Some(entry) = registry.entries.last_mut() {
+            entry.environment = Some(description.environment());
+        }
+        registry
+    }
+
+    /// The environment variables the provider registered as `name` reads, as a line
+    /// for people (`OPENAI_API_KEY (required unless …), OPENAI_BASE_URL (default …)`);
+    /// `None` for one that does not say (an app's own), or an unknown name.
+    pub fn environment(&self, name: &str) -> Option<&str> {
+        let wanted = name.trim().to_ascii_lowercase();
+        self.entries
+            .iter()
+            .find(|e| e.name == wanted)
+            .and_then(|e| e.environment.as_deref())
     }
 
     /// `self` with `name` mapped to `factory` (replacing an entry of the same name).
@@ -126,16 +165,19 @@ impl Registry {
     {
         let name = name.into().trim().to_ascii_lowercase();
         let factory: Arc<Factory> = Arc::new(factory);
-        match self.entries.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = factory,
-            None => self.entries.push((name, factory)),
-        }
+        // A replaced entry goes last, so that `described` finds it there.
+        self.entries.retain(|e| e.name != name);
+        self.entries.push(Entry {
+            name,
+            factory,
+            environment: None,
+        });
         self
     }
 
     /// The registered names, in registration order.
     pub fn names(&self) -> Vec<&str> {
-        self.entries.iter().map(|(n, _)| n.as_str()).collect()
+        self.entries.iter().map(|e| e.name.as_str()).collect()
     }
 
     /// Builds the provider registered as `name`, with default options.
@@ -157,8 +199,8 @@ impl Registry {
         options: &ProviderOptions,
     ) -> Result<Box<dyn LlmStreamProvider>> {
         let wanted = name.trim().to_ascii_lowercase();
-        match self.entries.iter().find(|(n, _)| *n == wanted) {
-            Some((_, factory)) => factory(options),
+        match self.entries.iter().find(|e| e.name == wanted) {
+            Some(entry) => (entry.factory)(options),
             None => Err(Error::new(
                 ErrorKind::ProviderUnavailable,
                 format!(

@@ -8,7 +8,25 @@ use theory_llm::{Registry, Timeouts, ToolChoice};
 
 /// The usage text, listing the providers of `registry`.
 pub(crate) fn usage(registry: &Registry) -> String {
-    USAGE.replace("{providers}", &registry.names().join(", "))
+    // What each provider reads from the environment, as the registry says.
+    let mut environment = String::new();
+    for name in registry.names() {
+        if let Some(vars) = registry.environment(name) {
+            // One variable a line: `KEY (required unless …)`, then `BASE (default …)`.
+            for (i, var) in vars.split("), ").enumerate() {
+                let var = if var.ends_with(')') {
+                    var.to_owned()
+                } else {
+                    format!("{var})")
+                };
+                let label = if i == 0 { name } else { "" };
+                environment.push_str(&format!("    {label:<17} {var}\n"));
+            }
+        }
+    }
+    USAGE
+        .replace("{providers}", &registry.names().join(", "))
+        .replace("{environment}", &environment)
 }
 
 const USAGE: &str = "\
@@ -76,15 +94,7 @@ OPTIONS:
     -h, --help                print this help
 
 ENVIRONMENT:
-    openai   OPENAI_API_KEY (required unless OPENAI_BASE_URL is on this machine),
-             OPENAI_BASE_URL (default https://api.openai.com/v1)
-    ollama   OLLAMA_HOST (default http://localhost:11434)
-    anthropic  ANTHROPIC_API_KEY (required unless ANTHROPIC_BASE_URL is on this machine),
-             ANTHROPIC_BASE_URL (default https://api.anthropic.com)
-    openai-responses  as openai
-    gemini   GEMINI_API_KEY or GOOGLE_API_KEY (required unless GEMINI_BASE_URL is on this
-             machine), GEMINI_BASE_URL (default https://generativelanguage.googleapis.com)
-
+{environment}
 Without --json the reply goes to stdout and a usage line to stderr.
 Exit status: 0 on success, 1 if the request failed or its output could not be written
 (with --repeat: if every request to some provider failed), 2 for a bad command line,

@@ -40,6 +40,9 @@ pub struct Description {
     pub key_vars: &'static [&'static str],
     /// How the key is sent.
     pub key_header: KeyHeader,
+    /// Other credentials, read from these environment variables when no key variable is
+    /// set, each sent its own way (Azure's `AZURE_OPENAI_AD_TOKEN`, as a bearer token).
+    pub other_keys: &'static [(&'static str, KeyHeader)],
     /// A key is required, except for a server on this machine (which usually needs
     /// none) or a base URL with user info (sent as Basic authentication).
     pub key_required: bool,
@@ -57,6 +60,28 @@ pub struct Description {
 }
 
 impl Description {
+    /// The environment variables it reads, as a line for people:
+    /// `OPENAI_API_KEY (required unless OPENAI_BASE_URL is on this machine),
+    /// OPENAI_BASE_URL (default https://api.openai.com/v1)`.
+    pub(crate) fn environment(&self) -> String {
+        let base = self.base_url_vars.join(" or ");
+        let mut keys: Vec<&str> = self.key_vars.to_vec();
+        keys.extend(self.other_keys.iter().map(|(name, _)| *name));
+        let keys = keys.join(" or ");
+        let mut parts = Vec::new();
+        match (keys.is_empty(), self.key_required) {
+            (true, _) => {}
+            (false, true) => parts.push(format!(
+                "{keys} (required unless {base} is on this machine)"
+            )),
+            (false, false) => parts.push(format!("{keys} (optional)")),
+        }
+        if !base.is_empty() {
+            parts.push(format!("{base} (default {})", self.default_base_url));
+        }
+        parts.join(", ")
+    }
+
     /// The hint for a server that cannot be reached.
     pub(crate) fn unreachable_hint(&self) -> String {
         if let Some(hint) = self.unreachable_hint {
@@ -102,6 +127,14 @@ pub trait Api: Dialect + Sized + sealed::Sealed {
     fn base_url(raw: &str, source: &str) -> Result<String> {
         let _ = source;
         Ok(raw.to_owned())
+    }
+
+    /// The provider's own settings, as the environment gives them (`var` reads a
+    /// variable; unset and blank are `None`); by default none.
+    #[doc(hidden)]
+    fn settings_from_env(var: &dyn Fn(&str) -> Option<String>) -> Self::Settings {
+        let _ = var;
+        Self::Settings::default()
     }
 
     /// The dialect, from the provider's settings and what the kit checked.

@@ -211,3 +211,22 @@ impl fmt::Debug for HttpRequest {
             .finish()
     }
 }
+
+/// `text` as one path segment: every byte but the unreserved ones (`A-Z a-z 0-9 - . _
+/// ~`) percent-encoded, so that no model or deployment name can add a segment, a query
+/// or a colon to a request's path.
+///
+/// ```
+/// assert_eq!(theory_llm::kit::path_segment("../x?y"), "..%2Fx%3Fy");
+/// ```
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

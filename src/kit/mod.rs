@@ -101,7 +101,7 @@ pub(crate) use api::{Description, Setup};
 pub use auth::KeyHeader;
 pub use builder::HttpProviderBuilder;
 pub use builtin::Provider;
-pub use dialect::{Dialect, Framing, HttpRequest};
+pub use dialect::{path_segment, Dialect, Framing, HttpRequest};
 #[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use frames::frames_of;
 pub(crate) use provider::Fetched;

@@ -12,7 +12,7 @@ use crate::pricing::{Price, PriceTable};
 use crate::redact::redact_url;
 
 use super::api::{Api, Builtin, Description, Setup};
-use super::auth::Auth;
+use super::auth::{Auth, KeyHeader};
 use super::builder::Common;
 use super::builtin::Provider;
 use super::headers::checked_headers;
@@ -44,7 +44,10 @@ use super::headers::checked_headers;
 pub struct ProviderBuilder<A: Api> {
     description: &'static Description,
     pub(crate) common: Common,
-    api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
+    /// How the key is sent when not as the description says, and where it came from
+    /// (for messages): set by a credential of another kind (Azure's AD token).
+    pub(crate) key_as: Option<(KeyHeader, &'static str)>,
     /// The builder was made from the environment: a missing key names its variable.
     from_env: bool,
     headers: Vec<(String, String)>,
@@ -92,6 +95,7 @@ impl<A: Api> ProviderBuilder<A> {
             description,
             common: Common::default(),
             api_key: None,
+            key_as: None,
             from_env: false,
             headers: Vec::new(),
             prices: None,
@@ -110,6 +114,17 @@ impl<A: Api> ProviderBuilder<A> {
         builder.from_env = true;
         let set = |name: &&str| var(name).filter(|v| !v.trim().is_empty());
         builder.api_key = description.key_vars.iter().find_map(&set);
+        if builder.api_key.is_none() {
+            if let Some((name, header, key)) = description
+                .other_keys
+                .iter()
+                .find_map(|(name, header)| set(name).map(|key| (*name, *header, key)))
+            {
+                builder.api_key = Some(key);
+                builder.key_as = Some((header, name));
+            }
+        }
+        builder.own = A::settings_from_env(&|name| var(name).filter(|v| !v.trim().is_empty()));
         if let Some((name, base)) = description
             .base_url_vars
             .iter()
@@ -155,6 +170,7 @@ impl<A: Api> ProviderBuilder<A> {
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self.key_as = None;
         self
     }
 
@@ -275,16 +291,17 @@ impl<A: Api> ProviderBuilder<A> {
             base_url: first.url.clone(),
         };
         let dialect = A::new(self.own, &setup)?;
+        let default_source = description.key_vars.first().copied();
+        let (header, key_source) = self.key_as.unwrap_or((
+            description.key_header,
+            default_source.unwrap_or("the API key"),
+        ));
         let auth = Auth {
             key,
-            header: description.key_header,
+            header,
             headers,
             defaults: description.default_headers,
-            key_source: description
-                .key_vars
-                .first()
-                .copied()
-                .unwrap_or("the API key"),
+            key_source,
         };
         let builtin = Builtin {
             description,

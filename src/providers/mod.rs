@@ -3,6 +3,7 @@
 //! the tests, the fuzz targets and the benches read.
 
 pub mod anthropic;
+pub mod azure_openai;
 pub mod gemini;
 pub mod mock;
 pub mod ollama;

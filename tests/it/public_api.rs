@@ -42,6 +42,7 @@ const ROOT_ITEMS: &[&str] = &[
 const ROOT_MODULES: &[&str] = &[
     "__private",
     "anthropic",
+    "azure_openai",
     "gemini",
     "kit",
     "mock",

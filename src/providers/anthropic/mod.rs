@@ -85,6 +85,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     base_url_vars: &["ANTHROPIC_BASE_URL"],
     key_vars: &["ANTHROPIC_API_KEY"],
     key_header: KeyHeader::Named("x-api-key"),
+    other_keys: &[],
     key_required: true,
     default_headers: &[("anthropic-version", API_VERSION)],
     example_base_urls: "https://api.anthropic.com or http://localhost:8080",

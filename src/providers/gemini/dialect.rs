@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::kit::{path_segment, Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
 use crate::origin::Origin;
 use crate::request::ChatRequest;
 
@@ -71,18 +71,4 @@ impl Dialect for GeminiDialect {
 /// The model's id without the `models/` the API's own lists put before it.
 pub(crate) fn model_id(model: &str) -> &str {
     model.strip_prefix("models/").unwrap_or(model)
-}
-
-/// `text` as one path segment: every byte but the unreserved ones (`A-Z a-z 0-9 - . _
-/// ~`) percent-encoded, so that no model name can add a segment, a query or a colon.
-pub(crate) fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -68,6 +68,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     base_url_vars: &["GEMINI_BASE_URL"],
     key_vars: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
     key_header: KeyHeader::Named("x-goog-api-key"),
+    other_keys: &[],
     key_required: true,
     default_headers: &[],
     example_base_urls: "https://generativelanguage.googleapis.com or http://localhost:8000",

@@ -89,6 +89,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     base_url_vars: &["OLLAMA_HOST"],
     key_vars: &["OLLAMA_API_KEY"],
     key_header: KeyHeader::Bearer,
+    other_keys: &[],
     key_required: false,
     default_headers: &[],
     example_base_urls: "http://localhost:11434",

@@ -21,6 +21,8 @@ pub struct ChatCompletions {
     name: &'static str,
     /// The base URL as shown, for advice in errors.
     shown_base_url: String,
+    /// Where the key comes from, for advice in errors.
+    key_var: &'static str,
     /// Send `stream_options.include_usage`. Turned off for good after a server
     /// rejected it (400 naming `stream_options`).
     pub(crate) stream_options: AtomicBool,
@@ -48,6 +50,12 @@ impl Api for ChatCompletions {
         Ok(ChatCompletions {
             name: setup.description.name,
             shown_base_url: setup.shown_base_url.clone(),
+            key_var: setup
+                .description
+                .key_vars
+                .first()
+                .copied()
+                .unwrap_or("the API key"),
             stream_options: AtomicBool::new(settings.stream_options.unwrap_or(true)),
             max_completion_tokens: AtomicBool::new(false),
         })
@@ -88,6 +96,7 @@ impl Dialect for ChatCompletions {
             model,
             self.name,
             &format!("{}/chat/completions", self.shown_base_url),
+            self.key_var,
         )
     }
 

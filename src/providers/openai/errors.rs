@@ -5,19 +5,21 @@ use crate::error::{Error, ErrorKind};
 use crate::http::{advice_for, kind_for_status, ErrorBody, ErrorResponse};
 
 /// The error for a non-2xx response from `endpoint` (the URL as shown): status → kind,
-/// keeping the server's words. For both OpenAI APIs, named `provider`.
+/// keeping the server's words. For both OpenAI APIs and every compatible provider, named
+/// `provider`, whose key comes from `key_var`.
 pub(crate) fn classify(
     failure: ErrorResponse,
     model: &str,
     provider: &str,
     endpoint: &str,
+    key_var: &str,
 ) -> Error {
     let base_url = endpoint.rsplit_once('/').map_or(endpoint, |(base, _)| base);
     let code = failure.body.code.as_deref().unwrap_or("");
     let kind_name = failure.body.kind.as_deref().unwrap_or("");
     let msg = failure.body.message.to_ascii_lowercase();
     let (kind, advice) = match failure.status {
-        401 | 403 => (ErrorKind::Auth, "Check OPENAI_API_KEY (or the key you passed) and its permissions".to_owned()),
+        401 | 403 => (ErrorKind::Auth, format!("Check {key_var} (or the key you passed) and its permissions")),
         404 if code == "model_not_found"
             || msg.contains("does not exist")
             || (msg.contains("model") && msg.contains("not found")) =>

@@ -71,6 +71,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     base_url_vars: &["OPENAI_BASE_URL"],
     key_vars: &["OPENAI_API_KEY"],
     key_header: KeyHeader::Bearer,
+    other_keys: &[],
     key_required: true,
     default_headers: &[],
     example_base_urls: EXAMPLE_BASE_URL,

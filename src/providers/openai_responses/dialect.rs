@@ -90,6 +90,7 @@ impl Dialect for Responses {
             model,
             self.name,
             &format!("{}/responses", self.shown_base_url),
+            "OPENAI_API_KEY",
         )
     }
 

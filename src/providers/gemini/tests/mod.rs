@@ -12,12 +12,12 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use super::dialect::path_segment;
 use super::map::GeminiDecoder;
 use super::request::Request;
 use crate::chunk::{Chunk, Finish, FinishReason, ThinkingBlock, ToolCall};
 use crate::decode::{Decoded, Decoder, Flow};
 use crate::error::{Error, ErrorKind, Result};
+use crate::kit::path_segment;
 use crate::kit::{frames_of, Framing};
 use crate::origin::Origin;
 use crate::request::ChatRequest;
