@@ -4,7 +4,9 @@
 
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{path_segment, Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::kit::{
+    path_segment, Api, Description, Dialect, EmbeddingApi, Framing, HttpRequest, Sealed, Setup,
+};
 use crate::origin::Origin;
 use crate::request::ChatRequest;
 
@@ -34,6 +36,10 @@ impl Api for GeminiDialect {
         Ok(GeminiDialect {
             name: setup.description.name,
         })
+    }
+
+    fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
+        Some(self)
     }
 }
 
