@@ -2,6 +2,7 @@
 //! is checked before anything is sent.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::request::Timeouts;
 
 use super::MAX_DIMENSIONS;
 
@@ -29,6 +30,11 @@ pub struct EmbedRequest {
     /// The length of each vector, for models that can shorten theirs; `None`: the
     /// model's own. A server that returns another length is a `protocol` error.
     pub dimensions: Option<u32>,
+    /// Time limits for this request, over the provider's: `first_chunk` for each batch's
+    /// whole reply, `idle` between the pieces of a reply, `deadline` for all batches.
+    pub timeouts: Timeouts,
+    /// Retries of each batch, instead of the provider's.
+    pub max_retries: Option<u32>,
 }
 
 impl EmbedRequest {
@@ -51,6 +57,20 @@ impl EmbedRequest {
     #[must_use]
     pub fn dimensions(mut self, dimensions: u32) -> EmbedRequest {
         self.dimensions = Some(dimensions);
+        self
+    }
+
+    /// Sets the time limits (see [`timeouts`](Self::timeouts)).
+    #[must_use]
+    pub fn timeouts(mut self, timeouts: Timeouts) -> EmbedRequest {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Sets the retries of each batch.
+    #[must_use]
+    pub fn max_retries(mut self, retries: u32) -> EmbedRequest {
+        self.max_retries = Some(retries);
         self
     }
 

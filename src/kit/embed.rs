@@ -104,8 +104,8 @@ impl<D: Dialect> HttpProvider<D> {
         let pricing = shared.pricing(&model);
         let mut collected = Collected::new(name, &model, pricing, &request, max);
         let called_at = Instant::now();
-        let policy = settings.retry;
-        let timeouts = settings.timeouts;
+        let policy = settings.retry_policy(request.max_retries);
+        let timeouts = request.timeouts.or(settings.timeouts);
         let scrub = |error: Error| shared.redactor.error(error);
         for range in batches(&request.inputs, api.max_inputs(), api.max_chars()) {
             let inputs = &request.inputs[range];
