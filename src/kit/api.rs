@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::pricing::PriceTable;
 
 use super::auth::{Auth, KeyHeader};
-use super::embed::EmbeddingApi;
+use super::embedding_api::EmbeddingApi;
 use super::Dialect;
 
 /// Keeps [`Api`] to this crate's dialects: a provider of your own is a

@@ -88,6 +88,7 @@ mod builder;
 mod builtin;
 mod dialect;
 mod embed;
+mod embedding_api;
 mod frames;
 mod headers;
 mod pool;
@@ -104,7 +105,7 @@ pub use auth::KeyHeader;
 pub use builder::HttpProviderBuilder;
 pub use builtin::Provider;
 pub use dialect::{path_segment, Dialect, Framing, HttpRequest};
-pub(crate) use embed::EmbeddingApi;
+pub(crate) use embedding_api::EmbeddingApi;
 #[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use frames::frames_of;
 pub(crate) use post::Fetched;

@@ -60,3 +60,51 @@ fn the_test_encoder_is_base64() {
     assert_eq!(b64(&[1.0]), "AACAPw==");
     assert_eq!(b64(&[0.0, 1.0]), "AAAAAAAAgD8=");
 }
+
+#[test]
+fn embedding_prices_are_in_their_providers_tables_with_when_and_where() {
+    use theory_llm::pricing::{Price, PriceTable};
+    let table = |usd: f64| Some(Price::per_million_usd(usd, 0.0));
+    assert_eq!(
+        PriceTable::openai().get("text-embedding-3-small"),
+        table(0.02)
+    );
+    assert_eq!(
+        PriceTable::openai().get("text-embedding-3-large"),
+        table(0.13)
+    );
+    assert_eq!(
+        PriceTable::openai().get("text-embedding-ada-002"),
+        table(0.10)
+    );
+    assert_eq!(
+        PriceTable::gemini().get("gemini-embedding-001"),
+        table(0.15)
+    );
+    assert_eq!(PriceTable::gemini().get("gemini-embedding-2"), table(0.20));
+    assert_eq!(PriceTable::anthropic().get("text-embedding-3-small"), None);
+
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("../../../src/pricing/prices.json")).unwrap();
+    let newest = file["checked"].as_str().unwrap();
+    let providers = file["embeddings"]["providers"].as_object().unwrap();
+    assert_eq!(providers.len(), 2);
+    for (provider, section) in providers {
+        for (model, row) in section["models"].as_object().unwrap() {
+            let checked = row["checked"].as_str().unwrap_or("");
+            assert!(
+                checked.len() == 10 && checked <= newest,
+                "{provider}/{model}: {checked}"
+            );
+            let source = row["source"].as_str().unwrap_or("");
+            assert!(
+                source.starts_with("https://"),
+                "{provider}/{model}: {source}"
+            );
+            assert!(row["input"].as_f64().unwrap() > 0.0);
+        }
+    }
+    // A whole file read by the app has its embedding models too.
+    let own = PriceTable::from_json(include_str!("../../../src/pricing/prices.json")).unwrap();
+    assert_eq!(own.get("gemini-embedding-001"), table(0.15));
+}
