@@ -191,3 +191,72 @@ impl Collected {
         Embeddings::new(self.provider, model, self.vectors, usage)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Items in any order, with any indexes: in index order when they are exactly
+        /// one per input, else an error; never a panic, never a vector in another's place.
+        #[test]
+        fn indexes_put_vectors_in_place_or_fail(
+            indexes in proptest::collection::vec(0u64..12, 0..12),
+            expected in 0usize..12,
+        ) {
+            let items: Vec<(u64, Vec<f32>)> =
+                indexes.iter().map(|i| (*i, vec![*i as f32])).collect();
+            let mut sorted = indexes.clone();
+            sorted.sort_unstable();
+            let exact = sorted == (0..expected as u64).collect::<Vec<_>>();
+            match in_index_order(items, expected) {
+                Ok(vectors) => {
+                    proptest::prop_assert!(exact);
+                    for (i, v) in vectors.iter().enumerate() {
+                        proptest::prop_assert_eq!(v, &vec![i as f32]);
+                    }
+                }
+                Err(_) => proptest::prop_assert!(!exact),
+            }
+        }
+    }
+
+    fn origin() -> Origin {
+        Origin::new("p", "http://127.0.0.1:1")
+    }
+
+    #[test]
+    fn vectors_are_checked_across_batches_and_tokens_summed_or_estimated() {
+        let request = EmbedRequest::new(["aaaa", "bbbb", "cccc"]);
+        let mut collected = Collected::new("p", "m", Pricing::Free, &request, 1 << 20);
+        let batch = |vectors: Vec<Vec<f32>>, tokens| Batch {
+            vectors,
+            tokens_in: tokens,
+            model: None,
+        };
+        let inputs = &request.inputs;
+        collected
+            .push(
+                batch(vec![vec![1.0, 2.0], vec![3.0, 4.0]], Some(5)),
+                &inputs[..2],
+                &origin(),
+            )
+            .unwrap();
+        let err = collected
+            .push(batch(vec![vec![1.0]], None), &inputs[2..], &origin())
+            .unwrap_err();
+        assert!(
+            err.message()
+                .contains("input 2 has 1 dimensions, the first one 2"),
+            "{err}"
+        );
+        collected
+            .push(batch(vec![vec![5.0, 6.0]], None), &inputs[2..], &origin())
+            .unwrap();
+        let done = collected.finish();
+        assert_eq!(done.vectors, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        assert_eq!(done.usage.tokens_in, 6, "5 reported, 1 estimated");
+        assert!(done.usage.tokens_estimated);
+        assert_eq!(done.model, "m");
+    }
+}

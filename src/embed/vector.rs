@@ -88,6 +88,26 @@ mod tests {
         assert!(read("[1e300]").unwrap()[0].is_infinite());
     }
 
+    proptest::proptest! {
+        /// Whatever a server sends, reading it ends in a vector or an error, never a
+        /// panic; and floats written in base64 read back bit for bit.
+        #[test]
+        fn any_text_reads_or_fails_and_base64_round_trips(
+            text in "\\PC{0,64}",
+            values in proptest::collection::vec(proptest::num::f32::ANY, 0..40),
+        ) {
+            let _ = read(&text);
+            let _ = read(&format!("\"{text}\""));
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let json = format!("\"{}\"", crate::request::base64(&bytes));
+            let back = read(&json).unwrap();
+            proptest::prop_assert_eq!(
+                back.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+
     #[test]
     fn an_endless_vector_stops_at_the_cap() {
         let long = format!("[{}0]", "0,".repeat(MAX_DIMENSIONS));

@@ -157,3 +157,31 @@ impl EmbeddingApi for ChatCompletions {
         classify(failure, model, self.name, &endpoint, self.key_var)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin::new("openai", "http://127.0.0.1:1/v1")
+    }
+
+    proptest::proptest! {
+        /// Any body, bytes or JSON of the reply's shape with any values: vectors or an
+        /// error, never a panic.
+        #[test]
+        fn any_body_decodes_or_fails(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            index in "-?[0-9]{0,21}(\\.[0-9])?|\"0\"|null",
+            embedding in "\\[[-0-9e., ]{0,40}\\]|\"[A-Za-z0-9+/=]{0,24}\"|null|\\{\\}",
+            tokens in "[0-9]{0,22}|-1|null|\"7\"",
+            inputs in 0usize..3,
+        ) {
+            let _ = decode(&bytes, inputs, &origin());
+            let body = format!(
+                r#"{{"data":[{{"index":{index},"embedding":{embedding}}}],"usage":{{"prompt_tokens":{tokens}}}}}"#
+            );
+            let _ = decode(body.as_bytes(), inputs, &origin());
+        }
+    }
+}
