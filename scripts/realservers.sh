@@ -2,7 +2,7 @@
 # realservers.sh: real LLM servers on loopback for theory-llm's live
 # conformance tests (issue 6).
 #
-# What: three servers, all bound to 127.0.0.1 only, serving one tiny model
+# What: four servers, all bound to 127.0.0.1 only, serving one tiny model
 # (id "smollm2" = SmolLM2-135M-Instruct Q4_1, a 92 MiB GGUF; CPU only, and
 # deterministic with temperature 0):
 #
@@ -20,6 +20,11 @@
 #                    with its own quirks (tests/transcripts/gemini/README.md):
 #                    it ignores the key, and rejects a top-level toolConfig.
 #                    Model names "smollm2" and "gemini-*" go to the local model.
+#   127.0.0.1:18083  a second llama.cpp server, for embeddings: the same model
+#                    with embeddings on (--embedding, mean pooling, vectors of
+#                    length 1), id "smollm2-embed": OpenAI's /v1/embeddings (float
+#                    or base64).  The Ollama shim's "local/" models go here, so
+#                    its /api/embed works with the model "local/smollm2-embed".
 #
 # Why: the SDK's OpenAI, Ollama and Gemini providers must be tested against real wire
 # bytes, not only against recorded transcripts, and CI machines have no GPU and
@@ -45,6 +50,9 @@
 #   OLLAMA_HOST=http://127.0.0.1:18081
 #   GEMINI_BASE_URL=http://127.0.0.1:18082
 #   THEORY_LLM_LIVE_MODEL=smollm2
+EMBED_MODEL=smollm2-embed
+#   OPENAI_EMBED_BASE_URL=http://127.0.0.1:18083/v1
+#   THEORY_LLM_LIVE_EMBED_MODEL=smollm2-embed
 #
 # Environment (all optional):
 #   THEORY_LLM_REALSERVERS_HOME         venv, logs, pid files
@@ -52,6 +60,7 @@
 #   THEORY_LLM_REALSERVERS_LLAMA_PORT   default 18080
 #   THEORY_LLM_REALSERVERS_OLLAMA_PORT  default 18081
 #   THEORY_LLM_REALSERVERS_GEMINI_PORT  default 18082
+#   THEORY_LLM_REALSERVERS_EMBED_PORT   default 18083
 #   THEORY_LLM_REALSERVERS_CTX          total llama.cpp context, default 4096
 #   THEORY_LLM_REALSERVERS_PARALLEL     slots (concurrent requests), default 4;
 #                                       each slot gets CTX/PARALLEL tokens
@@ -73,6 +82,7 @@ HOST=127.0.0.1
 LLAMA_PORT="${THEORY_LLM_REALSERVERS_LLAMA_PORT:-18080}"
 OLLAMA_PORT="${THEORY_LLM_REALSERVERS_OLLAMA_PORT:-18081}"
 GEMINI_PORT="${THEORY_LLM_REALSERVERS_GEMINI_PORT:-18082}"
+EMBED_PORT="${THEORY_LLM_REALSERVERS_EMBED_PORT:-18083}"
 CTX="${THEORY_LLM_REALSERVERS_CTX:-4096}"
 PARALLEL="${THEORY_LLM_REALSERVERS_PARALLEL:-4}"
 PY="${THEORY_LLM_REALSERVERS_PYTHON:-python3}"
@@ -145,15 +155,17 @@ print_env() {
   echo "OLLAMA_HOST=http://$HOST:$OLLAMA_PORT"
   echo "GEMINI_BASE_URL=http://$HOST:$GEMINI_PORT"
   echo "THEORY_LLM_LIVE_MODEL=$MODEL"
+  echo "OPENAI_EMBED_BASE_URL=http://$HOST:$EMBED_PORT/v1"
+  echo "THEORY_LLM_LIVE_EMBED_MODEL=$EMBED_MODEL"
 }
 
 check_config() {
   local v
-  for v in "$LLAMA_PORT" "$OLLAMA_PORT" "$GEMINI_PORT" "$CTX" "$PARALLEL"; do
+  for v in "$LLAMA_PORT" "$OLLAMA_PORT" "$GEMINI_PORT" "$EMBED_PORT" "$CTX" "$PARALLEL"; do
     [[ "$v" =~ ^[0-9]+$ ]] || die "not a number: '$v' (check THEORY_LLM_REALSERVERS_* variables)"
   done
-  [ "$LLAMA_PORT" != "$OLLAMA_PORT" ] && [ "$LLAMA_PORT" != "$GEMINI_PORT" ] \
-    && [ "$OLLAMA_PORT" != "$GEMINI_PORT" ] || die "the three ports must differ"
+  [ "$(printf '%s\n' "$LLAMA_PORT" "$OLLAMA_PORT" "$GEMINI_PORT" "$EMBED_PORT" | sort -u | wc -l)" = 4 ] \
+    || die "the four ports must differ"
 }
 
 # One `start`/`stop` at a time (flock is util-linux; without it, no locking).
@@ -189,7 +201,8 @@ cmdline() { # the command line of a PID, or nothing
   else ps -p "$1" -o command= 2>/dev/null || true; fi
 }
 
-# A server is known by its name (llama-server, ollama-shim or gemini-shim: $RUN/NAME.pid and
+# A server is known by its name (llama-server, llama-embed, ollama-shim or gemini-shim:
+# $RUN/NAME.pid and
 # $RUN/NAME.log) and by its command line, which includes this venv's path, so
 # a recycled PID that now runs something else is never mistaken for ours.
 ours() { # ours NAME: print the recorded PID if it is alive and still ours
@@ -199,7 +212,8 @@ ours() { # ours NAME: print the recorded PID if it is alive and still ours
   [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
   cl="$(cmdline "$pid")"
   case "$1" in
-    llama-server) [[ "$cl" == "$VPY "*"/llama_server.py "* ]] || return 1 ;;
+    llama-server) [[ "$cl" == "$VPY "*"/llama_server.py "* && "$cl" != *" --embedding"* ]] || return 1 ;;
+    llama-embed)  [[ "$cl" == "$VPY "*"/llama_server.py "*" --embedding"* ]] || return 1 ;;
     ollama-shim)  [[ "$cl" == *"$VENV/bin/ollama-proxy serve "* ]] || return 1 ;;
     gemini-shim)  [[ "$cl" == "$VPY -m uvicorn api_for_gemini.server.main:app "* ]] || return 1 ;;
   esac
@@ -226,6 +240,7 @@ port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 LLAMA_HEALTH="http://$HOST:$LLAMA_PORT/health"
 SHIM_HEALTH="http://$HOST:$OLLAMA_PORT/api/version"
 GEMINI_HEALTH="http://$HOST:$GEMINI_PORT/status"
+EMBED_HEALTH="http://$HOST:$EMBED_PORT/health"
 
 # ------------------------------------------------------------------ install
 PIP=("$VPY" -m pip)
@@ -333,6 +348,22 @@ start_llama() {
   log "llama-server healthy after $((SECONDS - t0)) s (pid $(cat "$RUN/llama-server.pid"))"
 }
 
+start_embed() {
+  local pid t0=$SECONDS
+  if pid="$(ours llama-embed)"; then
+    wait_healthy llama-embed "$EMBED_HEALTH" "$LLAMA_HEALTH_WAIT"
+    log "llama-embed already running (pid $pid)"; return 0
+  fi
+  port_busy "$EMBED_PORT" && die "port $EMBED_PORT is in use by a process this script did not start"
+  check_xllamacpp
+  SPAWN_ENV=()
+  # Embeddings only: a short context (inputs are short) and two slots are plenty.
+  spawn llama-embed "$VPY" "$HERE/llama_server.py" --port "$EMBED_PORT" --ctx 2048 --parallel 2 \
+    --alias "$EMBED_MODEL" --embedding
+  wait_healthy llama-embed "$EMBED_HEALTH" "$LLAMA_HEALTH_WAIT"
+  log "llama-embed healthy after $((SECONDS - t0)) s (pid $(cat "$RUN/llama-embed.pid"))"
+}
+
 start_shim() {
   local pid t0=$SECONDS p
   if pid="$(ours ollama-shim)"; then
@@ -340,16 +371,19 @@ start_shim() {
     log "ollama-proxy-plus already running (pid $pid)"; return 0
   fi
   port_busy "$OLLAMA_PORT" && die "port $OLLAMA_PORT is in use by a process this script did not start"
-  # Every provider prefix the shim knows points at the local llama.cpp server,
+  # Every provider prefix the shim knows points at a local llama.cpp server,
   # so no request can leave the machine whatever model name a client sends.
-  # Un-prefixed names ("smollm2") use the "openai" entry.  "azure/" is pointed
-  # at it through the environment; "anthropic/" and "bedrock/" fail with 500
-  # because their SDKs are not installed.
+  # Un-prefixed names ("smollm2") use the "openai" entry; "local/" goes to the
+  # embeddings server, whose /v1/embeddings the shim's /api/embed calls.
+  # "azure/" is pointed at the chat server through the environment;
+  # "anthropic/" and "bedrock/" fail with 500 because their SDKs are not
+  # installed.
   {
     echo "providers:"
-    for p in openai gemini kimi xai groq mistral deepseek together perplexity local; do
+    for p in openai gemini kimi xai groq mistral deepseek together perplexity; do
       printf '  %s:\n    api_key: EMPTY\n    base_url: http://%s:%s/v1\n' "$p" "$HOST" "$LLAMA_PORT"
     done
+    printf '  local:\n    api_key: EMPTY\n    base_url: http://%s:%s/v1\n' "$HOST" "$EMBED_PORT"
     echo "models:"
     echo "  - $MODEL"
   } > "$RUN/ollama-proxy.yaml"
@@ -403,11 +437,14 @@ cmd_start() {
       || die "port $OLLAMA_PORT is in use by a process this script did not start"
     ours gemini-shim >/dev/null || ! port_busy "$GEMINI_PORT" \
       || die "port $GEMINI_PORT is in use by a process this script did not start"
+    ours llama-embed >/dev/null || ! port_busy "$EMBED_PORT" \
+      || die "port $EMBED_PORT is in use by a process this script did not start"
     install
     start_llama
+    start_embed
     start_shim
     start_gemini
-    log "logs: $RUN/llama-server.log $RUN/ollama-shim.log $RUN/gemini-shim.log"
+    log "logs: $RUN/llama-server.log $RUN/llama-embed.log $RUN/ollama-shim.log $RUN/gemini-shim.log"
   } >&2
   print_env
 }
@@ -441,6 +478,7 @@ cmd_stop() {
   lock
   stop_one gemini-shim
   stop_one ollama-shim
+  stop_one llama-embed
   stop_one llama-server
 }
 
@@ -459,6 +497,14 @@ cmd_status() {
     echo "llama-server: not running (port $LLAMA_PORT is in use by another process)"; ok=1
   else
     echo "llama-server: not running"; ok=1
+  fi
+  if pid="$(ours llama-embed)"; then
+    if http_ok "$EMBED_HEALTH"; then echo "llama-embed: running, healthy (pid $pid, http://$HOST:$EMBED_PORT/v1)"
+    else echo "llama-embed: running, NOT healthy (pid $pid, $EMBED_HEALTH; log: $RUN/llama-embed.log)"; ok=1; fi
+  elif port_busy "$EMBED_PORT"; then
+    echo "llama-embed: not running (port $EMBED_PORT is in use by another process)"; ok=1
+  else
+    echo "llama-embed: not running"; ok=1
   fi
   if pid="$(ours ollama-shim)"; then
     if http_ok "$SHIM_HEALTH"; then echo "ollama-shim: running, healthy (pid $pid, http://$HOST:$OLLAMA_PORT)"

@@ -42,6 +42,7 @@
 //! | [`routing`] | fallback chains and how a reply was routed |
 //! | [`retry`] | the retry policy |
 //! | [`record`] | recording and replaying streams |
+//! | [`embed`] | text embeddings: the request, the vectors, the [`Embedder`](embed::Embedder) of each provider that has them |
 //! | [`kit`] | what it takes to write an HTTP provider of your own |
 //! | [`openai`], [`openai_responses`], [`anthropic`], [`ollama`], [`mock`] | each provider's builder and what only it has |
 //!
@@ -96,6 +97,7 @@ mod route;
 mod usage;
 
 // Area modules: everything public, by what it is about.
+pub mod embed;
 pub mod kit;
 pub mod pricing;
 pub mod record;

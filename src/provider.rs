@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+use crate::embed::{no_embeddings, Embedder};
 use crate::error::Result;
 use crate::reply::ChatReply;
 use crate::request::ChatRequest;
@@ -47,6 +48,16 @@ pub trait LlmStreamProvider: fmt::Debug + Send + Sync {
         let stream = self.stream_chat(request);
         Box::pin(stream.reply())
     }
+
+    /// The provider's embeddings (see [`embed`](crate::embed)): `openai` (and every
+    /// OpenAI-compatible server), `azure-openai`, `ollama`, `gemini` and `mock` have
+    /// them.
+    ///
+    /// # Errors
+    /// `invalid_request` for a provider without embeddings (nothing is sent).
+    fn embedder(&self) -> Result<&dyn Embedder> {
+        Err(no_embeddings(self.name()))
+    }
 }
 
 impl<P: LlmStreamProvider + ?Sized> LlmStreamProvider for Box<P> {
@@ -62,6 +73,9 @@ impl<P: LlmStreamProvider + ?Sized> LlmStreamProvider for Box<P> {
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatReply>> {
         (**self).chat(request)
     }
+    fn embedder(&self) -> Result<&dyn Embedder> {
+        (**self).embedder()
+    }
 }
 
 impl<P: LlmStreamProvider + ?Sized> LlmStreamProvider for Arc<P> {
@@ -76,5 +90,8 @@ impl<P: LlmStreamProvider + ?Sized> LlmStreamProvider for Arc<P> {
     }
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatReply>> {
         (**self).chat(request)
+    }
+    fn embedder(&self) -> Result<&dyn Embedder> {
+        (**self).embedder()
     }
 }

@@ -301,47 +301,79 @@ where
     #[inline(never)]
     fn retry_or_give_up(self: Pin<&mut Self>, err: Error) -> Option<Error> {
         let mut this = self.project();
-        let retries_used = this.attempts.saturating_sub(1);
-        let may_retry =
-            !*this.delivered && err.is_retryable() && retries_used < this.policy.max_retries;
-        if !may_retry {
+        let retried = Retried {
+            policy: this.policy,
+            provider: this.provider,
+            attempts: *this.attempts,
+            limit: *this.limit,
+        };
+        if *this.delivered {
             this.state.set(RetryState::Done);
             return Some(give_up(*this.attempts, err));
         }
-        let delay = match err.retry_after() {
-            Some(asked) if asked > this.policy.max_retry_after => {
+        match retried.wait_after(err, this.jitter.next()) {
+            Ok(delay) => {
+                this.state
+                    .set(RetryState::Backoff(Box::pin(tokio::time::sleep(delay))));
+                None
+            }
+            Err(err) => {
                 this.state.set(RetryState::Done);
+                Some(err)
+            }
+        }
+    }
+}
+
+/// Where a request's retries stand, for the decision after a failure.
+struct Retried<'a> {
+    policy: &'a RetryPolicy,
+    provider: &'a str,
+    /// Attempts made so far, the failed one included.
+    attempts: u32,
+    /// The time limit before the first content.
+    limit: Option<(Instant, &'static str, Duration)>,
+}
+
+impl Retried<'_> {
+    /// After an attempt failed with `err` (and nothing was delivered): how long to wait
+    /// before the next one, or the error to give up with. `random` makes the jitter.
+    fn wait_after(&self, err: Error, random: u64) -> std::result::Result<Duration, Error> {
+        let retries_used = self.attempts.saturating_sub(1);
+        if !err.is_retryable() || retries_used >= self.policy.max_retries {
+            return Err(give_up(self.attempts, err));
+        }
+        let delay = match err.retry_after() {
+            Some(asked) if asked > self.policy.max_retry_after => {
                 let msg = format!(
                     "{} asks to wait {} before retrying, longer than the {} this SDK waits by itself: retry after {}. (Server said: {err})",
-                    this.provider,
+                    self.provider,
                     fmt_duration(asked),
-                    fmt_duration(this.policy.max_retry_after),
+                    fmt_duration(self.policy.max_retry_after),
                     fmt_duration(asked),
                 );
                 let mut out = Error::new(ErrorKind::RateLimited, msg).with_retry_after(asked);
                 if let Some(status) = err.status() {
                     out = out.with_status(status);
                 }
-                return Some(out);
+                return Err(out);
             }
             Some(asked) => asked,
-            None => this.policy.delay(retries_used + 1, this.jitter.next()),
+            None => self.policy.delay(retries_used + 1, random),
         };
-        if let Some((at, name, limit)) = *this.limit {
+        if let Some((at, name, limit)) = self.limit {
             if Instant::now() + delay >= at {
-                // The stream's timer would fire during the wait: report what the
-                // server said instead of a timeout.
-                this.state.set(RetryState::Done);
+                // The time limit would pass during the wait: report what the server
+                // said instead of a timeout.
                 let why = match err.retry_after() {
                     Some(_) => "the server asks to wait",
                     None => "the next retry would come after",
                 };
-                let err = give_up(*this.attempts, err).suffix(&format!(
+                return Err(give_up(self.attempts, err).suffix(&format!(
                     " (not retried: {why} {}, past the {name} of {})",
                     fmt_duration(delay),
                     fmt_duration(limit)
-                ));
-                return Some(err);
+                )));
             }
         }
         // A span event of the call's span (the stream enters it on every poll), so
@@ -356,11 +388,47 @@ where
             error.message = err.message(),
             "retrying"
         );
-        // Dropping the failed attempt releases its connection before the wait.
+        // Dropping the failed attempt's error (and what it holds) before the wait.
         drop(err);
-        this.state
-            .set(RetryState::Backoff(Box::pin(tokio::time::sleep(delay))));
-        None
+        Ok(delay)
+    }
+}
+
+/// Runs a request whose reply is read whole (no stream; an embedding batch), under
+/// `policy` and within `timeouts` as a stream's first content would be: `attempt` is
+/// given the instant by which its reply must be complete, and is made again after a
+/// retryable failure, with the same backoff, `Retry-After` and limits as a stream's
+/// attempts. `called_at` is when the call was made (the total deadline counts from
+/// there).
+pub(crate) async fn call<T, F, Fut>(
+    provider: &str,
+    policy: RetryPolicy,
+    timeouts: Timeouts,
+    called_at: Instant,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut(Option<Instant>) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let timeouts = timeouts.clamped();
+    let limit = first_content_limit(&timeouts, called_at);
+    let mut jitter = Jitter::new(&policy as *const RetryPolicy as usize);
+    let mut attempts = 0u32;
+    loop {
+        attempts = attempts.saturating_add(1);
+        let err = match attempt(limit.map(|(at, _, _)| at)).await {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        let retried = Retried {
+            policy: &policy,
+            provider,
+            attempts,
+            limit,
+        };
+        let delay = retried.wait_after(err, jitter.next())?;
+        tokio::time::sleep(delay).await;
     }
 }
 

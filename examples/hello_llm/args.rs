@@ -54,6 +54,12 @@ OPTIONS:
     --json-object             structured output: a JSON object (JSON mode)
     --image PATH_OR_URL       attach an image (a .png/.jpg/.gif/.webp file, or a URL); repeatable
     --no-stream               wait for the whole reply instead of printing tokens live
+    --embed                   embed instead of chatting: the prompt, or each non-empty line of
+                              --prompt-file, one vector each; prints the dimensions, a preview
+                              of each vector and the usage line (with --json: {\"provider\",
+                              \"model\", \"dimensions\", \"embeddings\", \"usage\"})
+    --dimensions N            with --embed: the length of the vectors, for models that can
+                              shorten theirs
     --raw                     print the model's text as it is, control characters included
                               (by default they are escaped, so a reply cannot drive the terminal)
     --trace                   print each call's tracing span (OpenTelemetry GenAI attributes)
@@ -150,6 +156,9 @@ pub(crate) struct Args {
     /// `--record`, `--replay`: a recording to write, or to serve.
     pub(crate) record: Option<PathBuf>,
     pub(crate) replay: Option<PathBuf>,
+    /// `--embed`: embeddings instead of a chat; `--dimensions`.
+    pub(crate) embed: bool,
+    pub(crate) dimensions: Option<u32>,
 }
 
 impl Default for Args {
@@ -185,6 +194,8 @@ impl Default for Args {
             endpoints: Vec::new(),
             record: None,
             replay: None,
+            embed: false,
+            dimensions: None,
         }
     }
 }
@@ -345,6 +356,13 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Long("record") => args.record = Some(PathBuf::from(text(&mut parser)?)),
             Long("replay") => args.replay = Some(PathBuf::from(text(&mut parser)?)),
             Long("samples") => args.samples = Some(PathBuf::from(text(&mut parser)?)),
+            Long("embed") => args.embed = true,
+            Long("dimensions") => {
+                args.dimensions = Some(number("--dimensions", &text(&mut parser)?)?);
+                if args.dimensions == Some(0) {
+                    return Err("--dimensions must be at least 1".into());
+                }
+            }
             other => return Err(other.unexpected().to_string()),
         }
     }
@@ -377,7 +395,38 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
     if args.report.is_some() && args.report == args.samples {
         return Err("--report and --samples need different files".into());
     }
+    chat_only(&args)?;
     Ok(Parsed::Run(Box::new(args)))
+}
+
+/// With `--embed`, the flags that only a chat has are an error; `--dimensions` needs it.
+fn chat_only(args: &Args) -> Result<(), String> {
+    if !args.embed {
+        return match args.dimensions {
+            Some(_) => Err("--dimensions needs --embed".into()),
+            None => Ok(()),
+        };
+    }
+    let chat_flags = [
+        ("--system", args.system.is_some()),
+        ("--temperature", args.temperature.is_some()),
+        ("--max-tokens", args.max_tokens.is_some()),
+        ("--seed", args.seed.is_some()),
+        ("--tools", args.tools_file.is_some()),
+        ("--tool-choice", args.tool_choice.is_some()),
+        ("--json-schema", args.json_schema_file.is_some()),
+        ("--json-object", args.json_object),
+        ("--image", !args.images.is_empty()),
+        ("--no-stream", !args.stream),
+        ("--repeat", args.repeat.is_some()),
+        ("--fallback", !args.chain.is_empty()),
+        ("--record", args.record.is_some()),
+        ("--replay", args.replay.is_some()),
+    ];
+    match chat_flags.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(format!("{flag} is for chats, not --embed")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -465,6 +514,27 @@ mod tests {
         for s in ["NaN", "inf", "0", "1e10"] {
             assert!(args(&["--timeout", s]).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn embed_takes_dimensions_and_refuses_chat_flags() {
+        let a = run_args(&["--embed", "--dimensions", "256", "--json", "--model", "m"]);
+        assert!(a.embed && a.json);
+        assert_eq!(a.dimensions, Some(256));
+        for bad in [
+            &["--dimensions", "8"][..],
+            &["--embed", "--dimensions", "0"],
+            &["--embed", "--dimensions", "-1"],
+            &["--embed", "--tools", "t.json"],
+            &["--embed", "--repeat", "2"],
+            &["--embed", "--system", "s"],
+            &["--embed", "--image", "a.png"],
+            &["--embed", "--provider", "mock,mock", "--fallback"],
+        ] {
+            assert!(args(bad).is_err(), "{bad:?}");
+        }
+        let err = args(&["--embed", "--seed", "1"]).err().unwrap();
+        assert_eq!(err, "--seed is for chats, not --embed");
     }
 
     #[cfg(unix)]

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
+use theory_llm::embed::EmbedRequest;
 use theory_llm::{ChatRequest, Image, Message, ResponseFormat, Tool};
 
 use crate::args::{Args, Prompt, Target};
@@ -44,6 +45,31 @@ impl Inputs {
     /// Whether the reply is to be JSON (`--json-schema`, `--json-object`).
     pub(crate) fn structured(&self) -> bool {
         self.format.is_some()
+    }
+
+    /// The embedding request for `target` (`--embed`): the prompt given with `--prompt`
+    /// is one input; a `--prompt-file`'s non-empty lines are one input each.
+    pub(crate) fn embed_request(&self, args: &Args, target: &Target) -> EmbedRequest {
+        let inputs: Vec<String> = match args.prompt {
+            Prompt::Text(_) => vec![self.prompt.clone()],
+            Prompt::File(_) => self
+                .prompt
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        let mut request = EmbedRequest::new(inputs).timeouts(args.timeouts);
+        if let Some(m) = target.model.as_ref().or(args.model.as_ref()) {
+            request = request.model(m.clone());
+        }
+        if let Some(n) = args.dimensions {
+            request = request.dimensions(n);
+        }
+        if let Some(n) = args.max_retries {
+            request = request.max_retries(n);
+        }
+        request
     }
 
     /// The request for `target`.

@@ -10,7 +10,7 @@
 //!
 //! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
 //! and the request), `overwrite.rs` (no output file may be an input or another output),
-//! `chat.rs` (one request), `bench.rs` (benchmark mode), `output.rs`
+//! `chat.rs` (one request), `embed.rs` (`--embed`), `bench.rs` (benchmark mode), `output.rs`
 //! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines);
 //! for benchmark mode, `progress.rs` (the display while it runs), `report.rs`
 //! (`--report`: the charts) and `samples.rs` (`--samples`: one JSON line per request).
@@ -18,6 +18,7 @@
 mod args;
 mod bench;
 mod chat;
+mod embed;
 mod inputs;
 mod output;
 mod overwrite;
@@ -97,6 +98,10 @@ async fn run(
             let work = async {
                 let target = &args.targets[0];
                 match providers::provider(args, target, record.as_ref()) {
+                    Ok(llm) if args.embed => {
+                        let request = inputs.embed_request(args, target);
+                        embed::embed(llm.as_ref(), request, args.json, out, err).await
+                    }
                     Ok(llm) => {
                         let request = inputs.request(args, target);
                         let style = chat::Style {
@@ -271,6 +276,86 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Err(io::Error::from(io::ErrorKind::BrokenPipe))
         }
+    }
+
+    #[tokio::test]
+    async fn embed_prints_exactly_the_documented_json_or_a_preview() {
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(
+            &parsed(&["--embed", "--json", "--prompt", "a cat"]),
+            &mut out,
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["dimensions", "embeddings", "model", "provider", "usage"]
+        );
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with(
+                r#"{"provider":"mock","model":"mock-embed","dimensions":16,"embeddings":[["#
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            (v["provider"].as_str(), v["model"].as_str()),
+            (Some("mock"), Some("mock-embed"))
+        );
+        assert_eq!(v["dimensions"], 16);
+        assert_eq!(v["embeddings"].as_array().unwrap().len(), 1);
+        assert_eq!(v["embeddings"][0].as_array().unwrap().len(), 16);
+        assert_eq!(v["usage"]["cost_basis"], "free");
+        assert!(v["usage"]["tokens_in"].as_u64().unwrap() > 0);
+        assert!(err.is_empty(), "{err}");
+
+        // Each non-empty line of a prompt file is an input.
+        let dir = std::env::temp_dir().join(format!("hello_llm_embed_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lines.txt");
+        std::fs::write(&file, "first line\n\n  \nsecond line\nthird\n").unwrap();
+        let args = parsed(&[
+            "--embed",
+            "--dimensions",
+            "3",
+            "--prompt-file",
+            file.to_str().unwrap(),
+        ]);
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(&args, &mut out).await;
+        assert_eq!(code, 0, "{err}");
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[0], "dimensions: 3");
+        assert!(
+            lines[1].starts_with("0: [") && !lines[1].contains('…'),
+            "{text}"
+        );
+        assert!(
+            err.starts_with("[mock · mock-embed · 3 vectors · "),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        // A provider without embeddings: the library's error, as for a chat.
+        let mut out = Vec::new();
+        // (An endpoint on this machine needs no key; nothing is sent to it.)
+        let args = parsed(&[
+            "--embed",
+            "--json",
+            "--provider",
+            "anthropic",
+            "--endpoints",
+            "http://127.0.0.1:9",
+        ]);
+        let (code, err) = run_to_end(&args, &mut out).await;
+        assert_eq!(code, 1);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "invalid_request");
+        assert!(err.contains("has no embeddings"), "{err}");
     }
 
     #[tokio::test]

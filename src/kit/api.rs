@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::pricing::PriceTable;
 
 use super::auth::{Auth, KeyHeader};
+use super::embedding_api::EmbeddingApi;
 use super::Dialect;
 
 /// Keeps [`Api`] to this crate's dialects: a provider of your own is a
@@ -142,6 +143,12 @@ pub trait Api: Dialect + Sized + sealed::Sealed {
     /// The dialect, from the provider's settings and what the kit checked.
     #[doc(hidden)]
     fn new(settings: Self::Settings, setup: &Setup) -> Result<Self>;
+
+    /// The API's embeddings endpoint, if it has one (default: none).
+    #[doc(hidden)]
+    fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
+        None
+    }
 }
 
 /// What a built-in provider has besides its dialect: what its description says, and

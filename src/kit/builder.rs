@@ -27,6 +27,8 @@ pub(crate) struct Common {
     /// Where the base URL came from, for messages (`OPENAI_BASE_URL`); else "the base URL".
     pub(crate) base_url_source: Option<&'static str>,
     pub(crate) default_model: Option<String>,
+    /// The model embeddings use when a request names none (else the API's own).
+    pub(crate) embedding_model: Option<String>,
     pub(crate) client: Option<reqwest::Client>,
     /// Values never to show: API keys, header values.
     pub(crate) secrets: Vec<String>,
@@ -46,6 +48,7 @@ impl fmt::Debug for Common {
                     .collect::<Vec<_>>(),
             )
             .field("default_model", &self.default_model)
+            .field("embedding_model", &self.embedding_model)
             .field("custom_client", &self.client.is_some())
             .field("secrets", &self.secrets.len())
             .field("settings", &self.settings)
@@ -147,6 +150,10 @@ impl Common {
                 dialect,
                 pool: Pool::new(members),
                 default_model,
+                embedding_model: self
+                    .embedding_model
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty()),
                 settings: self.settings,
                 redactor: Redactor::new(secrets),
                 builtin,

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::embed::{no_embeddings, Embedder};
+use crate::error::Result;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
 use crate::stream::ChatStream;
@@ -80,5 +82,12 @@ impl<A: Api> LlmStreamProvider for Provider<A> {
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         self.http.stream_chat(request)
+    }
+
+    fn embedder(&self) -> Result<&dyn Embedder> {
+        match self.has_embeddings() {
+            true => Ok(self),
+            false => Err(no_embeddings(self.description.name)),
+        }
     }
 }

@@ -87,9 +87,12 @@ mod base_url;
 mod builder;
 mod builtin;
 mod dialect;
+mod embed;
+mod embedding_api;
 mod frames;
 mod headers;
 mod pool;
+mod post;
 mod prologue;
 mod provider;
 mod provider_builder;
@@ -102,9 +105,10 @@ pub use auth::KeyHeader;
 pub use builder::HttpProviderBuilder;
 pub use builtin::Provider;
 pub use dialect::{path_segment, Dialect, Framing, HttpRequest};
+pub(crate) use embedding_api::EmbeddingApi;
 #[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use frames::frames_of;
-pub(crate) use provider::Fetched;
+pub(crate) use post::Fetched;
 pub use provider::HttpProvider;
 pub use provider_builder::ProviderBuilder;
 

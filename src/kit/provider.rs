@@ -41,6 +41,9 @@ pub(crate) struct Shared<D> {
     /// The base URL, or several (an endpoint pool).
     pub(crate) pool: Pool,
     pub(crate) default_model: String,
+    /// The model embeddings use when a request names none, if the app set one (else
+    /// the API's own).
+    pub(crate) embedding_model: Option<String>,
     pub(crate) settings: HttpSettings,
     pub(crate) redactor: Redactor,
     /// A built-in provider's key, headers and prices.
@@ -82,37 +85,6 @@ impl<D: Dialect> HttpProvider<D> {
     /// model list).
     pub(crate) fn first_endpoint(&self) -> &Endpoint {
         &self.shared.pool.first().endpoint
-    }
-
-    /// `GET {base}{path}` with the provider's client (redirects refused), its body read
-    /// whole, up to `max` bytes: for the small JSON documents of an API (a model list).
-    pub(crate) async fn get(&self, path: &str, accept: &str, max: usize) -> Result<Fetched> {
-        let shared = &self.shared;
-        let lease = shared.pool.lease();
-        let member = &lease.member;
-        let request = member
-            .client
-            .get(format!("{}{path}", member.base.url))
-            .header(reqwest::header::ACCEPT, accept);
-        let mut response = match member.endpoint.send(request, &[accept], None).await? {
-            Sent::Accepted(accepted) => accepted.response,
-            Sent::Failed(failure) => return Ok(Fetched::Failed(Box::new(failure))),
-        };
-        let mut body = Vec::new();
-        while let Some(bytes) = response
-            .chunk()
-            .await
-            .map_err(|e| member.endpoint.body_error(e))?
-        {
-            if body.len().saturating_add(bytes.len()) > max {
-                return Err(member
-                    .endpoint
-                    .origin
-                    .malformed(&format!("GET {path} returned more than {max} bytes")));
-            }
-            body.extend_from_slice(&bytes);
-        }
-        Ok(Fetched::Body(body))
     }
 }
 
@@ -189,21 +161,16 @@ impl<D: Dialect> Shared<D> {
 
     /// The dialect's request for `chat`, with a built-in provider's headers and key.
     pub(crate) fn prepared(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
-        let request = self.dialect.request(chat, model)?;
+        self.authorized(self.dialect.request(chat, model)?)
+    }
+
+    /// `request` with a built-in provider's headers and key.
+    pub(crate) fn authorized(&self, request: HttpRequest) -> Result<HttpRequest> {
         match &self.builtin {
             Some(builtin) => builtin.auth.apply(request, self.dialect.name()),
             None => Ok(request),
         }
     }
-}
-
-/// What a GET came back with.
-#[derive(Debug)]
-pub(crate) enum Fetched {
-    /// A 2xx body, whole.
-    Body(Vec<u8>),
-    /// A failure status, for the provider to classify.
-    Failed(Box<crate::http::ErrorResponse>),
 }
 
 /// What an attempt asks for: the request, its model, and what its reply may keep.

@@ -165,6 +165,15 @@ impl<A: Api> ProviderBuilder<A> {
         self
     }
 
+    /// The model [embeddings](crate::embed) use when a request names none (default:
+    /// the API's, e.g. `text-embedding-3-small` for OpenAI). Providers without
+    /// embeddings ignore it.
+    #[must_use]
+    pub fn default_embedding_model(mut self, model: impl Into<String>) -> Self {
+        self.common.embedding_model = Some(model.into());
+        self
+    }
+
     /// The API key (required by hosted APIs; a server on this machine usually needs
     /// none). It is never shown in `Debug`, logs or errors.
     #[must_use]

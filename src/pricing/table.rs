@@ -48,11 +48,58 @@ struct File {
     providers: HashMap<String, Section>,
     #[serde(default)]
     models: HashMap<String, Entry>,
+    /// Embedding models by provider, kept apart from the chat models (input rates only).
+    #[serde(default)]
+    embeddings: Option<EmbeddingsFile>,
 }
 
 #[derive(Deserialize)]
 struct Section {
     models: HashMap<String, Entry>,
+}
+
+/// The `embeddings` part of `prices.json`: one table per provider.
+#[derive(Deserialize)]
+struct EmbeddingsFile {
+    #[serde(default)]
+    providers: HashMap<String, EmbeddingSection>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingSection {
+    models: HashMap<String, EmbeddingEntry>,
+}
+
+/// One embedding model's rate, USD per 1M input tokens; when and where it was read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbeddingEntry {
+    input: f64,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation only
+    checked: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation only
+    source: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation only
+    note: Option<String>,
+}
+
+impl File {
+    /// The embedding models of `provider` (all providers' for `None`), priced.
+    fn embedding_prices(&self, provider: Option<&str>) -> Vec<(String, Price)> {
+        let Some(embeddings) = &self.embeddings else {
+            return Vec::new();
+        };
+        embeddings
+            .providers
+            .iter()
+            .filter(|(name, _)| provider.is_none_or(|p| p == name.as_str()))
+            .flat_map(|(_, section)| &section.models)
+            .map(|(model, entry)| (model.clone(), Price::per_million_usd(entry.input, 0.0)))
+            .collect()
+    }
 }
 
 /// One model's rates, USD per 1M tokens.
@@ -140,7 +187,8 @@ impl PriceTable {
     }
 
     /// The built-in OpenAI prices (input, cached input, output; for GPT-5.6 and later,
-    /// cache writes at 1.25x the input rate and other rates past 272k prompt tokens).
+    /// cache writes at 1.25x the input rate and other rates past 272k prompt tokens),
+    /// and its embedding models' (input only).
     pub fn openai() -> PriceTable {
         PriceTable::built_in("openai")
     }
@@ -152,7 +200,8 @@ impl PriceTable {
     }
 
     /// The built-in Google Gemini API prices (input, cached input, output with thinking
-    /// included; Gemini 3.1 Pro's rates for prompts over 200k tokens).
+    /// included; Gemini 3.1 Pro's rates for prompts over 200k tokens), and its embedding
+    /// models' (input only).
     pub fn gemini() -> PriceTable {
         PriceTable::built_in("gemini")
     }
@@ -171,6 +220,7 @@ impl PriceTable {
         let file: File = serde_json::from_str(BUILT_IN).unwrap_or(File {
             providers: HashMap::new(),
             models: HashMap::new(),
+            embeddings: None,
         });
         let mut table = PriceTable::new();
         if let Some(section) = file.providers.get(provider) {
@@ -178,13 +228,17 @@ impl PriceTable {
                 table.insert(model.clone(), entry.price());
             }
         }
+        for (model, price) in file.embedding_prices(Some(provider)) {
+            table.insert(model, price);
+        }
         table
     }
 
     /// A table from JSON in the format of `src/pricing/prices.json`: `{"models": {id:
     /// {"input", "output", "cached_input"?, "cache_write"?, "long_prompt"?}}}`, USD per
     /// 1M tokens, or a whole file with `"providers": {name: {"models": …}}` (all its
-    /// providers' models in one table).
+    /// providers' models in one table) and `"embeddings": {"providers": {name:
+    /// {"models": {id: {"input"}}}}}`.
     ///
     /// # Errors
     /// `invalid_request` naming what is wrong, for JSON that is not such a table.
@@ -203,6 +257,9 @@ impl PriceTable {
         }
         for (model, entry) in &file.models {
             table.insert(model.clone(), entry.price());
+        }
+        for (model, price) in file.embedding_prices(None) {
+            table.insert(model, price);
         }
         Ok(table)
     }

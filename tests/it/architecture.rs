@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["providers", "routing", "record"],
     &["kit"],
     &["provider"],
-    &["reply"],
+    &["reply", "embed"],
     &["retry", "stream"],
     &["http"],
     &["framing"],

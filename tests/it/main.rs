@@ -9,6 +9,7 @@ mod azure; // Azure OpenAI over loopback: deployments, api-version, api-key, the
 mod caps; // every byte a reply keeps counts toward its cap, whatever kept it
 mod compatible; // the OpenAI-compatible clouds and local servers by name
 mod core; // the public API on the mock provider: trait, collector, errors, factory
+mod embed; // embeddings per provider over loopback: bodies, batches in order, base64, usage, hostile replies
 mod framing; // the built-in SSE framer against eventsource-stream on every recording
 mod fuzzing; // property tests over the decoding pipelines, headers and model names
 mod gemini; // the Gemini API's wire over SSE, on loopback (through the kit's builder)

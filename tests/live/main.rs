@@ -14,6 +14,7 @@
 //! never pass without having talked to the servers.
 
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
+mod embed; // embeddings: llama.cpp's /v1/embeddings, and the Ollama shim's /api/embed
 mod gemini; // the Gemini API's wire against api-for-gemini in front of llama.cpp
 mod reasoning; // each provider's reasoning field, accepted by the real servers
 mod responses;

@@ -2,10 +2,14 @@
 //! (`/openai/deployments/{deployment}/chat/completions?api-version=V`), with what Azure
 //! adds to its errors: the content filter's verdict.
 
+use crate::embed::Batch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{path_segment, Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::kit::{
+    path_segment, Api, Description, Dialect, EmbeddingApi, Framing, HttpRequest, Sealed, Setup,
+};
 use crate::origin::Origin;
+use crate::providers::openai::embed;
 use crate::providers::openai::{ChatCompletions, ChatCompletionsSettings};
 use crate::request::ChatRequest;
 
@@ -70,6 +74,56 @@ impl Api for AzureOpenAi {
             chat: ChatCompletions::new(ChatCompletionsSettings::default(), setup)?,
             api_version,
         })
+    }
+
+    fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
+        Some(self)
+    }
+}
+
+/// Embeddings from a deployment: OpenAI's, at
+/// `/openai/deployments/{deployment}/embeddings?api-version=V`.
+impl EmbeddingApi for AzureOpenAi {
+    fn embedding_model(&self) -> &str {
+        embed::DEFAULT_MODEL
+    }
+
+    fn max_inputs(&self) -> usize {
+        embed::MAX_INPUTS
+    }
+
+    fn max_chars(&self) -> Option<usize> {
+        Some(embed::MAX_CHARS)
+    }
+
+    fn embed_request(
+        &self,
+        inputs: &[String],
+        model: &str,
+        dimensions: Option<u32>,
+    ) -> Result<HttpRequest> {
+        let mut request = self.chat.embed_request(inputs, model, dimensions)?;
+        request.path = format!(
+            "/openai/deployments/{}/embeddings?api-version={}",
+            path_segment(model),
+            self.api_version
+        );
+        Ok(request)
+    }
+
+    fn embed_reply(&self, body: &[u8], inputs: usize, origin: &Origin) -> Result<Batch> {
+        embed::decode(body, inputs, origin)
+    }
+
+    fn embed_adapt(&self, failure: &ErrorResponse) -> bool {
+        self.chat.embed_adapt(failure)
+    }
+
+    fn embed_error(&self, failure: ErrorResponse, model: &str) -> Error {
+        if failure.body.code.as_deref() == Some("content_filter") {
+            return content_filtered(failure);
+        }
+        self.chat.embed_error(failure, model)
     }
 }
 

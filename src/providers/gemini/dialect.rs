@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{path_segment, Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::kit::{
+    path_segment, Api, Description, Dialect, EmbeddingApi, Framing, HttpRequest, Sealed, Setup,
+};
 use crate::origin::Origin;
 use crate::request::ChatRequest;
 
@@ -40,6 +42,10 @@ impl Api for GeminiDialect {
             name: setup.description.name,
             nest_tool_config: AtomicBool::new(false),
         })
+    }
+
+    fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
+        Some(self)
     }
 }
 

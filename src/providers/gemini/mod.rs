@@ -7,10 +7,12 @@
 //! path, errors), `request.rs` (the request body) with `contents.rs` (the conversation,
 //! thought signatures sent back), `map.rs` (SSE data to chunks) with `parts.rs` (text,
 //! thoughts, function calls and their signatures), `errors.rs` (Google's error bodies
-//! and `RetryInfo`), `wire.rs` (the reply's serde types).
+//! and `RetryInfo`), `wire.rs` (the reply's serde types), `embed.rs`
+//! (`batchEmbedContents`).
 
 mod contents;
 mod dialect;
+mod embed;
 mod errors;
 mod map;
 mod parts;

@@ -27,6 +27,7 @@ impl Default for MockProviderBuilder {
                 failure: None,
                 tool_calls: Vec::new(),
                 refusal: None,
+                embedding_dimensions: super::embed::DEFAULT_DIMENSIONS,
             },
         }
     }
@@ -124,6 +125,14 @@ impl MockProviderBuilder {
     #[must_use]
     pub fn fail_after(mut self, n: usize, kind: ErrorKind, message: impl Into<String>) -> Self {
         self.inner.failure = Some((n, kind, message.into()));
+        self
+    }
+
+    /// The length of the vectors of [embeddings](crate::embed) whose request sets none
+    /// (default 16; at least 1).
+    #[must_use]
+    pub fn embedding_dimensions(mut self, dimensions: u32) -> Self {
+        self.inner.embedding_dimensions = dimensions.max(1);
         self
     }
 

@@ -2,9 +2,11 @@
 //!
 //! Files: this one (the provider), `builder.rs` (its script), `script.rs` (what it
 //! answers to a request), `schema_value.rs` (values that satisfy a JSON Schema),
-//! `schema_numbers.rs` (their numbers), `value_budget.rs` (the bound on those values).
+//! `schema_numbers.rs` (their numbers), `value_budget.rs` (the bound on those values),
+//! `embed.rs` (its embeddings).
 
 mod builder;
+mod embed;
 mod schema_numbers;
 mod schema_value;
 mod script;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 
 use crate::chunk::{Chunk, Finish, FinishReason};
+use crate::embed::Embedder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
@@ -34,6 +37,10 @@ pub use builder::MockProviderBuilder;
 /// named tool), with a call whose arguments satisfy the tool's schema. Script it to
 /// test an app: a fixed reply, exact chunks, JSON, tool calls, a refusal, a delay per
 /// chunk, reasoning, a finish reason, token counts, or an error after N chunks.
+///
+/// It has [embeddings](crate::embed) too: deterministic vectors of length 1 (16
+/// numbers unless asked for others), the same for the same model and text, so that an
+/// app's search and ranking can be tested offline; the scripted error and delay apply.
 ///
 /// A value made for a schema is bounded: at most 1 MiB of JSON, and at most 64 levels
 /// of schema deep (each object, array, `$ref` and `anyOf`/`allOf` a level). When the
@@ -75,6 +82,7 @@ pub struct MockProvider {
     failure: Option<(usize, ErrorKind, String)>,
     tool_calls: Vec<(String, serde_json::Value)>,
     refusal: Option<String>,
+    embedding_dimensions: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -171,5 +179,9 @@ impl LlmStreamProvider for MockProvider {
         });
         // The request's time limits are in `info`; the stream applies them.
         ChatStream::new(info, stream)
+    }
+
+    fn embedder(&self) -> Result<&dyn Embedder> {
+        Ok(self)
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::kit::{Api, Description, Dialect, EmbeddingApi, Framing, HttpRequest, Sealed, Setup};
 use crate::origin::Origin;
 use crate::pricing::Pricing;
 use crate::request::ChatRequest;
@@ -60,6 +60,10 @@ impl Api for ApiChat {
             keep_alive,
             options: settings.options,
         })
+    }
+
+    fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
+        Some(self)
     }
 }
 

@@ -5,10 +5,11 @@
 //! `OLLAMA_HOST` grammar), `keep_alive.rs`, `dialect.rs` (the request, as a kit dialect),
 //! `map.rs` (lines to chunks) with `fast.rs` (its fast path for token lines),
 //! `errors.rs`, `models.rs` (`/api/tags`), `request.rs` (the request body), `wire.rs`
-//! (the reply's serde types).
+//! (the reply's serde types), `embed.rs` (`/api/embed`).
 
 mod builder;
 mod dialect;
+mod embed;
 mod errors;
 pub(crate) mod fast;
 mod host;

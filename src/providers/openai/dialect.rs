@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
-use crate::kit::{Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
+use crate::kit::{Api, Description, Dialect, EmbeddingApi, Framing, HttpRequest, Sealed, Setup};
 use crate::origin::Origin;
 use crate::request::ChatRequest;
 
@@ -18,16 +18,19 @@ use super::request;
 /// speaks, and every OpenAI-compatible cloud with it.
 pub struct ChatCompletions {
     /// The provider's name (`openai`, or a named compatible cloud's).
-    name: &'static str,
+    pub(super) name: &'static str,
     /// The base URL as shown, for advice in errors.
-    shown_base_url: String,
+    pub(super) shown_base_url: String,
     /// Where the key comes from, for advice in errors.
-    key_var: &'static str,
+    pub(super) key_var: &'static str,
     /// Send `stream_options.include_usage`. Turned off for good after a server
     /// rejected it (400 naming `stream_options`).
     pub(crate) stream_options: AtomicBool,
     /// Send `max_completion_tokens` instead of `max_tokens` (learned from a 400).
     pub(crate) max_completion_tokens: AtomicBool,
+    /// Ask for embeddings as base64. Turned off for good after a server rejected it
+    /// (400 naming `encoding_format`).
+    pub(crate) base64_embeddings: AtomicBool,
 }
 
 impl std::fmt::Debug for ChatCompletions {
@@ -35,6 +38,7 @@ impl std::fmt::Debug for ChatCompletions {
         f.debug_struct("ChatCompletions")
             .field("stream_options", &self.stream_options)
             .field("max_completion_tokens", &self.max_completion_tokens)
+            .field("base64_embeddings", &self.base64_embeddings)
             .finish_non_exhaustive()
     }
 }
@@ -58,7 +62,12 @@ impl Api for ChatCompletions {
                 .unwrap_or("the API key"),
             stream_options: AtomicBool::new(settings.stream_options.unwrap_or(true)),
             max_completion_tokens: AtomicBool::new(false),
+            base64_embeddings: AtomicBool::new(true),
         })
+    }
+
+    fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
+        Some(self)
     }
 }
 

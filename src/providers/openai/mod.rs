@@ -5,11 +5,12 @@
 //! Files: this one (the provider, as data), `builder.rs` (its own settings), `dialect.rs` (the
 //! API as a kit dialect), `request.rs` (the request body), `map.rs` (SSE data to chunks)
 //! with `tool_calls.rs` (streamed tool calls assembled), `errors.rs`, `wire.rs` (the
-//! reply's serde types).
+//! reply's serde types), `embed.rs` (the embeddings endpoint).
 
 mod builder;
 mod compatible;
 mod dialect;
+pub(crate) mod embed;
 pub(crate) mod errors;
 pub(crate) mod fast;
 mod map;
