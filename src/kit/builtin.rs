@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
-use crate::stream::ChatStream;
+use crate::stream::{ChatStream, StreamInfo};
 
 use super::api::{Api, Description};
 use super::provider::HttpProvider;
@@ -80,5 +80,9 @@ impl<A: Api> LlmStreamProvider for Provider<A> {
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         self.http.stream_chat(request)
+    }
+
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        self.http.stream_info(request)
     }
 }
