@@ -14,7 +14,7 @@ use crate::error::Result;
 
 use super::ledger::{Amounts, Ledger, Ms, Verdict};
 use super::limits::Limits;
-use super::store::Spent;
+use super::store::{Admitted, Spent};
 use super::wait::{too_large, waited_too_long, Deadline};
 
 /// The books and who waits on them.
@@ -83,6 +83,7 @@ impl Local {
             deadline,
             retry: None,
             over: false,
+            waited: false,
         }
     }
 
@@ -125,13 +126,15 @@ pub(crate) struct LocalAdmission {
     retry: Option<Pin<Box<Sleep>>>,
     /// Admitted or failed: nothing to leave.
     over: bool,
+    /// It was told to wait.
+    waited: bool,
 }
 
 impl Future for LocalAdmission {
     /// The grant's ticket.
-    type Output = Result<u64>;
+    type Output = Result<Admitted>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<u64>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Admitted>> {
         let this = &mut *self;
         loop {
             let verdict = {
@@ -154,7 +157,10 @@ impl Future for LocalAdmission {
             let (retry_in, held) = match verdict {
                 Verdict::Admitted => {
                     this.over = true;
-                    return Poll::Ready(Ok(this.ticket));
+                    return Poll::Ready(Ok(Admitted {
+                        ticket: Some(this.ticket),
+                        waited: this.waited,
+                    }));
                 }
                 Verdict::TooLarge(why) => {
                     this.over = true;
@@ -162,6 +168,7 @@ impl Future for LocalAdmission {
                 }
                 Verdict::Wait { retry_in, held } => (retry_in, held),
             };
+            this.waited = true;
             let retry_at = retry_in.map(|ms| Instant::now() + Duration::from_millis(ms));
             // A hold that outlasts the deadline is not waited out.
             if held && retry_at.is_some_and(|at| at > this.deadline.at) {

@@ -23,7 +23,7 @@ use crate::stream::{ChatStream, StreamInfo};
 use super::grant::{Grant, Meter};
 use super::ledger::Amounts;
 use super::limits::Metered;
-use super::store::{Admission, Store};
+use super::store::{Admission, Admitted, Store};
 use super::wait::Deadline;
 use super::Budget;
 
@@ -220,10 +220,14 @@ impl Budgeted {
     }
 
     /// Admitted: the inner stream starts now.
-    fn start(&mut self, ticket: Option<u64>, waited: Duration) -> Phase {
-        self.waited = waited;
-        let store = ticket.map(|_| self.store.clone());
-        let grant = Grant::new(store, ticket.unwrap_or(0), self.meter);
+    fn start(&mut self, admitted: Admitted, since: Instant) -> Phase {
+        self.waited = if admitted.waited {
+            since.elapsed()
+        } else {
+            Duration::ZERO
+        };
+        let store = admitted.ticket.map(|_| self.store.clone());
+        let grant = Grant::new(store, admitted.ticket.unwrap_or(0), self.meter);
         let request = self.request.take().unwrap_or_default();
         Phase::Running(Box::new(self.inner.stream_chat(request)), grant)
     }
@@ -241,10 +245,9 @@ impl Stream for Budgeted {
                     this.phase = Phase::Waiting(admission, Instant::now());
                 }
                 Phase::Waiting(admission, since) => {
-                    let admitted = ready!(Pin::new(admission).poll(cx));
-                    let waited = since.elapsed();
-                    match admitted {
-                        Ok(ticket) => this.phase = this.start(ticket, waited),
+                    let since = *since;
+                    match ready!(Pin::new(admission).poll(cx)) {
+                        Ok(admitted) => this.phase = this.start(admitted, since),
                         Err(error) => {
                             this.phase = Phase::Done;
                             return Poll::Ready(Some(Err(error)));

@@ -74,12 +74,21 @@ impl Store {
     }
 }
 
-/// Waiting for admission. Its output: the grant's ticket, or `None` for a request
-/// admitted without the books (a shared budget that cannot be reached, failing open).
+/// A request admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Admitted {
+    /// The grant's ticket; `None` for a request admitted without the books (a shared
+    /// budget that cannot be reached, failing open).
+    pub(crate) ticket: Option<u64>,
+    /// It had to wait (it was told so at least once).
+    pub(crate) waited: bool,
+}
+
+/// Waiting for admission.
 pub(crate) enum Admission {
     Local(LocalAdmission),
     #[cfg(feature = "redis")]
-    Remote(futures::future::BoxFuture<'static, Result<Option<u64>>>),
+    Remote(futures::future::BoxFuture<'static, Result<Admitted>>),
 }
 
 impl std::fmt::Debug for Admission {
@@ -93,11 +102,11 @@ impl std::fmt::Debug for Admission {
 }
 
 impl Future for Admission {
-    type Output = Result<Option<u64>>;
+    type Output = Result<Admitted>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
-            Admission::Local(local) => Pin::new(local).poll(cx).map(|r| r.map(Some)),
+            Admission::Local(local) => Pin::new(local).poll(cx),
             #[cfg(feature = "redis")]
             Admission::Remote(remote) => remote.as_mut().poll(cx),
         }

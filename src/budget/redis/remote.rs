@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 use super::super::ledger::Amounts;
 use super::super::limits::Metered;
-use super::super::store::Spent;
+use super::super::store::{Admitted, Spent};
 use super::super::wait::{too_large, waited_too_long, Deadline};
 use super::keeper::{keep, listen, Keeper};
 use super::{scrub, RedisBudget};
@@ -188,7 +188,7 @@ impl Remote {
         self: Arc<Remote>,
         ask: Amounts,
         deadline: Deadline,
-    ) -> Result<Option<u64>> {
+    ) -> Result<Admitted> {
         let counter = self.next.fetch_add(1, Ordering::Relaxed);
         let ticket = (self.client << 32) | u64::from(counter);
         let mut place = Place {
@@ -202,6 +202,7 @@ impl Remote {
             .chain([self.concurrent.to_string()])
             .collect::<Vec<_>>();
         let mut deadline = deadline;
+        let mut waited = false;
         loop {
             let changed = self.keeper.books_changed.notified();
             let mut changed = pin!(changed);
@@ -210,7 +211,10 @@ impl Remote {
                 Ok(answer) => answer,
                 Err(e) if self.fail_open => {
                     fail_open_note(&self.shown, &e.to_string());
-                    return Ok(None);
+                    return Ok(Admitted {
+                        ticket: None,
+                        waited,
+                    });
                 }
                 Err(e) => return Err(self.unreachable(&e)),
             };
@@ -222,7 +226,10 @@ impl Remote {
                 Some(1) => {
                     place.held = false;
                     self.keeper.admitted(ticket);
-                    return Ok(Some(ticket));
+                    return Ok(Admitted {
+                        ticket: Some(ticket),
+                        waited,
+                    });
                 }
                 Some(2) => {
                     place.held = false;
@@ -230,6 +237,7 @@ impl Remote {
                 }
                 _ => {}
             }
+            waited = true;
             let held = answer.get(2) == Some(&1);
             if held && retry_in.is_some_and(|wait| Instant::now() + wait > deadline.at) {
                 return Err(waited_too_long(&deadline, retry_in));
