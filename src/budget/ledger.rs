@@ -38,6 +38,17 @@ impl Amounts {
     }
 }
 
+/// What a budget holds now: streams alive, and what each window holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Spent {
+    /// Streams alive.
+    pub streams: u64,
+    /// Each windowed limit, with what its window holds now (reservations of streams
+    /// alive, usage of the others), in the order of the limits.
+    pub windows: Vec<(Rate, u64)>,
+}
+
 /// What the ledger says to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {

@@ -12,10 +12,9 @@ use tokio::time::{Instant, Sleep};
 
 use crate::error::Result;
 
-use super::ledger::{Amounts, Ledger, Ms, Verdict};
+use super::ledger::{Amounts, Ledger, Ms, Spent, Verdict};
 use super::limits::Limits;
-use super::store::{Admitted, Spent};
-use super::wait::{too_large, waited_too_long, Deadline};
+use super::wait::{too_large, waited_too_long, Admitted, Deadline};
 
 /// The books and who waits on them.
 #[derive(Debug)]

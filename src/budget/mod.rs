@@ -60,11 +60,11 @@ use std::time::Duration;
 
 use crate::error::Result;
 
+pub use ledger::Spent;
 pub use limits::{Limits, Metered, Rate};
 pub use provider::{BudgetProvider, DEFAULT_MAX_WAIT, DEFAULT_REPLY_TOKENS};
 #[cfg(feature = "redis")]
 pub use redis::{RedisBudget, DEFAULT_LEASE, DEFAULT_REDIS_TIMEOUT};
-pub use store::Spent;
 
 use local::Local;
 use store::Store;

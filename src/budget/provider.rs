@@ -23,8 +23,8 @@ use crate::stream::{ChatStream, StreamInfo};
 use super::grant::{Grant, Meter};
 use super::ledger::Amounts;
 use super::limits::Metered;
-use super::store::{Admission, Admitted, Store};
-use super::wait::Deadline;
+use super::store::{Admission, Store};
+use super::wait::{Admitted, Deadline};
 use super::Budget;
 
 /// The longest wait for admission of a request that has no first-chunk limit.

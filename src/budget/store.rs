@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use crate::error::Result;
 
-use super::ledger::Amounts;
-use super::limits::Rate;
+use super::ledger::{Amounts, Spent};
 use super::local::{Local, LocalAdmission};
-use super::wait::Deadline;
+use super::wait::{Admitted, Deadline};
 
 /// Where a budget's books are kept.
 #[derive(Debug, Clone)]
@@ -20,17 +19,6 @@ pub(crate) enum Store {
     Local(Arc<Local>),
     #[cfg(feature = "redis")]
     Redis(Arc<super::redis::Remote>),
-}
-
-/// What a budget holds now: streams alive, and what each window holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Spent {
-    /// Streams alive.
-    pub streams: u64,
-    /// Each windowed limit, with what its window holds now (reservations of streams
-    /// alive, usage of the others), in the order of the limits.
-    pub windows: Vec<(Rate, u64)>,
 }
 
 impl Store {
@@ -72,16 +60,6 @@ impl Store {
             Store::Redis(remote) => remote.spent().await,
         }
     }
-}
-
-/// A request admitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Admitted {
-    /// The grant's ticket; `None` for a request admitted without the books (a shared
-    /// budget that cannot be reached, failing open).
-    pub(crate) ticket: Option<u64>,
-    /// It had to wait (it was told so at least once).
-    pub(crate) waited: bool,
 }
 
 /// Waiting for admission.

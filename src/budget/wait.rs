@@ -1,5 +1,5 @@
-//! How long a request may wait for admission ([`Deadline`]), and the errors of a
-//! request that may not be admitted.
+//! How long a request may wait for admission ([`Deadline`]), how a wait ends
+//! ([`Admitted`], or the errors of a request that may not be admitted).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -47,6 +47,16 @@ impl Deadline {
     pub(crate) fn waited(&self) -> Duration {
         self.started.elapsed()
     }
+}
+
+/// A request admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Admitted {
+    /// The grant's ticket; `None` for a request admitted without the books (a shared
+    /// budget that cannot be reached, failing open).
+    pub(crate) ticket: Option<u64>,
+    /// It had to wait (it was told so at least once).
+    pub(crate) waited: bool,
 }
 
 /// The error of a request that waited its limit without being admitted: `rate_limited`,

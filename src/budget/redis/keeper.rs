@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::sync::Notify;
 
 use super::super::ledger::Amounts;
-use super::remote::Conn;
+use super::conn::Conn;
 
 /// How long the listener waits before it connects again after losing Redis.
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);

@@ -1,9 +1,11 @@
 //! [`RedisBudget`]: a budget whose books are kept on a Redis server (feature `redis`),
 //! shared by every process that uses the same key. Files: `budget.lua` (the books, one
-//! atomic script per operation on the server's clock), `remote.rs` (this process's side
-//! of them), `keeper.rs` (what runs beside the requests: ends, holds and lease renewals
-//! sent in the background, and the wake-ups of waiters).
+//! atomic script per operation on the server's clock), `conn.rs` (the connection that
+//! runs it), `remote.rs` (this process's side of the books), `keeper.rs` (what runs
+//! beside the requests: ends, holds and lease renewals sent in the background, and the
+//! wake-ups of waiters).
 
+mod conn;
 mod keeper;
 mod remote;
 

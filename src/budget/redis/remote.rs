@@ -5,75 +5,25 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::FromRedisValue;
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::super::ledger::Amounts;
+use super::super::ledger::{Amounts, Spent};
 use super::super::limits::Metered;
-use super::super::store::{Admitted, Spent};
-use super::super::wait::{too_large, waited_too_long, Deadline};
+use super::super::wait::{too_large, waited_too_long, Admitted, Deadline};
+use super::conn::Conn;
 use super::keeper::{keep, listen, Keeper};
 use super::{scrub, RedisBudget};
-
-/// The books' script, loaded once per server (EVALSHA, loaded again if the server
-/// forgot it).
-static SCRIPT: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("budget.lua")));
 
 /// The longest a waiter sleeps before it asks again, when no publish wakes it (a
 /// lost message, a listener reconnecting).
 const POLL: Duration = Duration::from_millis(250);
-
-/// The connection and what every script call sends.
-pub(crate) struct Conn {
-    conn: ConnectionManager,
-    prefix: String,
-    /// The windows as the script reads them: kind, period (ms), limit; flattened.
-    windows: Vec<String>,
-    pub(crate) lease: Duration,
-    timeout: Duration,
-}
-
-impl fmt::Debug for Conn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Conn")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Conn {
-    /// Runs operation `op` of the script with `extra` arguments, within the timeout.
-    pub(crate) async fn call<T: FromRedisValue>(
-        &self,
-        op: &str,
-        extra: &[String],
-    ) -> redis::RedisResult<T> {
-        let mut call = SCRIPT.prepare_invoke();
-        call.key(&self.prefix)
-            .arg(op)
-            .arg(u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX))
-            .arg(self.windows.len() / 3);
-        for arg in self.windows.iter().chain(extra) {
-            call.arg(arg);
-        }
-        let mut conn = self.conn.clone();
-        match tokio::time::timeout(self.timeout, call.invoke_async(&mut conn)).await {
-            Ok(result) => result,
-            Err(_) => Err(redis::RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {} ms", self.timeout.as_millis()),
-            ))),
-        }
-    }
-}
 
 /// This process's side of a shared budget.
 pub(crate) struct Remote {
@@ -137,13 +87,13 @@ impl Remote {
             })
             .collect();
         let prefix = format!("theory-llm:budget:{{{}}}", config.key);
-        let conn = Arc::new(Conn {
+        let conn = Arc::new(Conn::new(
             conn,
-            prefix: prefix.clone(),
+            prefix.clone(),
             windows,
-            lease: config.lease,
-            timeout: config.timeout,
-        });
+            config.lease,
+            config.timeout,
+        ));
         let client_number = match conn.call::<u64>("client", &[]).await {
             Ok(n) => n,
             Err(e) if config.fail_open => {
