@@ -160,7 +160,11 @@ impl LlmStreamProvider for BudgetProvider {
         let info = self.inner.stream_info(&request);
         // The inner stream applies the request's limits, from when it is sent.
         let outer = info.clone().with_timeouts(Timeouts::default());
-        let (ask, meter) = match self.reservation(&request, &info) {
+        // A request the provider would refuse takes nothing from the budget.
+        let reservation = request
+            .validate()
+            .and_then(|()| self.reservation(&request, &info));
+        let (ask, meter) = match reservation {
             Ok(reservation) => reservation,
             Err(error) => return ChatStream::from_error(outer, error),
         };

@@ -377,6 +377,15 @@ async fn requests_a_budget_cannot_price_or_hold_are_refused_at_once() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(err.to_string().contains("needs 501 tokens"), "{err}");
+    // A request the provider would refuse takes nothing from the budget.
+    let one = Budget::new(Limits::new().requests(1, Duration::from_secs(60)));
+    let llm = BudgetProvider::new(openai(&server), one.clone());
+    let err = llm
+        .chat(ChatRequest::new("hi").temperature(9.0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(one.spent().await.unwrap().windows[0].1, 0);
     assert!(arrivals.lock().unwrap().is_empty());
 }
 
