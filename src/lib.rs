@@ -60,7 +60,7 @@
 //!   retries as span events; see the README's "Tracing". Without it, nothing of it is
 //!   compiled in.
 //! - `redis` (off): budgets shared by every process through a Redis server
-//!   ([`budget::RedisBudget`]).
+//!   (`budget::RedisBudget`).
 //!
 //! Foreign types in the API are few and deliberate: `futures::Stream` (what a
 //! [`ChatStream`] is), `reqwest::Client` (bring your own HTTP client to a builder),

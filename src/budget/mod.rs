@@ -72,7 +72,7 @@ use store::Store;
 /// A budget: [`Limits`] and the books that keep them. Clone it to share it: every
 /// [`BudgetProvider`] given a clone draws on the same budget.
 ///
-/// [`Budget::new`] keeps the books in this process; [`RedisBudget`] (feature `redis`)
+/// [`Budget::new`] keeps the books in this process; `RedisBudget` (feature `redis`)
 /// keeps them on a Redis server, shared by every process that uses the same key.
 #[derive(Clone)]
 pub struct Budget {
