@@ -352,7 +352,54 @@ async fn eventually(
 
 #[tokio::test]
 #[ignore]
-async fn a_hold_and_the_line_are_shared_between_processes() {
+async fn waiters_of_several_processes_are_admitted_in_arrival_order() {
+    let redis = env("REDIS_URL");
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let noted = order.clone();
+    let server = Server::start_on_thread(move |_, request| {
+        let prompt = request.json()["messages"][0]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        noted.lock().unwrap().push(prompt.clone());
+        let reply = Reply::sse(sse(&["a", "b"])).split(Split::Frames);
+        if prompt == "holder" {
+            reply.stall_after(1)
+        } else {
+            reply
+        }
+    });
+    let key = fresh_key("line");
+    // Two connections stand for two processes.
+    let one = RedisBudget::new(&redis, &key, Limits::new().concurrent(1))
+        .connect()
+        .await
+        .unwrap();
+    let two = RedisBudget::new(&redis, &key, Limits::new().concurrent(1))
+        .connect()
+        .await
+        .unwrap();
+    let base = format!("{}/v1", server.url());
+    let one = BudgetProvider::new(openai(&base), one);
+    let two = BudgetProvider::new(openai(&base), two);
+    let mut holder = one.stream_chat("holder".into());
+    holder.next().await.unwrap().unwrap();
+    let mut second = two.stream_chat("second".into());
+    let _ = futures::poll!(second.next());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut third = one.stream_chat("third".into());
+    let _ = futures::poll!(third.next());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(holder);
+    let (a, b) = tokio::join!(second.reply(), third.reply());
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(*order.lock().unwrap(), ["holder", "second", "third"]);
+}
+
+#[tokio::test]
+#[ignore]
+async fn a_hold_is_shared_between_processes() {
     let redis = env("REDIS_URL");
     let used_up = Reply::sse(sse(&["hi"]))
         .header("x-ratelimit-remaining-tokens", "0")
