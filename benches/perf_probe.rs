@@ -19,7 +19,7 @@
 //!   second, each reply 60 events 50 ms apart, checks every reply's text and finish,
 //!   and reports the peak number open at once and the memory per stream.
 //! - latency: the server sends one event every 50 ms with the time of its write in it
-//!   (same process, monotonic clock); the app's receipt minus that time, p50/p99/max.
+//!   (the wall clock); the app's receipt minus that time, p50/p99/max.
 
 use std::cell::Cell;
 use std::process::{Command, Stdio};

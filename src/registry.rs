@@ -119,17 +119,24 @@ impl Registry {
         Registry::default()
     }
 
-    /// The providers of this crate: `mock`, `anthropic`, `ollama`, `openai`,
-    /// `openai-responses`, each configured from the environment (see their `from_env`).
+    /// The providers of this crate, each configured from the environment (see their
+    /// `from_env`): `mock`, `anthropic`, `azure-openai`, `gemini`, `ollama`, `openai`,
+    /// `openai-responses`, and the OpenAI-compatible ones by name (`groq`, `deepseek`,
+    /// `openrouter`, `together`, `fireworks`, `mistral`, `xai`, `cerebras`, `vllm`,
+    /// `lmstudio`, `llamacpp`).
     pub fn builtin() -> Registry {
-        Registry::empty()
+        let registry = Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
             .described::<Messages>(&anthropic::DESCRIPTION)
             .described::<AzureOpenAi>(&azure_openai::DESCRIPTION)
             .described::<GeminiDialect>(&gemini::DESCRIPTION)
             .described::<ApiChat>(&ollama::DESCRIPTION)
             .described::<ChatCompletions>(&openai::DESCRIPTION)
-            .described::<Responses>(&openai_responses::DESCRIPTION)
+            .described::<Responses>(&openai_responses::DESCRIPTION);
+        // The named OpenAI-compatible clouds and local servers.
+        openai::COMPATIBLE.iter().fold(registry, |registry, cloud| {
+            registry.described::<ChatCompletions>(cloud)
+        })
     }
 
     /// `self` with the built-in provider `description` describes, configured from the

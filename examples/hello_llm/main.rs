@@ -461,10 +461,17 @@ mod tests {
             usage(&registry().with("faq", |_| Ok(Box::new(theory_llm::MockProvider::new()))));
         assert!(
             text.contains(
-                "mock, anthropic, azure-openai, gemini, ollama, openai, openai-responses, faq"
+                "mock, anthropic, azure-openai, gemini, ollama, openai, openai-responses, groq"
             ),
             "{text}"
         );
+        assert!(text.contains("lmstudio, llamacpp, faq"), "{text}");
+        // What each built-in provider reads from the environment, from the registry.
+        assert!(
+            text.contains("OPENAI_API_KEY (required unless OPENAI_BASE_URL"),
+            "{text}"
+        );
+        assert!(text.contains("GROQ_BASE_URL (default"), "{text}");
     }
 
     /// A fresh directory for one test.

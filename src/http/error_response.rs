@@ -86,8 +86,19 @@ impl ErrorBody {
                         // FastAPI validation errors: [{"loc": [...], "msg": "...", ...}]
                         Value::Array(items) => items
                             .iter()
-                            .map(|i| match i.get("msg") {
-                                Some(Value::String(m)) => m.clone(),
+                            .map(|i| match (i.get("msg"), i.get("loc")) {
+                                // Where it was, as a path: `body.toolConfig: …`.
+                                (Some(Value::String(m)), Some(Value::Array(loc))) => {
+                                    let path: Vec<String> = loc
+                                        .iter()
+                                        .map(|p| match p {
+                                            Value::String(s) => s.clone(),
+                                            other => other.to_string(),
+                                        })
+                                        .collect();
+                                    format!("{}: {m}", path.join("."))
+                                }
+                                (Some(Value::String(m)), _) => m.clone(),
                                 _ => i.to_string(),
                             })
                             .collect::<Vec<_>>()
@@ -322,7 +333,7 @@ mod tests {
                 br#"{"detail":[{"loc":["body","model"],"msg":"field required"},{"msg":"bad"}]}"#
             )
             .message,
-            "field required; bad"
+            "body.model: field required; bad"
         );
         assert_eq!(
             ErrorBody::parse(br#"{"message":"Bad gateway"}"#).message,

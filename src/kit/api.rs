@@ -54,9 +54,11 @@ pub struct Description {
     /// What to check when the server cannot be reached; none: that the server runs and
     /// the base URL variable is right.
     pub unreachable_hint: Option<&'static str>,
-    /// The price table, unless the app gives its own; none: the dialect prices (Ollama
-    /// is free).
+    /// The price table, unless the app gives its own; none: the dialect prices.
     pub prices: Option<fn() -> PriceTable>,
+    /// Free to use (a local server): a model the price table does not list costs 0,
+    /// rather than an unknown price.
+    pub free: bool,
 }
 
 impl Description {

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use crate::chunk::Chunk;
 use crate::error::Result;
 use crate::http::{Accepted, Endpoint, Sent};
+use crate::pricing::Pricing;
 use crate::provider::LlmStreamProvider;
 use crate::redact::Redactor;
 use crate::request::ChatRequest;
@@ -182,9 +183,17 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
 
 impl<D: Dialect> Shared<D> {
     /// How `model` is priced: a built-in provider's table, else the dialect's rule.
-    pub(crate) fn pricing(&self, model: &str) -> crate::pricing::Pricing {
-        match self.builtin.as_ref().and_then(|b| b.prices.as_ref()) {
-            Some(table) => table.pricing(model),
+    pub(crate) fn pricing(&self, model: &str) -> Pricing {
+        let Some(builtin) = &self.builtin else {
+            return self.dialect.pricing(model);
+        };
+        let free = builtin.description.free;
+        match &builtin.prices {
+            Some(table) => match table.pricing(model) {
+                Pricing::Unknown if free => Pricing::Free,
+                priced => priced,
+            },
+            None if free => Pricing::Free,
             None => self.dialect.pricing(model),
         }
     }

@@ -122,6 +122,23 @@ impl PriceTable {
         PriceTable::default()
     }
 
+    /// The built-in prices of the provider section `name` of `prices.json`: `"openai"`,
+    /// `"anthropic"`, `"gemini"`, and the OpenAI-compatible clouds `"groq"`,
+    /// `"deepseek"`, `"together"`, `"fireworks"`, `"mistral"`, `"xai"` and `"cerebras"`
+    /// (the registry's names). An empty table for any other name: OpenRouter's prices
+    /// follow the routed model and local servers are free, so neither has a section.
+    ///
+    /// ```
+    /// use theory_llm::pricing::{PriceTable, Pricing};
+    ///
+    /// let groq = PriceTable::for_provider("groq");
+    /// assert!(matches!(groq.pricing("openai/gpt-oss-20b"), Pricing::Metered(_)));
+    /// assert_eq!(PriceTable::for_provider("vllm"), PriceTable::new());
+    /// ```
+    pub fn for_provider(name: &str) -> PriceTable {
+        PriceTable::built_in(name)
+    }
+
     /// The built-in OpenAI prices (input, cached input, output; for GPT-5.6 and later,
     /// cache writes at 1.25x the input rate and other rates past 272k prompt tokens).
     pub fn openai() -> PriceTable {
@@ -272,12 +289,26 @@ mod tests {
     use super::*;
     use crate::pricing::TokenCounts;
 
+    /// The provider sections of `prices.json`, named as the registry names providers.
+    const BUILT_IN_SECTIONS: [&str; 10] = [
+        "anthropic",
+        "cerebras",
+        "deepseek",
+        "fireworks",
+        "gemini",
+        "groq",
+        "mistral",
+        "openai",
+        "together",
+        "xai",
+    ];
+
     #[test]
     fn the_built_in_file_parses_and_has_the_published_prices() {
         let file: File = serde_json::from_str(BUILT_IN).expect("prices.json parses");
-        for provider in ["openai", "anthropic", "gemini"] {
-            assert!(file.providers.contains_key(provider), "{provider}");
-        }
+        let mut sections: Vec<&str> = file.providers.keys().map(String::as_str).collect();
+        sections.sort_unstable();
+        assert_eq!(sections, BUILT_IN_SECTIONS);
         assert_eq!(PriceTable::built_in_checked_on().len(), 10);
         let t = PriceTable::openai();
         assert_eq!(
@@ -368,7 +399,7 @@ mod tests {
         let file: File = serde_json::from_str(BUILT_IN).expect("prices.json parses");
         let newest = PriceTable::built_in_checked_on();
         let mut dates = Vec::new();
-        for provider in ["openai", "anthropic", "gemini"] {
+        for provider in BUILT_IN_SECTIONS {
             let section = &file.providers[provider];
             assert!(!section.models.is_empty(), "{provider}");
             for (model, entry) in &section.models {
@@ -483,6 +514,122 @@ mod tests {
             PriceTable::from_json(r#"{"models": {"m": {"input": 1, "output": 2, "cache": 1}}}"#)
                 .unwrap_err();
         assert!(err.to_string().contains("cache"), "{err}");
+    }
+
+    #[test]
+    fn for_provider_gives_a_section_or_an_empty_table() {
+        assert_eq!(PriceTable::for_provider("openai"), PriceTable::openai());
+        assert_eq!(
+            PriceTable::for_provider("anthropic"),
+            PriceTable::anthropic()
+        );
+        assert_eq!(PriceTable::for_provider("gemini"), PriceTable::gemini());
+        for name in BUILT_IN_SECTIONS {
+            assert_ne!(PriceTable::for_provider(name), PriceTable::new(), "{name}");
+        }
+        // OpenRouter bills the routed model's price; local servers are free: no table.
+        for name in [
+            "openrouter",
+            "vllm",
+            "lmstudio",
+            "llamacpp",
+            "Groq",
+            "",
+            "nope",
+        ] {
+            assert_eq!(PriceTable::for_provider(name), PriceTable::new(), "{name}");
+        }
+        // A section prices only its own ids: Groq's and Together's names of gpt-oss
+        // differ from Fireworks' and Cerebras'.
+        let groq = PriceTable::for_provider("groq");
+        assert_eq!(groq.get("gpt-oss-120b"), None);
+        assert_eq!(groq.get("accounts/fireworks/models/gpt-oss-120b"), None);
+    }
+
+    /// Each OpenAI-compatible cloud's default model (issue 27) is priced, at its
+    /// published rates: 10,000 prompt tokens (2,000 of them cache hits) and 1,000 out.
+    #[test]
+    fn each_cloud_prices_its_default_model() {
+        let tokens = TokenCounts::new(10_000, 1_000).with_cached_input(2_000);
+        let cost =
+            |provider: &str, model: &str| match PriceTable::for_provider(provider).pricing(model) {
+                Pricing::Metered(price) => price.cost(&tokens),
+                other => panic!("{provider}/{model}: {other:?}"),
+            };
+        // Groq gpt-oss-20b: $0.075 in, $0.0375 cached (kept as 38 nano-USD), $0.30 out.
+        assert_eq!(
+            cost("groq", "openai/gpt-oss-20b"),
+            (8_000 * 75 + 2_000 * 38 + 1_000 * 300) / 1_000
+        );
+        // DeepSeek Flash at peak: $0.30 cache miss, $0.006 cache hit, $1.20 out.
+        assert_eq!(
+            cost("deepseek", "deepseek-flash"),
+            (8_000 * 300 + 2_000 * 6 + 1_000 * 1_200) / 1_000
+        );
+        // Together gpt-oss-120b: $0.15 in, no cache rate, $0.60 out.
+        assert_eq!(
+            cost("together", "openai/gpt-oss-120b"),
+            (10_000 * 150 + 1_000 * 600) / 1_000
+        );
+        // Fireworks gpt-oss-120b: $0.15 in, $0.015 cached, $0.60 out.
+        assert_eq!(
+            cost("fireworks", "accounts/fireworks/models/gpt-oss-120b"),
+            (8_000 * 150 + 2_000 * 15 + 1_000 * 600) / 1_000
+        );
+        // Mistral Small (latest): $0.15 in, no cache rate, $0.60 out.
+        assert_eq!(
+            cost("mistral", "mistral-small-latest"),
+            (10_000 * 150 + 1_000 * 600) / 1_000
+        );
+        // xAI Grok 4.3: $1.25 in, $0.20 cached, $2.50 out.
+        assert_eq!(
+            cost("xai", "grok-4.3"),
+            (8_000 * 1_250 + 2_000 * 200 + 1_000 * 2_500) / 1_000
+        );
+        // Cerebras gpt-oss-120b: $0.35 in, no cache rate, $0.75 out.
+        assert_eq!(
+            cost("cerebras", "gpt-oss-120b"),
+            (10_000 * 350 + 1_000 * 750) / 1_000
+        );
+    }
+
+    #[test]
+    fn cloud_aliases_and_tiers_bill_as_published() {
+        let deepseek = PriceTable::for_provider("deepseek");
+        // The legacy name is served by V4.1 Flash at the Flash price.
+        assert_eq!(
+            deepseek.get("deepseek-v4-flash"),
+            deepseek.get("deepseek-flash")
+        );
+        // Retired names are not billed as their successor.
+        assert_eq!(deepseek.get("deepseek-chat"), None);
+
+        let xai = PriceTable::for_provider("xai");
+        assert_eq!(
+            xai.get("grok-4.20-non-reasoning"),
+            xai.get("grok-4.20-0309-non-reasoning")
+        );
+        assert_eq!(xai.get("grok-4"), None);
+        // Grok 4.7 bills the whole request at other rates past 200k prompt tokens.
+        let grok = xai.get("grok-4.7").expect("priced");
+        assert_eq!(
+            grok.cost(&TokenCounts::new(200_000, 1_000)),
+            200_000 * 2 + 1_000 * 6
+        );
+        assert_eq!(
+            grok.cost(&TokenCounts::new(200_001, 1_000)),
+            (200_001 * 4_000 + 1_000 * 12_000) / 1_000
+        );
+
+        let mistral = PriceTable::for_provider("mistral");
+        assert_eq!(
+            mistral.get("mistral-small-latest"),
+            mistral.get("mistral-small-2603")
+        );
+        assert_ne!(
+            mistral.get("mistral-large-latest"),
+            mistral.get("mistral-small-latest")
+        );
     }
 
     #[test]

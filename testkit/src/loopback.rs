@@ -10,8 +10,8 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -19,16 +19,12 @@ use tokio::sync::Notify;
 
 use crate::bodies::{self, Format};
 
-static ORIGIN: OnceLock<Instant> = OnceLock::new();
-
-/// The process's time origin for stamps.
-pub fn origin() -> Instant {
-    *ORIGIN.get_or_init(Instant::now)
-}
-
-/// Nanoseconds since [`origin`].
+/// Nanoseconds of the wall clock: the stamps a bench server writes, comparable across
+/// processes on one machine (a server in a process of its own, the app in another).
 pub fn now_ns() -> u64 {
-    u64::try_from(origin().elapsed().as_nanos()).unwrap_or(u64::MAX)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// How a body is cut into writes.
@@ -453,7 +449,6 @@ impl Server {
             })
             .expect("server thread");
         let addr = rx.recv().expect("server address");
-        origin();
         shared.server(addr, None)
     }
 

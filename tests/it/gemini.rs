@@ -773,3 +773,40 @@ fn recorded_signatures_serialize_as_the_crate_documents() {
         json!({"type": "thought_signature", "signature": "s", "tool_call_id": "c"})
     );
 }
+
+/// api-for-gemini rejects a top-level `toolConfig` (422, "Extra inputs are not
+/// permitted" at `body.toolConfig`) and reads it from `generationConfig` instead: so a
+/// request with a tool choice failed there. The provider sends it again nested, once,
+/// and keeps doing so for that server.
+#[tokio::test]
+async fn a_server_that_takes_tool_config_in_generation_config_gets_it_there() {
+    let rejected = Reply::status(
+        422,
+        "application/json",
+        recorded("tool_config_rejected.body"),
+    );
+    let ok = Reply::sse(recorded("stream.body"));
+    let server = Server::sequence(vec![rejected, ok.clone(), ok]).await;
+    let llm = provider(&server);
+    let weather = Tool::new(
+        "get_weather",
+        "The weather",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+    );
+    let request = ChatRequest::new("Weather?")
+        .tool(weather)
+        .tool_choice(theory_llm::ToolChoice::Required);
+    llm.chat(request.clone()).await.unwrap();
+    llm.chat(request).await.unwrap();
+    let sent = server.requests();
+    assert_eq!(sent.len(), 3);
+    assert!(sent[0].json().get("toolConfig").is_some());
+    for again in &sent[1..] {
+        let body = again.json();
+        assert!(body.get("toolConfig").is_none(), "{body}");
+        assert_eq!(
+            body["generationConfig"]["toolConfig"]["functionCallingConfig"]["mode"],
+            "ANY"
+        );
+    }
+}

@@ -91,6 +91,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     example_base_urls: "https://api.anthropic.com or http://localhost:8080",
     unreachable_hint: None,
     prices: Some(PriceTable::anthropic),
+    free: false,
 };
 
 impl Provider<Messages> {

@@ -72,4 +72,5 @@ pub(crate) static DESCRIPTION: Description = Description {
          https://NAME.openai.azure.com",
     ),
     prices: Some(PriceTable::openai),
+    free: false,
 };

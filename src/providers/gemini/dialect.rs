@@ -2,6 +2,8 @@
 //! over SSE, the decoder and Google's error rules (the key, in `x-goog-api-key`, and
 //! the prices are the provider's description).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::error::{Error, Result};
 use crate::http::ErrorResponse;
 use crate::kit::{path_segment, Api, Description, Dialect, Framing, HttpRequest, Sealed, Setup};
@@ -17,6 +19,9 @@ use super::request::Request;
 #[derive(Debug)]
 pub struct GeminiDialect {
     name: &'static str,
+    /// Send `toolConfig` inside `generationConfig`: learned from a server that refused
+    /// the top-level field (422 naming `toolConfig`).
+    nest_tool_config: AtomicBool,
 }
 
 /// The settings only [`GeminiProvider`](super::GeminiProvider) has: none yet.
@@ -33,6 +38,7 @@ impl Api for GeminiDialect {
     fn new(_settings: GeminiSettings, setup: &Setup) -> Result<GeminiDialect> {
         Ok(GeminiDialect {
             name: setup.description.name,
+            nest_tool_config: AtomicBool::new(false),
         })
     }
 }
@@ -49,7 +55,10 @@ impl Dialect for GeminiDialect {
     }
 
     fn request(&self, chat: &ChatRequest, model: &str) -> Result<HttpRequest> {
-        let body = Request::from_chat(chat)?;
+        let mut body = Request::from_chat(chat)?;
+        if self.nest_tool_config.load(Ordering::Relaxed) {
+            body.nest_tool_config();
+        }
         let path = format!(
             "/v1beta/models/{}:streamGenerateContent?alt=sse",
             path_segment(model_id(model))
@@ -57,6 +66,15 @@ impl Dialect for GeminiDialect {
         HttpRequest::post_json(path, &body)
             .map_err(|e| e.context("gemini: "))?
             .header("accept", "text/event-stream")
+    }
+
+    /// A validation error (422) that names `toolConfig` as a field the server does not
+    /// take: it reads the tool config from `generationConfig` (api-for-gemini, whose
+    /// validation errors are FastAPI's); sent again so, from now on. Google's own API
+    /// answers 400 and names fields in snake_case, so it never takes this path.
+    fn adapt(&self, failure: &ErrorResponse) -> bool {
+        let named = failure.message().contains("toolConfig");
+        failure.status() == 422 && named && !self.nest_tool_config.swap(true, Ordering::Relaxed)
     }
 
     fn decoder(&self, origin: &Origin) -> GeminiDecoder {

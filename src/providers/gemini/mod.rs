@@ -74,4 +74,5 @@ pub(crate) static DESCRIPTION: Description = Description {
     example_base_urls: "https://generativelanguage.googleapis.com or http://localhost:8000",
     unreachable_hint: None,
     prices: Some(PriceTable::gemini),
+    free: false,
 };

@@ -59,11 +59,15 @@ struct GenerationConfig<'a> {
     response_json_schema: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thinking_config: Option<Value>,
+    /// Where a server that rejects the top-level one reads it (api-for-gemini).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<Value>,
 }
 
 impl GenerationConfig<'_> {
     fn is_empty(&self) -> bool {
-        self.temperature.is_none()
+        self.tool_config.is_none()
+            && self.temperature.is_none()
             && self.max_output_tokens.is_none()
             && self.stop_sequences.is_empty()
             && self.seed.is_none()
@@ -109,8 +113,15 @@ impl<'a> Request<'a> {
                 response_mime_type,
                 response_json_schema,
                 thinking_config: request.reasoning.map(thinking_config),
+                tool_config: None,
             },
         })
+    }
+
+    /// The tool config inside `generationConfig` rather than at the top: where
+    /// api-for-gemini reads it (it rejects the top-level field the API documents).
+    pub(crate) fn nest_tool_config(&mut self) {
+        self.generation_config.tool_config = self.tool_config.take();
     }
 }
 

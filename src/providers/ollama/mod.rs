@@ -95,6 +95,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     example_base_urls: "http://localhost:11434",
     unreachable_hint: Some("Is Ollama running? Start it with `ollama serve` (or open the Ollama app), or set OLLAMA_HOST to where it listens"),
     prices: None,
+    free: true,
 };
 
 impl Provider<ApiChat> {

@@ -8,6 +8,7 @@
 //! reply's serde types).
 
 mod builder;
+mod compatible;
 mod dialect;
 pub(crate) mod errors;
 pub(crate) mod fast;
@@ -23,6 +24,7 @@ use crate::kit::{Description, KeyHeader, Provider, ProviderBuilder};
 use crate::pricing::PriceTable;
 
 pub use builder::ChatCompletionsSettings;
+pub(crate) use compatible::COMPATIBLE;
 pub use dialect::ChatCompletions;
 #[cfg(any(test, feature = "test-hooks"))]
 pub(crate) use map::SseDecoder;
@@ -77,6 +79,7 @@ pub(crate) static DESCRIPTION: Description = Description {
     example_base_urls: EXAMPLE_BASE_URL,
     unreachable_hint: None,
     prices: Some(PriceTable::openai),
+    free: false,
 };
 
 impl Provider<ChatCompletions> {
@@ -87,5 +90,41 @@ impl Provider<ChatCompletions> {
     /// cannot be built.
     pub fn new(api_key: impl Into<String>) -> Result<OpenAiProvider> {
         OpenAiProvider::builder().api_key(api_key).build()
+    }
+
+    /// The named OpenAI-compatible providers (`groq`, `deepseek`, `openrouter`,
+    /// `together`, `fireworks`, `mistral`, `xai`, `cerebras`, and the local servers
+    /// `vllm`, `lmstudio`, `llamacpp`): each is this provider with its own base URL, key
+    /// variable (`GROQ_API_KEY`, …; none for the local ones), default model and prices,
+    /// and reports its own name in replies, errors and spans.
+    pub fn compatible_names() -> impl Iterator<Item = &'static str> {
+        compatible::COMPATIBLE.iter().map(|d| d.name)
+    }
+
+    /// A builder for the named compatible provider (see
+    /// [`compatible_names`](Self::compatible_names)), preset to its base URL, default
+    /// model and prices; no environment variable is read. `None` for another name.
+    ///
+    /// ```
+    /// use theory_llm::{LlmStreamProvider, OpenAiProvider};
+    ///
+    /// # fn main() -> theory_llm::Result<()> {
+    /// let groq = OpenAiProvider::compatible("groq").unwrap().api_key("gsk-example").build()?;
+    /// assert_eq!(groq.name(), "groq");
+    /// assert_eq!(groq.base_url(), "https://api.groq.com/openai/v1");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn compatible(name: &str) -> Option<OpenAiProviderBuilder> {
+        compatible::named(name).map(ProviderBuilder::described)
+    }
+
+    /// [`compatible`](Self::compatible), preset from the provider's environment
+    /// variables (`GROQ_API_KEY`, `GROQ_BASE_URL`, …), as the registry makes it.
+    pub fn compatible_from_env(name: &str) -> Option<OpenAiProviderBuilder> {
+        let description = compatible::named(name)?;
+        Some(ProviderBuilder::from_lookup(description, |var| {
+            std::env::var(var).ok()
+        }))
     }
 }
