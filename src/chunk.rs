@@ -262,6 +262,10 @@ pub struct Finish {
     /// Reasoning the provider requires back with this turn, in order: Anthropic's
     /// thinking blocks with their signatures, Gemini's thought signatures.
     pub reasoning_blocks: Vec<ThinkingBlock>,
+    /// How long the request waited for admission by a budget
+    /// ([`BudgetProvider`](crate::budget::BudgetProvider)) before it was sent; `None`
+    /// without one.
+    pub waited: Option<std::time::Duration>,
 }
 
 impl Finish {

@@ -40,6 +40,7 @@
 //! | [`reply`] | the collected reply, its usage, a partial reply, rate limits, the [`Collector`](reply::Collector) |
 //! | [`pricing`] | prices, the price table, how a reply is priced |
 //! | [`routing`] | fallback chains and how a reply was routed |
+//! | [`budget`] | budgets: requests, tokens, streams at once and money per period, shared through Redis |
 //! | [`retry`] | the retry policy |
 //! | [`record`] | recording and replaying streams |
 //! | [`embed`] | text embeddings: the request, the vectors, the [`Embedder`](embed::Embedder) of each provider that has them |
@@ -59,6 +60,8 @@
 //!   attributes (model, usage, cost, time to first chunk, finish reasons, errors),
 //!   retries as span events; see the README's "Tracing". Without it, nothing of it is
 //!   compiled in.
+//! - `redis` (off): budgets shared by every process through a Redis server
+//!   (`budget::RedisBudget`).
 //!
 //! Foreign types in the API are few and deliberate: `futures::Stream` (what a
 //! [`ChatStream`] is), `reqwest::Client` (bring your own HTTP client to a builder),
@@ -98,6 +101,7 @@ mod usage;
 
 // Area modules: everything public, by what it is about.
 pub mod embed;
+pub mod budget;
 pub mod kit;
 pub mod pricing;
 pub mod record;

@@ -9,7 +9,7 @@ use crate::embed::{no_embeddings, Embedder};
 use crate::error::Result;
 use crate::reply::ChatReply;
 use crate::request::ChatRequest;
-use crate::stream::ChatStream;
+use crate::stream::{ChatStream, StreamInfo};
 
 /// A way to talk to LLMs: given a chat request, a stream of chunks as the provider
 /// produces them.
@@ -42,6 +42,17 @@ pub trait LlmStreamProvider: fmt::Debug + Send + Sync {
     /// sending) arrive as the stream's `Err` item.
     fn stream_chat(&self, request: ChatRequest) -> ChatStream;
 
+    /// What [`stream_chat`](Self::stream_chat) would make of `request`, without making
+    /// it: the model, its pricing, the prompt's token estimate and the time limits that
+    /// would apply. For wrappers that decide before sending (a
+    /// [`BudgetProvider`](crate::budget::BudgetProvider) prices a request before it
+    /// admits it). By default: the request's model (else the default one), priced
+    /// [`Unknown`](crate::pricing::Pricing::Unknown), the request's own limits;
+    /// providers that know better say so.
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        StreamInfo::for_request(self.name(), request, self.default_model())
+    }
+
     /// The whole reply, with usage. Collects [`stream_chat`](Self::stream_chat): there
     /// is no second code path.
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatReply>> {
@@ -70,6 +81,9 @@ impl<P: LlmStreamProvider + ?Sized> LlmStreamProvider for Box<P> {
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         (**self).stream_chat(request)
     }
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        (**self).stream_info(request)
+    }
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatReply>> {
         (**self).chat(request)
     }
@@ -87,6 +101,9 @@ impl<P: LlmStreamProvider + ?Sized> LlmStreamProvider for Arc<P> {
     }
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         (**self).stream_chat(request)
+    }
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        (**self).stream_info(request)
     }
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatReply>> {
         (**self).chat(request)

@@ -20,13 +20,18 @@ pub struct Usage {
     pub cache_write_tokens_in: Option<u64>,
     /// Of `tokens_out`, the reasoning tokens, when the provider reports them.
     pub reasoning_tokens_out: Option<u64>,
-    /// Milliseconds from the call to the final chunk.
+    /// Milliseconds from the call to the final chunk (a wait for a budget included).
     pub latency_ms: f64,
     /// Cost in micro-USD (1,000,000 = $1), each kind of token at its own rate. See
     /// `cost_basis` for what a 0 means.
     pub usd_micros: u64,
-    /// Milliseconds from the call to the first non-empty text delta; `None` if there was no text.
+    /// Milliseconds from the call to the first non-empty text delta (a wait for a
+    /// budget included); `None` if there was no text.
     pub ttft_ms: Option<f64>,
+    /// Milliseconds the request waited for admission by a budget
+    /// ([`BudgetProvider`](crate::budget::BudgetProvider)) before it was sent; 0 without
+    /// one. The server's share of `latency_ms` is `latency_ms - waited_ms`.
+    pub waited_ms: f64,
     /// `true` when the provider reported no token counts and they were estimated
     /// (about 4 characters per token).
     pub tokens_estimated: bool,

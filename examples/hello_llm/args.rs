@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use theory_llm::budget::Limits;
 use theory_llm::{Registry, Timeouts, ToolChoice};
 
 /// The usage text, listing the providers of `registry`.
@@ -76,13 +77,14 @@ OPTIONS:
   Benchmark mode:
     --repeat N                send the request N times and print, per provider and model:
                               time to first token p50/p95, latency p50/p95, output
-                              tokens per second p50, and errors by kind
+                              tokens per second p50, and errors by kind (with --budget:
+                              the wait for the budget p50/p95)
     --concurrency C           requests in flight at once              [default: 1]
     --report FILE             also write a report: the distributions of time to first token,
                               latency and output speed per provider and model, drawn, with
                               the errors and the parameters (HTML; SVG if FILE ends in .svg)
     --samples FILE            also write each request as a JSON line (provider, model,
-                              start_ms, ttft_ms, latency_ms, tokens, cost, error kind)
+                              start_ms, ttft_ms, latency_ms, waited_ms, tokens, cost, error kind)
     On a terminal, the progress is shown on stderr while it runs.
 
   Beyond one server:
@@ -96,6 +98,16 @@ OPTIONS:
                               to PATH, for --replay
     --replay PATH             serve the recorded exchanges of PATH instead of a provider: no
                               network, no configuration, at the recorded pace
+
+  Budget (every request admitted before it is sent; with --repeat too):
+    --budget SPEC             comma-separated requests=N/P, tokens=N/P, usd_micros=N/P and
+                              concurrent=N, the period P one of s, m, h, d
+                              (e.g. requests=5/s,concurrent=2); a request waits its turn
+    --budget-redis URL        share the budget through Redis (redis://host:port/db) with every
+                              process that uses the same key; exits 1 if Redis cannot be reached
+    --budget-key NAME         the shared budget's name    [default: the provider's name and base URL]
+    --budget-wait SECS        the longest a request waits for the budget, then it fails with
+                              rate_limited (exit 1)       [default: the first-chunk timeout]
 
     -h, --help                print this help
 
@@ -159,6 +171,11 @@ pub(crate) struct Args {
     /// `--embed`: embeddings instead of a chat; `--dimensions`.
     pub(crate) embed: bool,
     pub(crate) dimensions: Option<u32>,
+    /// `--budget` and how it is kept and waited for.
+    pub(crate) budget: Option<Limits>,
+    pub(crate) budget_redis: Option<String>,
+    pub(crate) budget_key: Option<String>,
+    pub(crate) budget_wait: Option<Duration>,
 }
 
 impl Default for Args {
@@ -196,6 +213,10 @@ impl Default for Args {
             replay: None,
             embed: false,
             dimensions: None,
+            budget: None,
+            budget_redis: None,
+            budget_key: None,
+            budget_wait: None,
         }
     }
 }
@@ -229,6 +250,27 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
         ));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Seconds, 0 allowed (`--budget-wait 0`: never wait).
+fn seconds_or_zero(flag: &str, v: &str) -> Result<Duration, String> {
+    let secs: f64 = number(flag, v)?;
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
+        return Err(format!(
+            "{flag}: '{v}' must be a number of seconds, 0 or more"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn budget(v: &str) -> Result<Limits, String> {
+    let limits: Limits = v
+        .parse()
+        .map_err(|e: theory_llm::Error| format!("--{}", e.message()))?;
+    if limits.is_empty() {
+        return Err("--budget needs at least one limit".into());
+    }
+    Ok(limits)
 }
 
 fn at_least_one(flag: &str, v: &str) -> Result<usize, String> {
@@ -363,8 +405,19 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
                     return Err("--dimensions must be at least 1".into());
                 }
             }
+            Long("budget") => args.budget = Some(budget(&text(&mut parser)?)?),
+            Long("budget-redis") => args.budget_redis = Some(text(&mut parser)?),
+            Long("budget-key") => args.budget_key = Some(text(&mut parser)?),
+            Long("budget-wait") => {
+                args.budget_wait = Some(seconds_or_zero("--budget-wait", &text(&mut parser)?)?)
+            }
             other => return Err(other.unexpected().to_string()),
         }
+    }
+    let budget_flags =
+        args.budget_redis.is_some() || args.budget_key.is_some() || args.budget_wait.is_some();
+    if budget_flags && args.budget.is_none() {
+        return Err("--budget-redis, --budget-key and --budget-wait need --budget SPEC".into());
     }
     if args.json_object && args.json_schema_file.is_some() {
         return Err("give one of --json-schema and --json-object".into());
@@ -422,6 +475,8 @@ fn chat_only(args: &Args) -> Result<(), String> {
         ("--fallback", !args.chain.is_empty()),
         ("--record", args.record.is_some()),
         ("--replay", args.replay.is_some()),
+        // A budget admits chats; embeddings do not go through it.
+        ("--budget", args.budget.is_some()),
     ];
     match chat_flags.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!("{flag} is for chats, not --embed")),
@@ -501,6 +556,41 @@ mod tests {
     }
 
     #[test]
+    fn budget_flags_parse_and_a_malformed_spec_is_a_usage_error() {
+        let a = run_args(&[
+            "--budget",
+            "requests=5/s,concurrent=2",
+            "--budget-redis",
+            "redis://127.0.0.1:6379/0",
+            "--budget-key",
+            "team-a",
+            "--budget-wait",
+            "0",
+        ]);
+        assert_eq!(a.budget.unwrap().to_string(), "requests=5/s,concurrent=2");
+        assert_eq!(a.budget_redis.as_deref(), Some("redis://127.0.0.1:6379/0"));
+        assert_eq!(a.budget_key.as_deref(), Some("team-a"));
+        assert_eq!(a.budget_wait, Some(Duration::ZERO));
+        for (bad, why) in [
+            (&["--budget", "requests=5"][..], "needs a period"),
+            (&["--budget", "requests=5/w"], "is not a period"),
+            (&["--budget", "rpm=5/m"], "unknown limit"),
+            (&["--budget", ""], "is not NAME=VALUE"),
+            (&["--budget-wait", "1"], "need --budget"),
+            (&["--budget-redis", "redis://x"], "need --budget"),
+            (
+                &["--budget", "concurrent=1", "--budget-wait", "-1"],
+                "0 or more",
+            ),
+        ] {
+            let err = args(bad).err().unwrap();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+        let err = args(&["--budget", "tokens=1/x"]).err().unwrap();
+        assert!(err.starts_with("--budget 'tokens=1/x'"), "{err}");
+    }
+
+    #[test]
     fn out_of_range_values_are_usage_errors() {
         // Regression (issue 11): `--temperature NaN` was accepted and sent.
         for t in ["NaN", "nan", "inf", "-0.1", "2.5", "1e9"] {
@@ -530,6 +620,7 @@ mod tests {
             &["--embed", "--system", "s"],
             &["--embed", "--image", "a.png"],
             &["--embed", "--provider", "mock,mock", "--fallback"],
+            &["--embed", "--budget", "requests=1/s"],
         ] {
             assert!(args(bad).is_err(), "{bad:?}");
         }

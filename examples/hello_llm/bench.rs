@@ -42,6 +42,8 @@ pub(crate) struct BenchRow {
     pub(crate) ok: usize,
     pub(crate) ttft_ms: Stats,
     pub(crate) latency_ms: Stats,
+    /// How long requests waited for the budget (`--budget`; 0 without one).
+    pub(crate) waited_ms: Stats,
     /// Generated tokens per second after the first token (decode speed).
     pub(crate) output_tokens_per_s: Stats,
     pub(crate) tokens_estimated: bool,
@@ -80,6 +82,7 @@ struct Tally {
     row: BenchRow,
     ttft: Vec<f64>,
     latency: Vec<f64>,
+    waited: Vec<f64>,
     speed: Vec<f64>,
     samples: Vec<Sample>,
 }
@@ -94,6 +97,7 @@ impl Tally {
                 ok: 0,
                 ttft_ms: Stats::default(),
                 latency_ms: Stats::default(),
+                waited_ms: Stats::default(),
                 output_tokens_per_s: Stats::default(),
                 tokens_estimated: false,
                 usd_micros_total: 0,
@@ -103,6 +107,7 @@ impl Tally {
             },
             ttft: Vec::new(),
             latency: Vec::new(),
+            waited: Vec::new(),
             speed: Vec::new(),
             samples: Vec::new(),
         }
@@ -125,6 +130,7 @@ impl Tally {
                 row.usd_micros_total = row.usd_micros_total.saturating_add(u.usd_micros);
                 row.model = reply.model;
                 self.latency.push(u.latency_ms);
+                self.waited.push(u.waited_ms);
                 let speed = u
                     .ttft_ms
                     .and_then(|t| decode_speed(t, u.latency_ms, u.tokens_out));
@@ -136,6 +142,7 @@ impl Tally {
                 }
                 sample.ttft_ms = u.ttft_ms.map(round_ms);
                 sample.latency_ms = Some(round_ms(u.latency_ms));
+                sample.waited_ms = Some(round_ms(u.waited_ms));
                 sample.output_tokens_per_s = speed.map(round_ms);
                 sample.tokens_in = Some(u.tokens_in);
                 sample.tokens_out = Some(u.tokens_out);
@@ -173,6 +180,7 @@ impl Tally {
     fn finish(mut self, wall_ms: f64) -> Measured {
         self.row.ttft_ms = Stats::of(self.ttft);
         self.row.latency_ms = Stats::of(self.latency);
+        self.row.waited_ms = Stats::of(self.waited);
         self.row.output_tokens_per_s = Stats::of(self.speed);
         self.row.wall_ms = round_ms(wall_ms);
         for sample in &mut self.samples {
@@ -333,6 +341,14 @@ impl Files {
     }
 }
 
+/// What the providers of a benchmark are wrapped in: the recording (`--record`) and the
+/// budgets (`--budget`).
+#[derive(Clone, Copy)]
+pub(crate) struct Wrap<'a> {
+    pub(crate) record: Option<&'a crate::providers::RecordFile>,
+    pub(crate) budgets: &'a crate::budget::Budgets,
+}
+
 /// Runs the benchmark and prints its report. When `interrupted` resolves (Ctrl-C), the
 /// requests in flight are cancelled, no more are sent, and the table and files report
 /// the requests that finished.
@@ -340,7 +356,7 @@ pub(crate) async fn benchmark(
     args: &Args,
     inputs: &Inputs,
     runs: usize,
-    record: Option<&crate::providers::RecordFile>,
+    wrap: Wrap<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
     interrupted: impl Future<Output = ()>,
@@ -374,7 +390,7 @@ pub(crate) async fn benchmark(
                 args.concurrency
             );
         }
-        let llm = crate::providers::provider(args, target, record);
+        let llm = crate::providers::provider(args, target, wrap.record, wrap.budgets).await;
         let watch = Watch {
             began,
             progress: &progress,
@@ -399,7 +415,7 @@ pub(crate) async fn benchmark(
             let json = serde_json::json!({ "runs": runs, "concurrency": args.concurrency, "results": rows });
             write_json(out, &json)
         }
-        (false, _) => print_table(&rows, out, err),
+        (false, _) => print_table(&rows, args.budget.is_some(), out, err),
     };
     if let Err(io) = printed {
         return Outcome::Output(io);
@@ -420,8 +436,10 @@ pub(crate) async fn benchmark(
     }
 }
 
+/// The table; with a budget, a column of how long requests waited for it.
 fn print_table(
     rows: &[&BenchRow],
+    budgeted: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -436,9 +454,10 @@ fn print_table(
     };
     let pw = width(|r| &r.provider, "provider", 8);
     let mw = width(|r| &r.model, "model", 24);
+    let waited_title = if budgeted { " waited p50/p95 ms" } else { "" };
     writeln!(
         out,
-        "{:<pw$} {:<mw$} {:>6} {:>19} {:>21} {:>14}  errors",
+        "{:<pw$} {:<mw$} {:>6} {:>19} {:>21}{waited_title} {:>14}  errors",
         "provider", "model", "ok", "ttft p50/p95 ms", "latency p50/p95 ms", "out tok/s p50"
     )?;
     for r in rows {
@@ -451,9 +470,15 @@ fn print_table(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let waited = if budgeted {
+            let both = format!("{} / {}", fmt(r.waited_ms.p50), fmt(r.waited_ms.p95));
+            format!(" {both:>18}")
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{:<pw$} {:<mw$} {:>6} {:>19} {:>21} {:>14}  {errors}",
+            "{:<pw$} {:<mw$} {:>6} {:>19} {:>21}{waited} {:>14}  {errors}",
             terminal_safe(&r.provider),
             terminal_safe(&r.model),
             format!("{}/{}", r.ok, r.runs),

@@ -10,13 +10,15 @@
 //!
 //! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
 //! and the request), `overwrite.rs` (no output file may be an input or another output),
-//! `chat.rs` (one request), `embed.rs` (`--embed`), `bench.rs` (benchmark mode), `output.rs`
+//! `chat.rs` (one request), `embed.rs` (`--embed`), `bench.rs` (benchmark mode),
+//! `budget.rs` (`--budget`), `output.rs`
 //! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines);
 //! for benchmark mode, `progress.rs` (the display while it runs), `report.rs`
 //! (`--report`: the charts) and `samples.rs` (`--samples`: one JSON line per request).
 
 mod args;
 mod bench;
+mod budget;
 mod chat;
 mod embed;
 mod inputs;
@@ -86,18 +88,22 @@ async fn run(
             return 1;
         }
     };
+    let budgets = budget::Budgets::default();
     let outcome = match args.repeat {
         // A benchmark watches for Ctrl-C itself: it keeps what finished.
         Some(runs) => {
-            let record = record.as_ref();
-            bench::benchmark(args, &inputs, runs, record, out, err, interrupted).await
+            let wrap = bench::Wrap {
+                record: record.as_ref(),
+                budgets: &budgets,
+            };
+            bench::benchmark(args, &inputs, runs, wrap, out, err, interrupted).await
         }
         None => {
             // The reply so far, readable when Ctrl-C interrupts the request.
             let progress = chat::Progress::default();
             let work = async {
                 let target = &args.targets[0];
-                match providers::provider(args, target, record.as_ref()) {
+                match providers::provider(args, target, record.as_ref(), &budgets).await {
                     Ok(llm) if args.embed => {
                         let request = inputs.embed_request(args, target);
                         embed::embed(llm.as_ref(), request, args.json, out, err).await
@@ -452,6 +458,87 @@ mod tests {
             "{text}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_budget_makes_requests_wait_and_says_how_long() {
+        let dir = scratch("budget");
+        let samples = dir.join("s.jsonl");
+        let argv = [
+            "--budget",
+            "requests=2/s",
+            "--repeat",
+            "4",
+            "--concurrency",
+            "4",
+            "--json",
+            "--samples",
+            samples.to_str().unwrap(),
+        ];
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let waited = &v["results"][0]["waited_ms"];
+        assert_eq!(waited["p50"], 0.0, "{v}");
+        assert!(waited["p95"].as_f64().unwrap() >= 900.0, "{v}");
+        let lines = std::fs::read_to_string(&samples).unwrap();
+        let waits: Vec<f64> = lines
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["waited_ms"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            waits.iter().filter(|w| **w >= 900.0).count(),
+            2,
+            "{waits:?}"
+        );
+        // One request: the reply's usage says it waited (here, not at all).
+        let mut out = Vec::new();
+        let (code, _) =
+            run_to_end(&parsed(&["--budget", "concurrent=1", "--json"]), &mut out).await;
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["usage"]["waited_ms"], 0.0, "{v}");
+        // The table has a column for it.
+        let mut out = Vec::new();
+        let (code, _) = run_to_end(
+            &parsed(&["--budget", "concurrent=1", "--repeat", "2"]),
+            &mut out,
+        )
+        .await;
+        assert_eq!(code, 0);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("waited p50/p95 ms"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_budget_that_cannot_be_kept_fails_the_run() {
+        // Redis cannot be reached: exit 1, and the message names it.
+        let port = theory_llm_testkit::loopback::closed_port();
+        let url = format!("redis://127.0.0.1:{port}/0");
+        let mut out = Vec::new();
+        let argv = ["--budget", "concurrent=1", "--budget-redis", &url, "--json"];
+        let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
+        assert_eq!(code, 1, "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "provider_unavailable");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("Redis at"),
+            "{v}"
+        );
+        // A request larger than the budget: refused, never sent.
+        let mut out = Vec::new();
+        let argv = ["--budget", "tokens=10/m", "--max-tokens", "100", "--json"];
+        let (code, _) = run_to_end(&parsed(&argv), &mut out).await;
+        assert_eq!(code, 1);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "invalid_request", "{v}");
     }
 
     #[test]

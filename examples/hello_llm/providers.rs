@@ -12,6 +12,7 @@ use theory_llm::routing::FallbackProvider;
 use theory_llm::{Error, ErrorKind, LlmStreamProvider, ProviderOptions};
 
 use crate::args::{Args, Target};
+use crate::budget::Budgets;
 use crate::registry;
 
 /// The target that stands for the `--fallback` chain.
@@ -76,11 +77,14 @@ impl Write for Shared {
     }
 }
 
-/// The provider for `target`, with the command line's options; recorded into `record`.
-pub(crate) fn provider(
+/// The provider for `target`, with the command line's options; recorded into `record`;
+/// under the run's budget for it (`--budget`, outermost: only what it admits is sent,
+/// and recorded).
+pub(crate) async fn provider(
     args: &Args,
     target: &Target,
     record: Option<&RecordFile>,
+    budgets: &Budgets,
 ) -> Result<Box<dyn LlmStreamProvider>, Error> {
     let llm: Arc<dyn LlmStreamProvider> = if let Some(path) = &args.replay {
         // The library's message, naming the flag.
@@ -99,10 +103,11 @@ pub(crate) fn provider(
     } else {
         Arc::from(one(args, target)?)
     };
-    Ok(match record {
-        Some(file) => Box::new(RecordingProvider::shared(llm, Shared(file.clone()))),
-        None => Box::new(llm),
-    })
+    let llm: Arc<dyn LlmStreamProvider> = match record {
+        Some(file) => Arc::new(RecordingProvider::shared(llm, Shared(file.clone()))),
+        None => llm,
+    };
+    Ok(Box::new(budgets.wrap(args, target, llm).await?))
 }
 
 /// One provider of the registry, with the connect timeout and the endpoints.
@@ -144,12 +149,16 @@ mod tests {
         let path = dir.join("run.jsonl");
         let a = args(&["--provider", "mock", "--record", path.to_str().unwrap()]);
         let file = RecordFile::create(&path).unwrap();
-        let llm = provider(&a, &a.targets[0], Some(&file)).unwrap();
+        let llm = provider(&a, &a.targets[0], Some(&file), &Budgets::default())
+            .await
+            .unwrap();
         let first = llm.chat(ChatRequest::new("Hello")).await.unwrap();
         drop(llm);
         assert!(file.failed().is_none());
         let b = args(&["--replay", path.to_str().unwrap()]);
-        let replay = provider(&b, &b.targets[0], None).unwrap();
+        let replay = provider(&b, &b.targets[0], None, &Budgets::default())
+            .await
+            .unwrap();
         let again = replay.chat(ChatRequest::new("Hello")).await.unwrap();
         assert_eq!(again.text, first.text);
         assert_eq!(again.provider, "mock");
@@ -161,10 +170,15 @@ mod tests {
         let a = args(&["--provider", "nope,mock", "--fallback"]);
         assert_eq!(a.targets[0].provider, CHAIN);
         // An unknown provider in the chain fails when the chain is built.
-        let err = provider(&a, &a.targets[0], None).err().unwrap();
+        let err = provider(&a, &a.targets[0], None, &Budgets::default())
+            .await
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("unknown provider 'nope'"), "{err}");
         let a = args(&["--provider", "mock=first,mock", "--fallback"]);
-        let llm = provider(&a, &a.targets[0], None).unwrap();
+        let llm = provider(&a, &a.targets[0], None, &Budgets::default())
+            .await
+            .unwrap();
         assert_eq!(llm.name(), "fallback");
         assert_eq!(llm.default_model(), "first");
     }

@@ -18,6 +18,9 @@ pub(crate) struct Sample {
     /// To the reply's last chunk or, for a failed request, to the error; `null` when no
     /// request could be sent (the provider could not be built).
     pub(crate) latency_ms: Option<f64>,
+    /// How long it waited for the budget (`--budget`; 0 without one); `null` for a
+    /// failed request.
+    pub(crate) waited_ms: Option<f64>,
     /// Output tokens per second after the first token, as the table's "out tok/s".
     pub(crate) output_tokens_per_s: Option<f64>,
     pub(crate) tokens_in: Option<u64>,
@@ -40,6 +43,7 @@ impl Sample {
             start_ms: round_ms(start_ms),
             ttft_ms: None,
             latency_ms: None,
+            waited_ms: None,
             output_tokens_per_s: None,
             tokens_in: None,
             tokens_out: None,
@@ -79,6 +83,7 @@ mod tests {
             model: "smollm2".into(),
             ttft_ms: Some(12.5),
             latency_ms: Some(80.25),
+            waited_ms: Some(3.5),
             output_tokens_per_s: Some(40.0),
             tokens_in: Some(9),
             tokens_out: Some(3),
@@ -101,6 +106,8 @@ mod tests {
             .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["ttft_ms"], 12.5);
+        assert_eq!(lines[0]["waited_ms"], 3.5);
+        assert_eq!(lines[1]["waited_ms"], serde_json::Value::Null);
         assert_eq!(lines[0]["error"], serde_json::Value::Null);
         assert_eq!(lines[1]["error"], "timeout");
         assert_eq!(lines[1]["latency_ms"], 80.25);

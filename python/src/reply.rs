@@ -145,7 +145,8 @@ impl LLMReply {
     }
 
     /// Tokens, time and cost: `tokens_in`, `tokens_out`, `latency_ms` (float),
-    /// `usd_micros` (int), `ttft_ms`, `cached_tokens_in`, `cache_write_tokens_in`,
+    /// `usd_micros` (int), `ttft_ms`, `waited_ms` (float: the wait for a budget),
+    /// `cached_tokens_in`, `cache_write_tokens_in`,
     /// `reasoning_tokens_out` (None when not reported), `tokens_estimated`,
     /// `cost_basis`.
     #[getter]

@@ -33,6 +33,7 @@ USAGE_KEYS = [
     "latency_ms",
     "usd_micros",
     "ttft_ms",
+    "waited_ms",
     "tokens_estimated",
     "cost_basis",
 ]
@@ -43,6 +44,7 @@ def check_usage(usage: dict[str, object]) -> None:
     for key in ("tokens_in", "tokens_out", "usd_micros"):
         assert type(usage[key]) is int, (key, usage)
     assert type(usage["latency_ms"]) is float
+    assert type(usage["waited_ms"]) is float
     for key in ("ttft_ms",):
         assert usage[key] is None or type(usage[key]) is float
     for key in ("cached_tokens_in", "cache_write_tokens_in", "reasoning_tokens_out"):

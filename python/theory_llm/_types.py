@@ -17,6 +17,7 @@ class Usage(TypedDict):
     latency_ms: float
     usd_micros: int
     ttft_ms: float | None
+    waited_ms: float
     tokens_estimated: bool
     cost_basis: str
 

@@ -8,7 +8,7 @@ use crate::embed::{no_embeddings, Embedder};
 use crate::error::Result;
 use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
-use crate::stream::ChatStream;
+use crate::stream::{ChatStream, StreamInfo};
 
 use super::api::{Api, Description};
 use super::provider::HttpProvider;
@@ -89,5 +89,9 @@ impl<A: Api> LlmStreamProvider for Provider<A> {
             true => Ok(self),
             false => Err(no_embeddings(self.description.name)),
         }
+    }
+
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        self.http.stream_info(request)
     }
 }

@@ -26,6 +26,24 @@ impl Prologue {
         settings: &HttpSettings,
         pricing: impl FnOnce(&str) -> Pricing,
     ) -> Result<Prologue, Box<ChatStream>> {
+        let info = Prologue::info(provider, request, default_model, settings, pricing);
+        if let Err(e) = request.validate() {
+            return Err(Box::new(ChatStream::from_error(info, e)));
+        }
+        Ok(Prologue {
+            info,
+            retry: settings.retry_policy(request.max_retries),
+        })
+    }
+
+    /// The stream's info alone (what `stream_info` tells before a stream is made).
+    pub(crate) fn info(
+        provider: &str,
+        request: &ChatRequest,
+        default_model: &str,
+        settings: &HttpSettings,
+        pricing: impl FnOnce(&str) -> Pricing,
+    ) -> StreamInfo {
         let mut info = StreamInfo::for_request_or(
             provider,
             request,
@@ -34,12 +52,6 @@ impl Prologue {
             settings.max_reply_bytes,
         );
         info.pricing = pricing(&info.model);
-        if let Err(e) = request.validate() {
-            return Err(Box::new(ChatStream::from_error(info, e)));
-        }
-        Ok(Prologue {
-            info,
-            retry: settings.retry_policy(request.max_retries),
-        })
+        info
     }
 }

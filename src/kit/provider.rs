@@ -16,7 +16,7 @@ use crate::provider::LlmStreamProvider;
 use crate::redact::Redactor;
 use crate::request::ChatRequest;
 use crate::retry::Retrying;
-use crate::stream::ChatStream;
+use crate::stream::{ChatStream, StreamInfo};
 
 use super::api::Builtin;
 use super::attempt::{cools_down, Attempt, Receiving};
@@ -139,6 +139,17 @@ impl<D: Dialect> LlmStreamProvider for HttpProvider<D> {
         // layer's own errors only quote those.
         let stream = Retrying::new(Arc::from(name), prologue.retry, timeouts, make_attempt);
         ChatStream::new(prologue.info, stream)
+    }
+
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        let shared = &self.shared;
+        Prologue::info(
+            shared.dialect.name(),
+            request,
+            &shared.default_model,
+            &shared.settings,
+            |model| shared.pricing(model),
+        )
     }
 }
 

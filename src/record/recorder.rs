@@ -13,7 +13,7 @@ use crate::chunk::Chunk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::LlmStreamProvider;
 use crate::request::{ChatRequest, Timeouts};
-use crate::stream::ChatStream;
+use crate::stream::{ChatStream, StreamInfo};
 
 use super::lines::{pricing_json, request_json, Line, VERSION};
 
@@ -145,6 +145,10 @@ impl LlmStreamProvider for RecordingProvider {
 
     fn default_model(&self) -> &str {
         self.inner.default_model()
+    }
+
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        self.inner.stream_info(request)
     }
 
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {

@@ -321,6 +321,9 @@ impl Collector {
             latency_ms: ms(at),
             usd_micros,
             ttft_ms: self.first_text.map(ms),
+            waited_ms: finish
+                .and_then(|f| f.waited)
+                .map_or(0.0, |d| d.as_micros() as f64 / 1000.0),
             tokens_estimated: estimated,
             cost_basis,
         }

@@ -208,6 +208,14 @@ impl LlmStreamProvider for FallbackProvider {
             .unwrap_or_else(|| first.provider.default_model())
     }
 
+    /// The first entry's, for its model: what a chain that answers at once is.
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        let first = &self.entries[0];
+        let mut request = request.clone();
+        request.model = Some(first.model());
+        first.provider.stream_info(&request)
+    }
+
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
         let first = &self.entries[0];
         let model = first.model();

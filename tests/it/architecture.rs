@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 /// `__private.rs` (the hidden entry points for benches and fuzzing) may use anything.
 const LAYERS: &[&[&str]] = &[
     &["registry"],
+    &["budget"],
     &["providers", "routing", "record"],
     &["kit"],
     &["provider"],

@@ -44,6 +44,7 @@ const ROOT_MODULES: &[&str] = &[
     "anthropic",
     "azure_openai",
     "embed",
+    "budget",
     "gemini",
     "kit",
     "mock",

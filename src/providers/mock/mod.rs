@@ -134,9 +134,13 @@ impl LlmStreamProvider for MockProvider {
         &self.default_model
     }
 
+    fn stream_info(&self, request: &ChatRequest) -> StreamInfo {
+        StreamInfo::for_request(MockProvider::NAME, request, &self.default_model)
+            .with_pricing(Pricing::Free)
+    }
+
     fn stream_chat(&self, request: ChatRequest) -> ChatStream {
-        let info = StreamInfo::for_request(MockProvider::NAME, &request, &self.default_model)
-            .with_pricing(Pricing::Free);
+        let info = self.stream_info(&request);
         if let Err(e) = request.validate() {
             return ChatStream::from_error(info, e);
         }
