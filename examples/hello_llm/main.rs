@@ -374,7 +374,9 @@ mod tests {
         let text =
             usage(&registry().with("faq", |_| Ok(Box::new(theory_llm::MockProvider::new()))));
         assert!(
-            text.contains("mock, anthropic, azure-openai, gemini, ollama, openai, openai-responses, faq"),
+            text.contains(
+                "mock, anthropic, azure-openai, gemini, ollama, openai, openai-responses, faq"
+            ),
             "{text}"
         );
     }

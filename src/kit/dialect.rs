@@ -25,6 +25,11 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON (`application/x-ndjson`): each non-blank line is a frame.
     Ndjson,
+    /// The AWS event stream (`application/vnd.amazon.eventstream`, Bedrock): each
+    /// message, checked (both CRC32s, lengths, headers), is a frame, as it came: the
+    /// prelude, the headers and the payload. Its headers (`:event-type`, …) say what the
+    /// payload is; the built-in Bedrock decoder reads them.
+    EventStream,
 }
 
 impl Framing {
@@ -33,6 +38,7 @@ impl Framing {
         match self {
             Framing::Sse => &["text/event-stream", "application/json"],
             Framing::Ndjson => &["application/x-ndjson", "application/json"],
+            Framing::EventStream => &["application/vnd.amazon.eventstream", "application/json"],
         }
     }
 }
