@@ -43,6 +43,7 @@ const ROOT_MODULES: &[&str] = &[
     "__private",
     "anthropic",
     "azure_openai",
+    "bedrock",
     "gemini",
     "kit",
     "mock",

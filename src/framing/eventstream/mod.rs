@@ -17,6 +17,8 @@
 //! (a message cut off) are dropped, as SSE drops an unfinished event: the decoder then
 //! says what the reply is missing.
 
+#[cfg(test)]
+pub(crate) mod encoder;
 mod message;
 #[cfg(test)]
 mod tests;
