@@ -303,7 +303,10 @@ async fn secrets_are_never_in_errors_replies_or_debug() {
         for secret in secrets {
             assert!(!shown.contains(&secret[8..24]), "a secret leaked: {shown}");
         }
-        assert!(shown.contains("bedrock") || shown.contains("Bedrock"), "{shown}");
+        assert!(
+            shown.contains("bedrock") || shown.contains("Bedrock"),
+            "{shown}"
+        );
     }
     let echo = message(
         &[(":event-type", "contentBlockStart"), (":message-type", "event")],
@@ -624,4 +627,76 @@ fn exceptions_written_by_the_kit_decode_as_the_crate_reads_them() {
         &[&exception("throttlingException", "slow down")],
     );
     assert!(describe(&items)[0].contains("slow down"), "{items:?}");
+}
+
+/// botocore's verdicts on generated event-stream bodies (scripts/eventstream_crosscheck.py
+/// writes them): the framer gives the same messages, and refuses what botocore refused.
+/// Two differences are by design, where botocore reads what is not a message: headers
+/// whose length runs past the message (checksums right), and a string header whose
+/// value runs past the end of the headers (Python's slicing gives a shorter string
+/// without complaint); both are refused here.
+#[test]
+fn the_framer_agrees_with_botocore_on_generated_messages() {
+    use theory_llm::__private::eventstream_messages;
+    let recorded: Value =
+        serde_json::from_slice(&transcript("bedrock/botocore_eventstream.json")).unwrap();
+    let hex = |text: &str| -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let (mut agreed, mut refused, mut lax_cases) = (0, 0, 0);
+    for (i, case) in recorded["cases"].as_array().unwrap().iter().enumerate() {
+        let body = hex(case["body"].as_str().unwrap());
+        let ours: Vec<_> = futures::executor::block_on(
+            eventstream_messages(&body, 16 * 1024 * 1024).collect::<Vec<_>>(),
+        );
+        let theirs = case["messages"].as_array().unwrap();
+        let botocore_failed = case["failed"] != false;
+        let ok: Vec<_> = ours.iter().take_while(|m| m.is_ok()).collect();
+        let our_error = ours.iter().find_map(|m| m.as_ref().err());
+        for (mine, theirs) in ok.iter().zip(theirs) {
+            let mine = mine.as_ref().unwrap();
+            assert_eq!(
+                hex(theirs["payload"].as_str().unwrap()),
+                mine.payload,
+                "case {i}"
+            );
+            for (name, value) in &mine.headers {
+                let expected = theirs["headers"][name].as_str().map(str::to_owned);
+                assert_eq!(&expected, value, "case {i}: header {name}");
+            }
+        }
+        match (botocore_failed, our_error) {
+            (false, None) => assert_eq!(ok.len(), theirs.len(), "case {i}"),
+            (true, Some(_)) => {
+                assert_eq!(
+                    ok.len(),
+                    theirs.len(),
+                    "case {i}: messages before the failure"
+                );
+                refused += 1;
+            }
+            (false, Some(e)) => {
+                let lax = [
+                    "lengths do not fit",
+                    "value runs past the end of the headers",
+                ];
+                assert!(
+                    lax.iter().any(|why| e.to_string().contains(why)),
+                    "case {i}: we refused what botocore read: {e}"
+                );
+                lax_cases += 1;
+                assert!(ok.len() <= theirs.len(), "case {i}");
+            }
+            (true, None) => panic!(
+                "case {i}: botocore refused ({}) what we read: {ours:?}",
+                case["failed"]
+            ),
+        }
+        agreed += 1;
+    }
+    assert_eq!(agreed, 400);
+    assert!(refused >= 60 && lax_cases <= 20, "{refused} {lax_cases}");
 }

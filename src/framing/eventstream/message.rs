@@ -9,8 +9,8 @@
 //! A header is `[name length: u8][name][type: u8][value]`, the value by its type: 0
 //! true and 1 false (no bytes), 2 byte (1), 3 short (2), 4 integer (4), 5 long (8), 6
 //! byte array and 7 string (`u16` BE length, then the bytes; a string is UTF-8), 8
-//! timestamp (8), 9 UUID (16). Names are UTF-8. Of a name given twice, the last value
-//! counts (as botocore reads them).
+//! timestamp (8), 9 UUID (16). Names are UTF-8, and no name is given twice (botocore
+//! refuses that too).
 
 /// Bytes of the prelude: total length, headers length, prelude CRC.
 pub(crate) const PRELUDE: usize = 12;
@@ -76,9 +76,17 @@ pub(crate) struct Message<'a> {
 }
 
 impl<'a> Message<'a> {
-    /// Reads a whole message (its lengths and headers; the CRCs are the framer's to
-    /// check, see [`checked`]). `Err` says what is wrong with it.
+    /// Reads a whole message (its lengths and headers; the CRCs and unique names are the
+    /// framer's to check, see [`checked`]). `Err` says what is wrong with it.
     pub(crate) fn read(message: &'a [u8]) -> Result<Message<'a>, String> {
+        Message::parse(message, None)
+    }
+
+    /// [`read`](Self::read), gathering every header's name in `names` if given.
+    fn parse(
+        message: &'a [u8],
+        mut names: Option<&mut Vec<&'a str>>,
+    ) -> Result<Message<'a>, String> {
         if message.len() < MIN_MESSAGE {
             return Err(format!(
                 "a message of {} bytes is shorter than its prelude and checksum",
@@ -102,6 +110,9 @@ impl<'a> Message<'a> {
         while !rest.is_empty() {
             let (name, value, after) = header(rest)?;
             rest = after;
+            if let Some(names) = names.as_mut() {
+                names.push(name);
+            }
             let slot = match name {
                 ":message-type" => &mut out.message_type,
                 ":event-type" => &mut out.event_type,
@@ -120,7 +131,7 @@ impl<'a> Message<'a> {
     }
 }
 
-/// A message whose CRCs match its bytes, read.
+/// A message whose CRCs match its bytes and whose header names are unique, read.
 pub(crate) fn checked(message: &[u8]) -> Result<Message<'_>, String> {
     if message.len() >= MIN_MESSAGE {
         let (body, crc) = message.split_at(message.len() - TRAILER);
@@ -131,7 +142,13 @@ pub(crate) fn checked(message: &[u8]) -> Result<Message<'_>, String> {
             ));
         }
     }
-    Message::read(message)
+    let mut names = Vec::new();
+    let read = Message::parse(message, Some(&mut names))?;
+    names.sort_unstable();
+    if let Some(twice) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(format!("header '{}' is given twice", twice[0]));
+    }
+    Ok(read)
 }
 
 /// A header's value, as far as the crate reads it.

@@ -169,15 +169,28 @@ fn every_header_type_is_read_past() {
     // A known header of another type than a string is not taken as one.
     let message = encode(&[(":event-type", Value::Int(7))], b"");
     assert_eq!(Message::read(&message).unwrap().event_type, None);
-    // Of a header given twice, the last counts.
-    let message = encode(
-        &[
-            (":event-type", Value::Str("first".into())),
-            (":event-type", Value::Str("last".into())),
-        ],
-        b"",
-    );
-    assert_eq!(Message::read(&message).unwrap().event_type, Some("last"));
+}
+
+/// Found by the cross-check against botocore: a header name given twice was read (the
+/// last value counting), where botocore refuses the message (`DuplicateHeader`).
+#[test]
+fn a_header_name_given_twice_is_refused_as_botocore_refuses_it() {
+    for names in [[":event-type", ":event-type"], ["x-dup", "x-dup"]] {
+        let message = encode(
+            &[
+                (names[0], Value::Str("first".into())),
+                ("between", Value::True),
+                (names[1], Value::Int(2)),
+            ],
+            b"",
+        );
+        let got = frames(vec![message]);
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].contains(&format!("header '{}' is given twice", names[0])),
+            "{got:?}"
+        );
+    }
 }
 
 /// `message` with its headers replaced by `headers` and both CRCs made right again.

@@ -159,6 +159,18 @@ impl Dialect for Converse {
     /// SigV4 with the AWS credentials, unless the request carries its own
     /// `Authorization` (a Bedrock API key) or there are none (a server on this machine).
     fn sign(&self, request: HttpRequest, url: &str) -> Result<HttpRequest> {
+        self.sign_at(request, url, SystemTime::now())
+    }
+}
+
+impl Converse {
+    /// [`Dialect::sign`], at `at`.
+    pub(crate) fn sign_at(
+        &self,
+        request: HttpRequest,
+        url: &str,
+        at: SystemTime,
+    ) -> Result<HttpRequest> {
         let Some(credentials) = &self.credentials else {
             return Ok(request);
         };
@@ -178,7 +190,7 @@ impl Dialect for Converse {
             (None, _) => return Err(cannot("the URL has no host")),
         };
         let query: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
-        let date = amz_date(SystemTime::now());
+        let date = amz_date(at);
         let mut request = request.header("x-amz-date", &date)?;
         if let Some(token) = &credentials.session_token {
             request = request.sensitive_header("x-amz-security-token", token)?;

@@ -328,3 +328,58 @@ fn credentials_never_show_their_secrets() {
         "{shown}"
     );
 }
+
+/// A ConverseStream request as the provider signs it, against botocore 1.40's
+/// `SigV4Auth` on the same request (service `bedrock`, region `us-west-2`, a session
+/// token, 2025-01-02T03:04:05Z): the model id's `:` is sent as `%3A` and signed as
+/// `%253A`, as AWS signs every service's paths but S3's.
+#[test]
+fn a_bedrock_request_is_signed_as_botocore_signs_it() {
+    use crate::kit::{Api, Dialect};
+    use crate::providers::bedrock::{BedrockSettings, Converse};
+    use crate::request::ChatRequest;
+
+    let settings = BedrockSettings {
+        region: Some("us-west-2".into()),
+        access_key: Some((
+            "AKIDEXAMPLE".into(),
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+        )),
+        session_token: Some("FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789".into()),
+    };
+    let setup = crate::kit::Setup {
+        description: &crate::providers::bedrock::DESCRIPTION,
+        shown_base_url: String::new(),
+        base_url: String::new(),
+    };
+    let dialect = Converse::new(settings, &setup).unwrap();
+    let model = "anthropic.claude-3-5-haiku-20241022-v1:0";
+    let request = dialect.request(&ChatRequest::new("Hello"), model).unwrap();
+    assert_eq!(
+        request.body(),
+        br#"{"messages":[{"role":"user","content":[{"text":"Hello"}]}]}"#
+    );
+    let url = format!(
+        "https://bedrock-runtime.us-west-2.amazonaws.com{}",
+        request.path()
+    );
+    let at = UNIX_EPOCH + Duration::from_secs(1_735_787_045);
+    let signed = dialect.sign_at(request, &url, at).unwrap();
+    let header = |name: &str| {
+        signed
+            .headers()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    assert_eq!(header("x-amz-date").as_deref(), Some("20250102T030405Z"));
+    assert_eq!(
+        header("authorization").as_deref(),
+        Some("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250102/us-west-2/bedrock/aws4_request, SignedHeaders=accept;content-type;host;x-amz-date;x-amz-security-token, Signature=3490143f93bd289aec5436278557bae57f32196a0fa84d6ed7c3c6374bd40cf0")
+    );
+    // Its secrets stay out of Debug.
+    let shown = format!("{dialect:?} {signed:?}");
+    assert!(
+        !shown.contains("EXAMPLEKEY") && !shown.contains("EXAMPLESESSION"),
+        "{shown}"
+    );
+}
