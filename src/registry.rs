@@ -120,8 +120,9 @@ impl Registry {
         Registry::default()
     }
 
-    /// The providers of this crate: `mock`, `anthropic`, `ollama`, `openai`,
-    /// `openai-responses`, each configured from the environment (see their `from_env`).
+    /// The providers of this crate: `mock`, `anthropic`, `azure-openai`, `bedrock`,
+    /// `gemini`, `ollama`, `openai`, `openai-responses`, each configured from the
+    /// environment (see their `from_env`).
     pub fn builtin() -> Registry {
         Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
