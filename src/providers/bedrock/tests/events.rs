@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::chunk::{Chunk, FinishReason, ThinkingBlock};
 use crate::decode::{Decoder, Flow};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::framing::eventstream::encoder::{encode, event, exception, Value};
 use crate::origin::Origin;
 use crate::providers::bedrock::ConverseDecoder;
@@ -17,7 +17,7 @@ fn origin() -> Origin {
 }
 
 /// The chunks of these messages, then the end of the body if no message ended it.
-fn decode_with(origin: Origin, frames: &[Vec<u8>]) -> (Vec<Chunk>, Option<crate::Error>) {
+fn decode_with(origin: Origin, frames: &[Vec<u8>]) -> (Vec<Chunk>, Option<Error>) {
     let mut decoder = ConverseDecoder::new(origin);
     let mut out = VecDeque::new();
     let mut run = || -> Result<()> {
@@ -32,7 +32,7 @@ fn decode_with(origin: Origin, frames: &[Vec<u8>]) -> (Vec<Chunk>, Option<crate:
     (out.into(), error)
 }
 
-fn decode(frames: &[Vec<u8>]) -> (Vec<Chunk>, Option<crate::Error>) {
+fn decode(frames: &[Vec<u8>]) -> (Vec<Chunk>, Option<Error>) {
     decode_with(origin(), frames)
 }
 
