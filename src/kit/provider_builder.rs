@@ -214,8 +214,8 @@ impl<A: Api> ProviderBuilder<A> {
     crate::kit::settings::http_builder_setters!(common.settings);
 
     /// The largest frame accepted (an SSE event, counted as the bytes of its lines
-    /// without their line ends; an NDJSON line without its line end), default 16 MiB;
-    /// a larger one is a `protocol` error.
+    /// without their line ends; an NDJSON line without its line end; an AWS event-stream
+    /// message, whole), default 16 MiB; a larger one is a `protocol` error.
     #[must_use]
     pub fn max_frame_bytes(mut self, limit: usize) -> Self {
         self.common.settings.max_frame_bytes = limit;
