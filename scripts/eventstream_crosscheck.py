@@ -153,7 +153,9 @@ for line in sys.stdin:
     except Exception as e:
         failed = type(e).__name__
     cases.append({"body": body.hex(), "messages": messages, "failed": failed})
-print(json.dumps({"botocore": botocore.__version__, "cases": cases}, indent=0))
+# One case a line.
+lines = ",\n".join(json.dumps(case, sort_keys=True) for case in cases)
+print('{"botocore": ' + json.dumps(botocore.__version__) + ', "cases": [\n' + lines + '\n]}')
 """ % (KNOWN,)
 
 
