@@ -700,3 +700,33 @@ fn the_framer_agrees_with_botocore_on_generated_messages() {
     assert_eq!(agreed, 400);
     assert!(refused >= 60 && lax_cases <= 20, "{refused} {lax_cases}");
 }
+
+#[tokio::test]
+async fn reasoning_goes_to_the_model_that_takes_it_and_is_refused_before_sending_otherwise() {
+    let server = Server::reply(stream(recorded("reasoning_stream.events"))).await;
+    let llm = provider(&server);
+    let request = ChatRequest::new("17*3?")
+        .model("us.anthropic.claude-sonnet-4-20250514-v1:0")
+        .reasoning(theory_llm::Reasoning::Budget(2048));
+    let reply = llm.chat(request).await.unwrap();
+    assert!(!reply.reasoning.is_empty());
+    let sent = server.requests()[0].json();
+    assert_eq!(
+        sent["additionalModelRequestFields"],
+        json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})
+    );
+    let err = llm
+        .chat(
+            ChatRequest::new("17*3?")
+                .model("meta.llama3-8b-instruct-v1:0")
+                .reasoning(theory_llm::Reasoning::Budget(2048)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "nothing sent for what cannot be said"
+    );
+}
