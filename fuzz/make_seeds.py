@@ -2,7 +2,7 @@
 """Writes the committed seed corpus fuzz/seeds/<target>/ from tests/transcripts.
 
 Bodies are cut to at most 4 KiB (libFuzzer's default input size) at a frame boundary.
-The `sse`, `ndjson` and `gemini` inputs start with a control byte (0: read the body whole; see
+The `sse`, `ndjson`, `gemini` and `bedrock` inputs start with a control byte (0: read the body whole; see
 theory_llm::fuzzing::fuzz_openai_sse). Run from the repository root:
 
     python3 fuzz/make_seeds.py
@@ -85,6 +85,10 @@ def main() -> None:
         write("map_openai", frame[:MAX])
     for line in sorted(lines, key=len)[:12] + sorted(lines, key=len)[-4:]:
         write("map_ollama", line[:MAX])
+    # Bedrock's bodies are lines of `event-type|payload`, as the `bedrock` target reads
+    # its input (tests/transcripts/bedrock/README.md).
+    for path in sorted((T / "bedrock").glob("*.events")):
+        write("bedrock", b"\x00" + path.read_bytes()[:MAX])
 
 
 if __name__ == "__main__":

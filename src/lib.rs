@@ -100,8 +100,8 @@ mod route;
 mod usage;
 
 // Area modules: everything public, by what it is about.
-pub mod embed;
 pub mod budget;
+pub mod embed;
 pub mod kit;
 pub mod pricing;
 pub mod record;
@@ -111,7 +111,9 @@ pub mod retry;
 pub mod routing;
 pub mod stream;
 // Providers, each with its builder and what only it has.
-pub use providers::{anthropic, azure_openai, gemini, mock, ollama, openai, openai_responses};
+pub use providers::{
+    anthropic, azure_openai, bedrock, gemini, mock, ollama, openai, openai_responses,
+};
 
 // The root: what an app touches in its first hour. `tests/it/public_api.rs` lists it;
 // a name added here has to argue for its place there.

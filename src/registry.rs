@@ -10,6 +10,7 @@ use crate::kit::{Api, Description, ProviderBuilder};
 use crate::provider::LlmStreamProvider;
 use crate::providers::anthropic::{self, Messages};
 use crate::providers::azure_openai::{self, AzureOpenAi};
+use crate::providers::bedrock::{self, Converse};
 use crate::providers::gemini::{self, GeminiDialect};
 use crate::providers::mock::MockProvider;
 use crate::providers::ollama::{self, ApiChat};
@@ -120,15 +121,16 @@ impl Registry {
     }
 
     /// The providers of this crate, each configured from the environment (see their
-    /// `from_env`): `mock`, `anthropic`, `azure-openai`, `gemini`, `ollama`, `openai`,
-    /// `openai-responses`, and the OpenAI-compatible ones by name (`groq`, `deepseek`,
-    /// `openrouter`, `together`, `fireworks`, `mistral`, `xai`, `cerebras`, `vllm`,
-    /// `lmstudio`, `llamacpp`).
+    /// `from_env`): `mock`, `anthropic`, `azure-openai`, `bedrock`, `gemini`, `ollama`,
+    /// `openai`, `openai-responses`, and the OpenAI-compatible ones by name (`groq`,
+    /// `deepseek`, `openrouter`, `together`, `fireworks`, `mistral`, `xai`, `cerebras`,
+    /// `vllm`, `lmstudio`, `llamacpp`).
     pub fn builtin() -> Registry {
         let registry = Registry::empty()
             .with("mock", |_| Ok(Box::new(MockProvider::from_env()?)))
             .described::<Messages>(&anthropic::DESCRIPTION)
             .described::<AzureOpenAi>(&azure_openai::DESCRIPTION)
+            .described::<Converse>(&bedrock::DESCRIPTION)
             .described::<GeminiDialect>(&gemini::DESCRIPTION)
             .described::<ApiChat>(&ollama::DESCRIPTION)
             .described::<ChatCompletions>(&openai::DESCRIPTION)
@@ -146,7 +148,7 @@ impl Registry {
             from_env::<A>(description, options)
         });
         if let Some(entry) = registry.entries.last_mut() {
-            entry.environment = Some(description.environment());
+            entry.environment = Some(description.environment_with(A::OTHER_CREDENTIALS));
         }
         registry
     }

@@ -547,7 +547,7 @@ mod tests {
             usage(&registry().with("faq", |_| Ok(Box::new(theory_llm::MockProvider::new()))));
         assert!(
             text.contains(
-                "mock, anthropic, azure-openai, gemini, ollama, openai, openai-responses, groq"
+                "mock, anthropic, azure-openai, bedrock, gemini, ollama, openai, openai-responses, groq"
             ),
             "{text}"
         );

@@ -153,3 +153,43 @@ pub fn media_type(content_type: &[u8]) -> Option<String> {
     headers.insert(reqwest::header::CONTENT_TYPE, value);
     crate::http::media_type(&headers)
 }
+
+/// An AWS event-stream message as the framer passed it on, read: the headers the crate
+/// reads and the payload (for the cross-check against botocore's decoder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventStreamMessage {
+    /// `:message-type`, `:event-type`, `:exception-type`, `:content-type`,
+    /// `:error-code`, `:error-message`, as far as they are string headers.
+    pub headers: Vec<(&'static str, Option<String>)>,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+/// The messages of an AWS event-stream body, framed as the Bedrock provider frames it
+/// (each at most `max` bytes), each read, or the framing's error as the provider says
+/// it; after an error, nothing. Fed from memory: it never waits.
+pub fn eventstream_messages(
+    body: &[u8],
+    max: usize,
+) -> impl Stream<Item = Result<EventStreamMessage>> + Send + 'static {
+    use crate::framing::eventstream::Message;
+    let bytes = futures::stream::iter([Ok::<_, Error>(Bytes::copy_from_slice(body))]);
+    let origin = Origin::new("bedrock", "http://entry");
+    frames_of(Framing::EventStream, bytes, max, origin, |e| e).map(|frame| {
+        let frame = frame?;
+        let message = Message::read(&frame)
+            .map_err(|what| Error::new(crate::error::ErrorKind::Protocol, what))?;
+        let text = |value: Option<&str>| value.map(str::to_owned);
+        Ok(EventStreamMessage {
+            headers: vec![
+                (":message-type", text(message.message_type)),
+                (":event-type", text(message.event_type)),
+                (":exception-type", text(message.exception_type)),
+                (":content-type", text(message.content_type)),
+                (":error-code", text(message.error_code)),
+                (":error-message", text(message.error_message)),
+            ],
+            payload: message.payload.to_vec(),
+        })
+    })
+}

@@ -1,5 +1,7 @@
-//! Framing: bytes in, frames out. No JSON here.
+//! Framing: bytes in, frames out (SSE events' data, NDJSON lines, AWS event-stream
+//! messages). No JSON here.
 
+pub(crate) mod eventstream;
 pub(crate) mod ndjson;
 pub(crate) mod sse;
 

@@ -21,7 +21,8 @@ pub(crate) struct ErrorBody {
     pub(crate) message: String,
     /// `error.code` (string or number, as a string).
     pub(crate) code: Option<String>,
-    /// `error.type`.
+    /// `error.type`; else the error type an AWS service names in its `x-amzn-errortype`
+    /// header (`ValidationException`).
     pub(crate) kind: Option<String>,
     /// `error.param`.
     pub(crate) param: Option<String>,
@@ -176,7 +177,8 @@ impl ErrorResponse {
         self.body.code.as_deref()
     }
 
-    /// `error.type`.
+    /// `error.type`, or the error type an AWS service names in its `x-amzn-errortype`
+    /// header.
     pub fn error_type(&self) -> Option<&str> {
         self.body.kind.as_deref()
     }
@@ -202,6 +204,7 @@ impl ErrorResponse {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         let rate_limit = rate_limit(response.headers());
+        let aws_error_type = aws_error_type(response.headers());
         let mut body = Vec::new();
         let read = async {
             loop {
@@ -231,6 +234,9 @@ impl ErrorResponse {
             Err(_elapsed) => true,
         };
         let mut parsed = ErrorBody::parse(&body);
+        if parsed.kind.is_none() {
+            parsed.kind = aws_error_type;
+        }
         if stalled && body.is_empty() {
             parsed.message = format!(
                 "(its body did not arrive within {})",
@@ -288,6 +294,15 @@ impl ErrorResponse {
         }
         err
     }
+}
+
+/// The error type of an AWS service's `x-amzn-errortype` header:
+/// `ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/` is
+/// `ValidationException`.
+fn aws_error_type(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let value = headers.get("x-amzn-errortype")?.to_str().ok()?;
+    let name = value.split(':').next()?.trim();
+    (!name.is_empty()).then(|| excerpt(name, 100))
 }
 
 /// Default advice for a kind of HTTP failure.

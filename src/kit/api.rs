@@ -66,10 +66,13 @@ impl Description {
     /// The environment variables it reads, as a line for people:
     /// `OPENAI_API_KEY (required unless OPENAI_BASE_URL is on this machine),
     /// OPENAI_BASE_URL (default https://api.openai.com/v1)`.
-    pub(crate) fn environment(&self) -> String {
+    /// Credentials of another kind than a key, `other_credentials`, are named among the
+    /// keys (Bedrock's SigV4 variables).
+    pub(crate) fn environment_with(&self, other_credentials: Option<&str>) -> String {
         let base = self.base_url_vars.join(" or ");
         let mut keys: Vec<&str> = self.key_vars.to_vec();
         keys.extend(self.other_keys.iter().map(|(name, _)| *name));
+        keys.extend(other_credentials);
         let keys = keys.join(" or ");
         let mut parts = Vec::new();
         match (keys.is_empty(), self.key_required) {
@@ -149,6 +152,30 @@ pub trait Api: Dialect + Sized + sealed::Sealed {
     fn embeddings(&self) -> Option<&dyn EmbeddingApi> {
         None
     }
+    /// The base URL when none is configured, when it depends on the provider's own
+    /// settings (Bedrock's region); `None`: the description's.
+    ///
+    /// # Errors
+    /// A setting the base URL cannot be made of (`invalid_request`).
+    #[doc(hidden)]
+    fn default_base_url(settings: &Self::Settings) -> Result<Option<String>> {
+        let _ = settings;
+        Ok(None)
+    }
+
+    /// Secrets the provider's own settings hold: credentials of another kind than the
+    /// key (Bedrock's AWS secret key and session token). They are hidden like the key,
+    /// and with any of them no key is required.
+    #[doc(hidden)]
+    fn own_secrets(settings: &Self::Settings) -> Vec<String> {
+        let _ = settings;
+        Vec::new()
+    }
+
+    /// Credentials the provider takes instead of a key, for messages and the
+    /// environment line (`"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (SigV4)"`).
+    #[doc(hidden)]
+    const OTHER_CREDENTIALS: Option<&'static str> = None;
 }
 
 /// What a built-in provider has besides its dialect: what its description says, and

@@ -25,6 +25,11 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON (`application/x-ndjson`): each non-blank line is a frame.
     Ndjson,
+    /// The AWS event stream (`application/vnd.amazon.eventstream`, Bedrock): each
+    /// message, checked (both CRC32s, lengths, headers), is a frame, as it came: the
+    /// prelude, the headers and the payload. Its headers (`:event-type`, …) say what the
+    /// payload is; the built-in Bedrock decoder reads them.
+    EventStream,
 }
 
 impl Framing {
@@ -33,6 +38,7 @@ impl Framing {
         match self {
             Framing::Sse => &["text/event-stream", "application/json"],
             Framing::Ndjson => &["application/x-ndjson", "application/json"],
+            Framing::EventStream => &["application/vnd.amazon.eventstream", "application/json"],
         }
     }
 }
@@ -88,6 +94,18 @@ pub trait Dialect: fmt::Debug + Send + Sync + 'static {
     /// What to suggest when nothing answers at the base URL.
     fn unreachable_hint(&self) -> &str {
         "Check that the server is running and that the base URL is right"
+    }
+
+    /// The request as it goes to `url` (the base URL and the path), for an API that
+    /// signs its requests over the URL, the headers and the body (Bedrock's SigV4).
+    /// Called for every attempt, last, after the kit added the key and the headers. By
+    /// default the request is sent as it is.
+    ///
+    /// # Errors
+    /// What cannot be signed (`invalid_request`): the request is not sent.
+    fn sign(&self, request: HttpRequest, url: &str) -> Result<HttpRequest> {
+        let _ = url;
+        Ok(request)
     }
 }
 
@@ -174,6 +192,18 @@ impl HttpRequest {
     /// The path, appended to the base URL.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The headers, each name lowercase, in the order they were added.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
     }
 
     /// Whether the request carries its own `Authorization` header (else the kit sends

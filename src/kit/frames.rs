@@ -1,5 +1,6 @@
-//! From a response body to frames, by the dialect's [`Framing`]: SSE events' data or
-//! NDJSON lines, each capped; a body of `application/json` is one frame.
+//! From a response body to frames, by the dialect's [`Framing`]: SSE events' data,
+//! NDJSON lines or AWS event-stream messages, each capped; a body of
+//! `application/json` is one frame.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +11,7 @@ use futures::Stream;
 use pin_project::pin_project;
 
 use crate::error::{Error, Result};
+use crate::framing::eventstream::{EventStreamError, EventStreamFrames};
 use crate::framing::ndjson::{NdjsonError, NdjsonLines};
 use crate::framing::sse::{SseError, SseFrames};
 use crate::http::{Accepted, Endpoint};
@@ -70,6 +72,11 @@ where
             origin,
             transport,
         },
+        Framing::EventStream => Frames::EventStream {
+            messages: EventStreamFrames::new(bytes, max),
+            origin,
+            transport,
+        },
     }
 }
 
@@ -88,6 +95,13 @@ pub(crate) enum Frames<S, T> {
     Ndjson {
         #[pin]
         lines: NdjsonLines<S>,
+        origin: Origin,
+        transport: T,
+    },
+    /// AWS event-stream messages.
+    EventStream {
+        #[pin]
+        messages: EventStreamFrames<S>,
         origin: Origin,
         transport: T,
     },
@@ -130,6 +144,21 @@ where
                     NdjsonError::Transport(e) => transport(e),
                     NdjsonError::LineTooLong { max } => origin.malformed(&format!(
                         "a line is longer than {max} bytes without a newline"
+                    )),
+                })
+            })),
+            FramesProj::EventStream {
+                messages,
+                origin,
+                transport,
+            } => Poll::Ready(ready!(messages.poll_next(cx)).map(|item| {
+                item.map_err(|e| match e {
+                    EventStreamError::Transport(e) => transport(e),
+                    EventStreamError::Corrupt(what) => {
+                        origin.malformed(&format!("a corrupt event-stream message: {what}"))
+                    }
+                    EventStreamError::TooLong { max, length } => origin.malformed(&format!(
+                        "a message is longer than {max} bytes (it says {length})"
                     )),
                 })
             })),

@@ -7,8 +7,9 @@
 //! validation, token estimates), sending with redirects refused, error bodies read in
 //! every shape with the server's words kept, retries before the first content (with
 //! backoff and `Retry-After`), first-chunk, idle and total time limits, caps on frames
-//! and on collected replies, secrets scrubbed from errors and metadata, SSE or NDJSON
-//! framing, and the [`ChatStream`](crate::ChatStream) with `chat()` on top.
+//! and on collected replies, secrets scrubbed from errors and metadata, SSE, NDJSON or
+//! AWS event-stream framing, and the [`ChatStream`](crate::ChatStream) with `chat()` on
+//! top.
 //!
 //! The built-in `openai` and `ollama` providers are made this way; so can yours be,
 //! outside this crate. Here is a whole provider for a server that streams JSON lines

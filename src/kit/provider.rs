@@ -242,10 +242,12 @@ async fn send<D: Dialect>(
     let mut adapted = false;
     loop {
         let http = shared.prepared(request, model)?;
+        let url = format!("{}{}", member.base.url, http.path);
+        let http = shared.dialect.sign(http, &url)?;
         let own_authorization = http.has_authorization();
         let mut post = member
             .client
-            .post(format!("{}{}", member.base.url, http.path))
+            .post(url)
             .headers(http.headers)
             .body(http.body);
         if !own_authorization {

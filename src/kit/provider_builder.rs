@@ -223,8 +223,8 @@ impl<A: Api> ProviderBuilder<A> {
     crate::kit::settings::http_builder_setters!(common.settings);
 
     /// The largest frame accepted (an SSE event, counted as the bytes of its lines
-    /// without their line ends; an NDJSON line without its line end), default 16 MiB;
-    /// a larger one is a `protocol` error.
+    /// without their line ends; an NDJSON line without its line end; an AWS event-stream
+    /// message, whole), default 16 MiB; a larger one is a `protocol` error.
     #[must_use]
     pub fn max_frame_bytes(mut self, limit: usize) -> Self {
         self.common.settings.max_frame_bytes = limit;
@@ -256,18 +256,29 @@ impl<A: Api> ProviderBuilder<A> {
     pub fn build(self) -> Result<Provider<A>> {
         let description = self.description;
         let name = description.name;
+        let default_base_url = A::default_base_url(&self.own)?;
         let bases = self.common.bases_named(
             name,
             description.base_url_name,
-            Some(description.default_base_url),
+            Some(
+                default_base_url
+                    .as_deref()
+                    .unwrap_or(description.default_base_url),
+            ),
             description.example_base_urls,
             A::base_url,
         )?;
         let first = &bases[0];
         let key = self.api_key.unwrap_or_default().trim().to_owned();
-        let anonymous = key.is_empty() && first.credentials.is_none();
+        let own_secrets = A::own_secrets(&self.own);
+        let anonymous = key.is_empty() && first.credentials.is_none() && own_secrets.is_empty();
         if description.key_required && anonymous && !is_loopback(&first.url) {
-            return Err(missing_key(description, self.from_env, &first.shown()));
+            return Err(missing_key(
+                description,
+                A::OTHER_CREDENTIALS,
+                self.from_env,
+                &first.shown(),
+            ));
         }
         let headers = checked_headers(name, &self.headers)?;
         let common = self.common;
@@ -288,6 +299,7 @@ impl<A: Api> ProviderBuilder<A> {
         }
         let mut common = common;
         common.secrets.push(key.clone());
+        common.secrets.extend(own_secrets);
         common
             .secrets
             .extend(self.headers.into_iter().map(|(_, value)| value));
@@ -358,16 +370,22 @@ impl<A: Api> Provider<A> {
     }
 }
 
-/// The error for a provider that needs a key and has none.
-fn missing_key(description: &Description, from_env: bool, shown_base_url: &str) -> Error {
+/// The error for a provider that needs a key (or its `other` credentials) and has none.
+fn missing_key(
+    description: &Description,
+    other: Option<&str>,
+    from_env: bool,
+    shown_base_url: &str,
+) -> Error {
     let name = description.name;
+    let or_other = other.map_or(String::new(), |other| format!(", or set {other}"));
     match (from_env, description.key_vars.first()) {
         (true, Some(key_var)) => {
             let base_var = description.base_url_vars.first().unwrap_or(&"the base URL");
             Error::new(
                 ErrorKind::ProviderUnavailable,
                 format!(
-                    "{name} is not configured: {key_var} is not set. Set it to your API key \
+                    "{name} is not configured: {key_var} is not set. Set it to your API key{or_other} \
                      (or point {base_var} at a server on this machine, which needs none)"
                 ),
             )
@@ -375,7 +393,7 @@ fn missing_key(description: &Description, from_env: bool, shown_base_url: &str) 
         _ => Error::new(
             ErrorKind::InvalidRequest,
             format!(
-                "{name}: no API key for {shown_base_url}. Pass your API key (only servers on this machine may go without one)"
+                "{name}: no API key for {shown_base_url}. Pass your API key{or_other} (only servers on this machine may go without one)"
             ),
         ),
     }

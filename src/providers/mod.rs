@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod azure_openai;
+pub mod bedrock;
 pub mod gemini;
 pub mod mock;
 pub mod ollama;
@@ -54,5 +55,10 @@ pub(crate) static WIRES: &[WireFormat] = &[
         name: "anthropic",
         framing: Framing::Sse,
         decoder: |origin| Box::new(anthropic::MessagesDecoder::new(origin)),
+    },
+    WireFormat {
+        name: "bedrock",
+        framing: Framing::EventStream,
+        decoder: |origin| Box::new(bedrock::ConverseDecoder::new(origin)),
     },
 ];

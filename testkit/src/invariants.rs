@@ -327,6 +327,19 @@ pub fn fuzz_any_wire(data: &[u8]) {
     fuzz_wire(wires[usize::from(*pick) % wires.len()], rest);
 }
 
+/// The `bedrock` fuzz target: `data` made a ConverseStream body whose checksums are
+/// right ([`eventstream::body_from_lines`](crate::eventstream::body_from_lines)), so that
+/// the fuzzer reaches the decoder behind the framing (the `wires` target feeds the
+/// framer raw bytes); read as [`fuzz_wire`] reads its input.
+///
+/// # Panics
+/// On any broken invariant, with the input.
+pub fn fuzz_bedrock(data: &[u8]) {
+    let (sizes, rest) = sizes_and_body(data);
+    let body = crate::eventstream::body_from_lines(rest);
+    fuzz_body(wire("bedrock"), &body, sizes);
+}
+
 /// The `map_openai` fuzz target: the fast path for token chunks reads `data` as serde
 /// does (or leaves it to serde); `data` as one SSE data frame, straight into the
 /// decoder; and, when `data` can be an event's data, the same as `data: …` through

@@ -1,11 +1,13 @@
 //! Test scaffolding for theory-llm: the one loopback server ([`loopback`]), the
 //! invariants every decoding run keeps and the fuzz targets' bodies ([`invariants`]),
-//! synthetic reply bodies ([`bodies`]), a small JSON Schema validator ([`schema`]) and the
+//! synthetic reply bodies ([`bodies`]), AWS event-stream messages ([`eventstream`]), a
+//! small JSON Schema validator ([`schema`]) and the
 //! recorded transcripts ([`transcript`]).
 //!
 //! It reaches the crate's private pipelines only through `theory_llm::__private`.
 
 pub mod bodies;
+pub mod eventstream;
 pub mod invariants;
 pub mod loopback;
 pub mod schema;

@@ -6,6 +6,7 @@ mod support; // the loopback server and transcripts, from testkit/
 mod anthropic; // the Anthropic Messages API over SSE, on loopback
 mod architecture; // the layers of src/: no import cycles, no import from a layer above
 mod azure; // Azure OpenAI over loopback: deployments, api-version, api-key, the content filter
+mod bedrock; // Bedrock ConverseStream over loopback: event-stream replies, bearer and SigV4, exceptions
 mod budget; // budgets in one process: windows, streams at once, arrival order, every way out
 mod caps; // every byte a reply keeps counts toward its cap, whatever kept it
 mod compatible; // the OpenAI-compatible clouds and local servers by name

@@ -45,6 +45,7 @@ const ROOT_MODULES: &[&str] = &[
     "azure_openai",
     "embed",
     "budget",
+    "bedrock",
     "gemini",
     "kit",
     "mock",

@@ -1,19 +1,21 @@
 //! Live conformance: every HTTP provider against real servers on loopback — llama.cpp's
 //! own HTTP server (Chat Completions, Responses and Anthropic Messages), and an
-//! Ollama-API server and a Gemini-API server in front of it — with a real model.
+//! Ollama-API server and a Gemini-API server in front of it — with a real model; and
+//! the bedrock provider against aimock, a Bedrock mock server (`scripts/aimock.sh`).
 //!
 //! These tests are `#[ignore]`d by default, so `cargo test` lists them as ignored. Run them:
 //!
 //! ```text
-//! eval "$(scripts/realservers.sh start)"
+//! eval "$(scripts/realservers.sh start)"; eval "$(scripts/aimock.sh start)"
 //! THEORY_LLM_LIVE=1 cargo test --test live -- --ignored
-//! scripts/realservers.sh stop
+//! scripts/realservers.sh stop; scripts/aimock.sh stop
 //! ```
 //!
 //! Run with `--ignored` but without the servers, they fail rather than skip, so CI can
 //! never pass without having talked to the servers.
 
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
+mod bedrock; // the bedrock provider against @copilotkit/aimock's ConverseStream (scripts/aimock.sh)
 mod embed; // embeddings: llama.cpp's /v1/embeddings, and the Ollama shim's /api/embed
 mod gemini; // the Gemini API's wire against api-for-gemini in front of llama.cpp
 mod reasoning; // each provider's reasoning field, accepted by the real servers
