@@ -43,6 +43,8 @@
 //! | [`retry`] | the retry policy |
 //! | [`record`] | recording and replaying streams |
 //! | [`kit`] | what it takes to write an HTTP provider of your own |
+//! | `agent` | tool loops: a tool box of async functions and MCP servers, runs bounded in steps, cost and time (feature `agent`) |
+//! | `mcp` | MCP servers' tools, over stdio or streamable HTTP (feature `mcp`) |
 //! | [`openai`], [`openai_responses`], [`anthropic`], [`ollama`], [`mock`] | each provider's builder and what only it has |
 //!
 //! A [`ChatRequest`] goes to a provider, which maps it onto its wire format and sends
@@ -58,6 +60,10 @@
 //!   attributes (model, usage, cost, time to first chunk, finish reasons, errors),
 //!   retries as span events; see the README's "Tracing". Without it, nothing of it is
 //!   compiled in.
+//! - `agent` (off): the `agent` module, tool loops; tool arguments are checked against
+//!   their JSON Schemas with the `jsonschema` crate. `schemars` (off): tools whose
+//!   schema is derived from their argument type. `mcp` (off): the `mcp` module, the
+//!   tools of MCP servers (on the `rmcp` crate, which needs Rust 1.88).
 //!
 //! Foreign types in the API are few and deliberate: `futures::Stream` (what a
 //! [`ChatStream`] is), `reqwest::Client` (bring your own HTTP client to a builder),
@@ -96,6 +102,8 @@ mod route;
 mod usage;
 
 // Area modules: everything public, by what it is about.
+#[cfg(feature = "agent")]
+pub mod agent;
 pub mod kit;
 pub mod pricing;
 pub mod record;
@@ -104,6 +112,8 @@ pub mod request;
 pub mod retry;
 pub mod routing;
 pub mod stream;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 // Providers, each with its builder and what only it has.
 pub use providers::{anthropic, azure_openai, gemini, mock, ollama, openai, openai_responses};
 

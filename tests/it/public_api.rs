@@ -41,10 +41,12 @@ const ROOT_ITEMS: &[&str] = &[
 /// The root's modules: the areas, and one per provider.
 const ROOT_MODULES: &[&str] = &[
     "__private",
+    "agent",
     "anthropic",
     "azure_openai",
     "gemini",
     "kit",
+    "mcp",
     "mock",
     "ollama",
     "openai",
