@@ -105,6 +105,8 @@ mod usage;
 #[cfg(feature = "agent")]
 pub mod agent;
 pub mod kit;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod pricing;
 pub mod record;
 pub mod reply;
@@ -112,8 +114,6 @@ pub mod request;
 pub mod retry;
 pub mod routing;
 pub mod stream;
-#[cfg(feature = "mcp")]
-pub mod mcp;
 // Providers, each with its builder and what only it has.
 pub use providers::{anthropic, azure_openai, gemini, mock, ollama, openai, openai_responses};
 

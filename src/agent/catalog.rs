@@ -116,7 +116,11 @@ impl Catalog {
         async move {
             if let Some(approver) = approver {
                 if let Approval::Refuse(why) = approver(&call).await {
-                    let why = if why.is_empty() { String::new() } else { format!(": {why}") };
+                    let why = if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {why}")
+                    };
                     return finish(ToolOutput::error(format!(
                         "the call was refused before it ran{why}"
                     )));

@@ -296,7 +296,8 @@ impl<'a> Driver<'a> {
             };
             conversation.push(Message::tool_result(&result.id, &result.name, content));
         }
-        self.ready.push_back(RunEvent::StepEnd(Box::new(step.clone())));
+        self.ready
+            .push_back(RunEvent::StepEnd(Box::new(step.clone())));
         self.steps.push(step);
         self.phase = Phase::Ask;
     }
@@ -304,7 +305,8 @@ impl<'a> Driver<'a> {
     /// The run is over with `reason`: the last step, then the run's reply.
     fn finish(&mut self, mut reply: ChatReply, reason: FinishReason) {
         let step = Step::of(&reply);
-        self.ready.push_back(RunEvent::StepEnd(Box::new(step.clone())));
+        self.ready
+            .push_back(RunEvent::StepEnd(Box::new(step.clone())));
         self.steps.push(step);
         let latency_ms = self.started.elapsed().as_micros() as f64 / 1000.0;
         reply.finish_reason = reason;

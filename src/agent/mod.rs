@@ -41,9 +41,9 @@ mod driver;
 mod output;
 mod run;
 mod steps;
-mod toolbox;
 #[cfg(test)]
 mod tests;
+mod toolbox;
 
 pub use driver::{RunEvent, RunStream};
 pub use output::{ToolOutput, ToolResult};

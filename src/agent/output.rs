@@ -152,7 +152,11 @@ mod tests {
             100,
             &redactor,
         );
-        assert!(!leaked.content.contains("secret-token"), "{}", leaked.content);
+        assert!(
+            !leaked.content.contains("secret-token"),
+            "{}",
+            leaked.content
+        );
         assert!(leaked.is_error);
     }
 }

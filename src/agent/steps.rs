@@ -83,8 +83,7 @@ pub(crate) fn summed_usage(steps: &[Step], latency_ms: f64) -> Usage {
         usage.tokens_in = usage.tokens_in.saturating_add(u.tokens_in);
         usage.tokens_out = usage.tokens_out.saturating_add(u.tokens_out);
         usage.cached_tokens_in = add_opt(usage.cached_tokens_in, u.cached_tokens_in);
-        usage.cache_write_tokens_in =
-            add_opt(usage.cache_write_tokens_in, u.cache_write_tokens_in);
+        usage.cache_write_tokens_in = add_opt(usage.cache_write_tokens_in, u.cache_write_tokens_in);
         usage.reasoning_tokens_out = add_opt(usage.reasoning_tokens_out, u.reasoning_tokens_out);
         usage.usd_micros = usage.usd_micros.saturating_add(u.usd_micros);
         usage.tokens_estimated |= u.tokens_estimated;
@@ -147,7 +146,10 @@ mod tests {
         assert_eq!(u.ttft_ms, Some(47.0));
         assert_eq!(u.latency_ms, 123.0);
         assert_eq!(u.cost_basis, metered);
-        let mixed = [steps[0].clone(), step((1, 1), 0, None, 1.0, Pricing::Unknown)];
+        let mixed = [
+            steps[0].clone(),
+            step((1, 1), 0, None, 1.0, Pricing::Unknown),
+        ];
         assert_eq!(summed_usage(&mixed, 1.0).cost_basis, Pricing::Unknown);
     }
 }

@@ -224,7 +224,10 @@ impl ToolBox {
 
     /// The names of the Rust functions, in the order added.
     pub fn function_names(&self) -> Vec<&str> {
-        self.functions.iter().map(|f| f.tool.name.as_str()).collect()
+        self.functions
+            .iter()
+            .map(|f| f.tool.name.as_str())
+            .collect()
     }
 
     /// The sources, in the order added.

@@ -139,10 +139,9 @@ impl McpClient {
             let mut cursor: Option<String> = None;
             for _ in 0..MAX_PAGES {
                 let params = PaginatedRequestParams::default().with_cursor(cursor.take());
-                let page = peer
-                    .list_tools(Some(params))
-                    .await
-                    .map_err(|e| server_error(&self.name, format!("failed to list its tools: {e}")))?;
+                let page = peer.list_tools(Some(params)).await.map_err(|e| {
+                    server_error(&self.name, format!("failed to list its tools: {e}"))
+                })?;
                 tools.extend(page.tools.into_iter().map(|t| {
                     let description = t.description.as_deref().unwrap_or("").to_owned();
                     let schema = Value::Object((*t.input_schema).clone());
@@ -250,7 +249,12 @@ impl ToolSource for McpClient {
     /// A server that fails to list them again offers those it last listed: calling
     /// them tells the model what is wrong.
     fn tools(&self) -> BoxFuture<'_, Result<Vec<Tool>>> {
-        async move { Ok(McpClient::tools(self).await.unwrap_or_else(|_| self.cached())) }.boxed()
+        async move {
+            Ok(McpClient::tools(self)
+                .await
+                .unwrap_or_else(|_| self.cached()))
+        }
+        .boxed()
     }
 
     fn call(&self, name: &str, arguments: Value) -> BoxFuture<'static, Result<ToolOutput>> {

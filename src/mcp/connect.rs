@@ -80,7 +80,10 @@ impl fmt::Debug for McpServer {
                 bearer,
             } => out
                 .field("url", &redact_url(url))
-                .field("headers", &headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+                .field(
+                    "headers",
+                    &headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                )
                 .field("bearer_token", &bearer.as_ref().map(|_| "[REDACTED]")),
         };
         out.field("call_timeout", &self.call_timeout)

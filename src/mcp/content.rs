@@ -65,7 +65,9 @@ fn block_text(block: &Value) -> (String, bool) {
 fn resource_text(resource: &Value) -> (String, bool) {
     let field = |name: &str| resource.get(name).and_then(Value::as_str);
     let uri = field("uri").unwrap_or("");
-    let mime = field("mimeType").map(|m| format!(" ({m})")).unwrap_or_default();
+    let mime = field("mimeType")
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
     match (field("text"), field("blob")) {
         (Some(text), _) => (format!("[resource {uri}{mime}]\n{text}"), true),
         (None, Some(blob)) => (
@@ -131,10 +133,15 @@ mod tests {
         assert_eq!(out.content, r#"{"t":1}"#);
         let both = json!({"content": [{"type": "text", "text": "{\"t\":1}"}], "structuredContent": {"t": 1}});
         assert_eq!(tool_output(&both).content, r#"{"t":1}"#);
-        let failed = json!({"content": [{"type": "text", "text": "no such zone"}], "isError": true});
+        let failed =
+            json!({"content": [{"type": "text", "text": "no such zone"}], "isError": true});
         assert_eq!(tool_output(&failed), ToolOutput::error("no such zone"));
         // Whatever a server sends, some text and no panic.
-        for odd in [json!(null), json!({"content": "x"}), json!({"content": [1, null, {}]})] {
+        for odd in [
+            json!(null),
+            json!({"content": "x"}),
+            json!({"content": [1, null, {}]}),
+        ] {
             let _ = tool_output(&odd);
         }
     }

@@ -3,6 +3,7 @@
 
 mod support; // the loopback server and transcripts, from testkit/
 
+mod agent; // the tool loop over loopback: ids in each format, concurrency, failures, bounds, cancellation
 mod anthropic; // the Anthropic Messages API over SSE, on loopback
 mod architecture; // the layers of src/: no import cycles, no import from a layer above
 mod azure; // Azure OpenAI over loopback: deployments, api-version, api-key, the content filter
