@@ -88,6 +88,21 @@ impl fmt::Debug for McpClient {
     }
 }
 
+/// `error` and its causes, `: `-separated (a transport error's own text is often
+/// "error sending request"; the cause says why).
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let said = next.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = next.source();
+    }
+    text
+}
+
 /// A failure of the server `name`, which the message names.
 pub(crate) fn server_error(name: &str, what: impl fmt::Display) -> Error {
     Error::new(
@@ -221,7 +236,7 @@ async fn call(caller: Caller, name: String, arguments: Value) -> Result<ToolOutp
     let result = match tokio::time::timeout(caller.timeout, sent).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => {
-            let why = caller.redactor.text(&e.to_string());
+            let why = caller.redactor.text(&with_causes(&e));
             return Err(server_error(
                 &caller.server,
                 format!("failed the call to {name}: {why}"),

@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt;
 use crate::error::{excerpt, Error, ErrorKind, Result};
 use crate::redact::{redact_url, Redactor};
 
-use super::client::{server_error, AbortOnDrop, Listener, McpClient};
+use super::client::{server_error, with_causes, AbortOnDrop, Listener, McpClient};
 
 /// How much of a server's standard error is kept for messages (its last bytes).
 const STDERR_TAIL_BYTES: usize = 2048;
@@ -269,7 +269,7 @@ impl McpServer {
                 let why = match failed {
                     Ok(Err(e)) => format!(
                         "could not be initialized: {}",
-                        excerpt(&redactor.text(&e.to_string()), 500)
+                        excerpt(&redactor.text(&with_causes(&e)), 500)
                     ),
                     _ => format!(
                         "did not answer initialize within {}",

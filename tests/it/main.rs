@@ -14,6 +14,7 @@ mod fuzzing; // property tests over the decoding pipelines, headers and model na
 mod gemini; // the Gemini API's wire over SSE, on loopback (through the kit's builder)
 mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs
 mod kit; // a provider of our own on the public kit, over loopback
+mod mcp; // the MCP client against real servers (scripts/mcpservers.sh): stdio, HTTP, crashes
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod polls; // single polls (tokio-test): chunks on arrival, backpressure, cancellation
