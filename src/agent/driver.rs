@@ -99,12 +99,9 @@ impl<'a> Run<'a> {
 enum Phase {
     /// The next model call is to be made.
     Ask,
-    /// The model is answering.
-    Model {
-        stream: ChatStream,
-        collector: Collector,
-        catalog: Catalog,
-    },
+    /// The model is answering (boxed: a stream and its collector are large, and a
+    /// run moves its phase at every step).
+    Model(Box<Answering>),
     /// The step's calls are running.
     Tools {
         running: FuturesUnordered<BoxFuture<'static, (usize, ToolResult)>>,
@@ -112,6 +109,13 @@ enum Phase {
         reply: Box<ChatReply>,
     },
     Over,
+}
+
+/// A model call under way.
+struct Answering {
+    stream: ChatStream,
+    collector: Collector,
+    catalog: Catalog,
 }
 
 struct Driver<'a> {
@@ -177,24 +181,22 @@ impl<'a> Driver<'a> {
     async fn advance(&mut self) -> Result<()> {
         match std::mem::replace(&mut self.phase, Phase::Over) {
             Phase::Ask => self.ask().await,
-            Phase::Model {
-                mut stream,
-                mut collector,
-                catalog,
-            } => match stream.next().await {
+            Phase::Model(mut answering) => match answering.stream.next().await {
                 Some(Ok(chunk)) => {
+                    let collector = &mut answering.collector;
                     collector
                         .push(&chunk)
                         .map_err(|e| collector.attach_partial(e))?;
                     self.ready.push_back(RunEvent::Chunk(chunk));
-                    self.phase = Phase::Model {
-                        stream,
-                        collector,
-                        catalog,
-                    };
+                    self.phase = Phase::Model(answering);
                 }
-                Some(Err(error)) => return Err(collector.attach_partial(error)),
-                None => self.answered(collector.finish()?, &catalog),
+                Some(Err(error)) => return Err(answering.collector.attach_partial(error)),
+                None => {
+                    let Answering {
+                        collector, catalog, ..
+                    } = *answering;
+                    self.answered(collector.finish()?, &catalog);
+                }
             },
             Phase::Tools {
                 mut running,
@@ -242,11 +244,11 @@ impl<'a> Driver<'a> {
         }
         let stream = self.run.llm.stream_chat(request);
         let collector = Collector::for_stream(&stream);
-        self.phase = Phase::Model {
+        self.phase = Phase::Model(Box::new(Answering {
             stream,
             collector,
             catalog,
-        };
+        }));
         self.ready.push_back(RunEvent::StepStart(step));
     }
 
