@@ -13,6 +13,7 @@
 //! Run with `--ignored` but without the servers, they fail rather than skip, so CI can
 //! never pass without having talked to the servers.
 
+mod agent; // a real model made to call an MCP tool, and the loop going on with its result
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
 mod gemini; // the Gemini API's wire against api-for-gemini in front of llama.cpp
 mod reasoning; // each provider's reasoning field, accepted by the real servers
