@@ -182,6 +182,40 @@ async fn results_go_back_with_their_ids_in_each_providers_format() {
     assert_eq!(response["id"], json!(reply.steps[0].tool_calls[0].id));
     assert_eq!(response["response"]["output"], "18 C in Paris");
 
+    // OpenAI Responses: `function_call` items, then `function_call_output` by `call_id`.
+    let server = two_steps(
+        Reply::sse(transcript("responses/function_calls_reasoning.sse")),
+        Reply::sse(transcript("responses/stream.body")),
+    )
+    .await;
+    let responses = theory_llm::OpenAiResponsesProvider::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v1/", server.url()))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    run(&responses).await;
+    let sent = server.requests()[1].json();
+    let items = sent["input"].as_array().unwrap();
+    let calls: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["type"] == "function_call")
+        .map(|i| &i["call_id"])
+        .collect();
+    let outputs: Vec<(&Value, &Value)> = items
+        .iter()
+        .filter(|i| i["type"] == "function_call_output")
+        .map(|i| (&i["call_id"], &i["output"]))
+        .collect();
+    assert_eq!(calls, [&json!("call_paris"), &json!("call_rome")]);
+    assert_eq!(
+        outputs,
+        [
+            (&json!("call_paris"), &json!("18 C in Paris")),
+            (&json!("call_rome"), &json!("18 C in Rome ☀"))
+        ]
+    );
+
     // Ollama: a `tool` message with `tool_name` and the call's id.
     let server = two_steps(
         Reply::ndjson(transcript("ollama-docs/chat-stream-tools.ndjson")),

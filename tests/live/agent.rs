@@ -30,14 +30,21 @@ async fn a_real_model_calls_an_mcp_tool_and_the_run_goes_on_with_its_result() {
         .tool_choice(ToolChoice::Tool("get_current_time".into()))
         .temperature(0.0)
         .max_tokens(96);
-    let run = Run::new(&llm, &tools, request).max_steps(3).reply().await.unwrap();
+    let run = Run::new(&llm, &tools, request)
+        .max_steps(3)
+        .reply()
+        .await
+        .unwrap();
 
     let first = &run.steps[0];
     let [call] = first.tool_calls.as_slice() else {
         panic!("one forced call: {:?}", first.tool_calls);
     };
     assert_eq!(call.name, "get_current_time");
-    assert!(call.arguments.get("timezone").is_some_and(Value::is_string), "{call:?}");
+    assert!(
+        call.arguments.get("timezone").is_some_and(Value::is_string),
+        "{call:?}"
+    );
     let [result] = first.tool_results.as_slice() else {
         panic!("its result: {:?}", first.tool_results);
     };
