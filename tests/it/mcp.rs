@@ -220,10 +220,13 @@ async fn a_streamable_http_server_with_a_token_pages_and_changing_tools() {
         "{debug}"
     );
     let client = config.connect().await.unwrap();
-    // Six tools, two to a page: every page followed.
+    // Seven tools, two to a page: every page followed.
     let mut names = client.tool_names();
     names.sort();
-    assert_eq!(names, ["add", "die", "fail", "picture", "slow", "unlock"]);
+    assert_eq!(
+        names,
+        ["add", "die", "fail", "leak", "picture", "slow", "unlock"]
+    );
     assert_eq!(
         call(&client, "add", json!({"a": 2, "b": 3})).await.content,
         "5"
@@ -376,6 +379,22 @@ async fn a_call_that_hangs_or_kills_the_server_is_an_error_result_and_the_run_go
         after.is_error && after.content.contains("'test-stdio'"),
         "{after:?}"
     );
+}
+
+#[tokio::test]
+async fn a_secret_of_the_server_never_reaches_the_model() {
+    let Some(python) = installed("THEORY_LLM_MCP_PYTHON") else {
+        return;
+    };
+    const SECRET: &str = "mcp-env-secret-0123456789";
+    let server = test_server(&python, "stdio").env("MCP_SECRET", SECRET);
+    assert!(!format!("{server:?}").contains(SECRET));
+    let tools = ToolBox::new().source(server.connect().await.unwrap());
+    let llm = MockProvider::builder().tool_call("leak", json!({})).build();
+    let reply = Run::new(&llm, &tools, "Leak".into()).reply().await.unwrap();
+    let result = &reply.steps[0].tool_results[0];
+    assert_eq!(result.content, "the key is [REDACTED]");
+    assert!(!reply.reply.text.contains(SECRET), "{}", reply.reply.text);
 }
 
 #[tokio::test]

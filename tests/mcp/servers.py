@@ -11,7 +11,8 @@
 With MCP_PID_FILE set, the server writes its process id there.
 
 Tools: add(a, b); fail() (an error result); die() (the process exits mid-call);
-slow() (sleeps 60 s); picture() (an image and an embedded resource); unlock() (adds
+slow() (sleeps 60 s); picture() (an image and an embedded resource); leak() (the
+value of MCP_SECRET); unlock() (adds
 the tool `secret` and sends notifications/tools/list_changed).
 """
 
@@ -95,6 +96,12 @@ def picture() -> list:
             resource=types.TextResourceContents(uri="file:///notes.txt", mime_type="text/plain", text="hello notes"),
         ),
     ]
+
+
+@server.tool()
+def leak() -> str:
+    """Tells its environment's secret (MCP_SECRET)."""
+    return "the key is " + os.environ.get("MCP_SECRET", "")
 
 
 @server.tool()
