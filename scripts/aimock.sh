@@ -11,7 +11,7 @@
 #                              its command line).
 #   scripts/aimock.sh env      print the KEY=VALUE line; start nothing.
 #
-#   eval "$(scripts/aimock.sh start)"          # BEDROCK_BASE_URL=http://127.0.0.1:18083
+#   eval "$(scripts/aimock.sh start)"          # BEDROCK_BASE_URL=http://127.0.0.1:18085
 #   THEORY_LLM_LIVE=1 cargo test --test live bedrock -- --ignored
 #   scripts/aimock.sh stop
 #
@@ -20,13 +20,13 @@
 #
 # Environment (optional):
 #   THEORY_LLM_AIMOCK_HOME   install, log and pid file (default $HOME/.cache/theory-llm-aimock)
-#   THEORY_LLM_AIMOCK_PORT   default 18083
+#   THEORY_LLM_AIMOCK_PORT   default 18085
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 HOME_DIR="${THEORY_LLM_AIMOCK_HOME:-$HOME/.cache/theory-llm-aimock}"
-PORT="${THEORY_LLM_AIMOCK_PORT:-18083}"
+PORT="${THEORY_LLM_AIMOCK_PORT:-18085}"
 VERSION=1.43.0
 CLI="$HOME_DIR/node_modules/@copilotkit/aimock/dist/cli.js"
 PIDFILE="$HOME_DIR/aimock.pid"

@@ -361,6 +361,11 @@ pub enum FinishReason {
     /// The app stopped reading before the end (the stream was dropped, which cancels
     /// the request); see [`Collector::cancel`](crate::reply::Collector::cancel).
     Cancelled,
+    /// A tool loop (`agent::Run`, feature `agent`) made its most model calls, and the
+    /// model still called tools.
+    MaxSteps,
+    /// A tool loop reached its cost ceiling before the model answered.
+    MaxCost,
     /// Any other reason, as the server named it (Ollama: `load`, `unload`).
     Other(String),
 }
@@ -376,6 +381,8 @@ impl FinishReason {
             "tool_calls" | "function_call" | "tool_use" => FinishReason::ToolCalls,
             "refusal" => FinishReason::Refusal,
             "cancelled" => FinishReason::Cancelled,
+            "max_steps" => FinishReason::MaxSteps,
+            "max_cost" => FinishReason::MaxCost,
             other => FinishReason::Other(other.to_owned()),
         }
     }
@@ -389,6 +396,8 @@ impl FinishReason {
             FinishReason::ToolCalls => "tool_calls",
             FinishReason::Refusal => "refusal",
             FinishReason::Cancelled => "cancelled",
+            FinishReason::MaxSteps => "max_steps",
+            FinishReason::MaxCost => "max_cost",
             FinishReason::Other(s) => s,
         }
     }

@@ -45,6 +45,8 @@
 //! | [`record`] | recording and replaying streams |
 //! | [`embed`] | text embeddings: the request, the vectors, the [`Embedder`](embed::Embedder) of each provider that has them |
 //! | [`kit`] | what it takes to write an HTTP provider of your own |
+//! | `agent` | tool loops: a tool box of async functions and MCP servers, runs bounded in steps, cost and time (feature `agent`) |
+//! | `mcp` | MCP servers' tools, over stdio or streamable HTTP (feature `mcp`) |
 //! | [`openai`], [`openai_responses`], [`anthropic`], [`ollama`], [`mock`] | each provider's builder and what only it has |
 //!
 //! A [`ChatRequest`] goes to a provider, which maps it onto its wire format and sends
@@ -62,6 +64,10 @@
 //!   compiled in.
 //! - `redis` (off): budgets shared by every process through a Redis server
 //!   (`budget::RedisBudget`).
+//! - `agent` (off): the `agent` module, tool loops; tool arguments are checked against
+//!   their JSON Schemas with the `jsonschema` crate. `schemars` (off): tools whose
+//!   schema is derived from their argument type. `mcp` (off): the `mcp` module, the
+//!   tools of MCP servers (on the `rmcp` crate, which needs Rust 1.88).
 //!
 //! Foreign types in the API are few and deliberate: `futures::Stream` (what a
 //! [`ChatStream`] is), `reqwest::Client` (bring your own HTTP client to a builder),
@@ -100,9 +106,13 @@ mod route;
 mod usage;
 
 // Area modules: everything public, by what it is about.
+#[cfg(feature = "agent")]
+pub mod agent;
 pub mod budget;
 pub mod embed;
 pub mod kit;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod pricing;
 pub mod record;
 pub mod reply;

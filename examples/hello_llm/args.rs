@@ -50,7 +50,13 @@ OPTIONS:
     --json                    print one JSON object on stdout (the reply, the benchmark, or the error)
     --tools FILE              a JSON array of tools the model may call: {\"name\", \"description\",
                               \"parameters\"} (or OpenAI's {\"type\":\"function\",\"function\":{...}})
-    --tool-choice CHOICE      auto | none | required | a tool's name
+    --tool-choice CHOICE      auto | none | required | a tool's name (with --mcp: the first step's)
+    --mcp \"COMMAND ARGS...\"   start an MCP server on stdio (split like a shell would, quotes
+                              respected; no shell runs) and let the model use its tools: the
+                              calls run and their results go back until the model answers;
+                              repeatable
+    --mcp-url URL             an MCP server over streamable HTTP, the same way; repeatable
+    --max-steps N             with --mcp: the most model calls in the loop      [default: 8]
     --json-schema FILE        structured output: a reply that matches this JSON Schema
     --json-object             structured output: a JSON object (JSON mode)
     --image PATH_OR_URL       attach an image (a .png/.jpg/.gif/.webp file, or a URL); repeatable
@@ -115,7 +121,8 @@ ENVIRONMENT:
 {environment}
 Without --json the reply goes to stdout and a usage line to stderr.
 Exit status: 0 on success, 1 if the request failed or its output could not be written
-(with --repeat: if every request to some provider failed), 2 for a bad command line,
+(with --repeat: if every request to some provider failed; with --mcp: if a server could
+not be started, before any model call), 2 for a bad command line,
 130 when interrupted (Ctrl-C).";
 
 /// One provider (and optionally a model) to talk to.
@@ -176,6 +183,19 @@ pub(crate) struct Args {
     pub(crate) budget_redis: Option<String>,
     pub(crate) budget_key: Option<String>,
     pub(crate) budget_wait: Option<Duration>,
+    /// `--mcp`: stdio MCP servers, each a command and its arguments.
+    pub(crate) mcp: Vec<Vec<String>>,
+    /// `--mcp-url`: streamable-HTTP MCP servers.
+    pub(crate) mcp_urls: Vec<String>,
+    /// `--max-steps`: the most model calls of a tool loop.
+    pub(crate) max_steps: Option<usize>,
+}
+
+impl Args {
+    /// Whether the run is a tool loop over MCP servers.
+    pub(crate) fn tool_loop(&self) -> bool {
+        !self.mcp.is_empty() || !self.mcp_urls.is_empty()
+    }
 }
 
 impl Default for Args {
@@ -217,6 +237,9 @@ impl Default for Args {
             budget_redis: None,
             budget_key: None,
             budget_wait: None,
+            mcp: Vec::new(),
+            mcp_urls: Vec::new(),
+            max_steps: None,
         }
     }
 }
@@ -288,6 +311,18 @@ fn tool_choice(v: &str) -> Result<ToolChoice, String> {
         "required" => ToolChoice::Required,
         name => ToolChoice::Tool(name.to_owned()),
     })
+}
+
+/// `--mcp`'s value as a command and its arguments, split as a POSIX shell splits words
+/// (quotes and backslashes respected; nothing expanded, no shell run).
+fn mcp_command(v: &str) -> Result<Vec<String>, String> {
+    match shlex::split(v) {
+        Some(words) if !words.is_empty() => Ok(words),
+        Some(_) => Err("--mcp needs a command, e.g. --mcp \"uvx mcp-server-time\"".into()),
+        None => Err(format!(
+            "--mcp: '{v}' is not a command line: a quote is not closed, or it ends in a backslash"
+        )),
+    }
 }
 
 fn targets(v: &str) -> Result<Vec<Target>, String> {
@@ -411,6 +446,19 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
             Long("budget-wait") => {
                 args.budget_wait = Some(seconds_or_zero("--budget-wait", &text(&mut parser)?)?)
             }
+            Long("mcp") => args.mcp.push(mcp_command(&text(&mut parser)?)?),
+            Long("mcp-url") => {
+                let url = text(&mut parser)?;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(format!(
+                        "--mcp-url: '{url}' is not an http:// or https:// URL"
+                    ));
+                }
+                args.mcp_urls.push(url);
+            }
+            Long("max-steps") => {
+                args.max_steps = Some(at_least_one("--max-steps", &text(&mut parser)?)?)
+            }
             other => return Err(other.unexpected().to_string()),
         }
     }
@@ -445,6 +493,18 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
     if (args.report.is_some() || args.samples.is_some()) && args.repeat.is_none() {
         return Err("--report and --samples need --repeat (benchmark mode)".into());
     }
+    if args.tool_loop() && args.repeat.is_some() {
+        return Err("--mcp and --mcp-url run a tool loop: not with --repeat".into());
+    }
+    if args.tool_loop() && args.tools_file.is_some() {
+        return Err(
+            "--tools lists tools hello_llm cannot run: with --mcp, the servers' tools are offered"
+                .into(),
+        );
+    }
+    if args.max_steps.is_some() && !args.tool_loop() {
+        return Err("--max-steps is for a tool loop: give --mcp or --mcp-url".into());
+    }
     if args.report.is_some() && args.report == args.samples {
         return Err("--report and --samples need different files".into());
     }
@@ -477,6 +537,7 @@ fn chat_only(args: &Args) -> Result<(), String> {
         ("--replay", args.replay.is_some()),
         // A budget admits chats; embeddings do not go through it.
         ("--budget", args.budget.is_some()),
+        ("--mcp", args.tool_loop()),
     ];
     match chat_flags.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!("{flag} is for chats, not --embed")),
@@ -621,11 +682,54 @@ mod tests {
             &["--embed", "--image", "a.png"],
             &["--embed", "--provider", "mock,mock", "--fallback"],
             &["--embed", "--budget", "requests=1/s"],
+            &["--embed", "--mcp", "x"],
         ] {
             assert!(args(bad).is_err(), "{bad:?}");
         }
         let err = args(&["--embed", "--seed", "1"]).err().unwrap();
         assert_eq!(err, "--seed is for chats, not --embed");
+    }
+
+    #[test]
+    fn mcp_commands_are_split_like_a_shell_splits_them() {
+        let a = run_args(&[
+            "--mcp",
+            r#"uvx mcp-server-time --local-timezone "America/New York""#,
+            "--mcp=node 'my server.js' a\\ b",
+            "--mcp-url",
+            "http://127.0.0.1:9/mcp",
+            "--max-steps",
+            "3",
+        ]);
+        assert_eq!(
+            a.mcp,
+            [
+                vec![
+                    "uvx",
+                    "mcp-server-time",
+                    "--local-timezone",
+                    "America/New York"
+                ],
+                vec!["node", "my server.js", "a b"],
+            ]
+        );
+        assert_eq!(a.mcp_urls, ["http://127.0.0.1:9/mcp"]);
+        assert_eq!(a.max_steps, Some(3));
+        // No shell: `;`, `$` and `|` are letters of words.
+        let a = run_args(&["--mcp", "echo $HOME; rm -rf / | cat"]);
+        assert_eq!(a.mcp[0], ["echo", "$HOME;", "rm", "-rf", "/", "|", "cat"]);
+        for bad in [
+            &["--mcp", "uvx \"unclosed"][..],
+            &["--mcp", "   "],
+            &["--mcp", "x\\"],
+            &["--mcp-url", "ftp://x"],
+            &["--max-steps", "0"],
+            &["--max-steps", "2"],
+            &["--mcp", "x", "--repeat", "2"],
+            &["--mcp", "x", "--tools", "t.json"],
+        ] {
+            assert!(args(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[cfg(unix)]

@@ -109,7 +109,7 @@ fn print_whole(reply: &ChatReply, style: Style, out: &mut dyn Write) -> io::Resu
 }
 
 /// `→ get_weather {"city":"Paris"} (call_1)`
-fn tool_call_line(call: &ToolCall) -> String {
+pub(crate) fn tool_call_line(call: &ToolCall) -> String {
     format!(
         "→ {} {} ({})",
         terminal_safe(&call.name),

@@ -11,8 +11,9 @@
 //! Files: `args.rs` (flags and usage), `inputs.rs` (the files and images they point to,
 //! and the request), `overwrite.rs` (no output file may be an input or another output),
 //! `chat.rs` (one request), `embed.rs` (`--embed`), `bench.rs` (benchmark mode),
-//! `budget.rs` (`--budget`), `output.rs`
-//! (what is printed, made safe), `trace.rs` (`--trace`: the spans as JSON lines);
+//! `budget.rs` (`--budget`), `tool_loop.rs` (`--mcp`: the tools of MCP servers, and
+//! the loop that runs them), `output.rs` (what is printed, made safe), `trace.rs`
+//! (`--trace`: the spans as JSON lines);
 //! for benchmark mode, `progress.rs` (the display while it runs), `report.rs`
 //! (`--report`: the charts) and `samples.rs` (`--samples`: one JSON line per request).
 
@@ -28,6 +29,7 @@ mod progress;
 mod providers;
 mod report;
 mod samples;
+mod tool_loop;
 mod trace;
 
 use std::future::Future;
@@ -102,6 +104,16 @@ async fn run(
             // The reply so far, readable when Ctrl-C interrupts the request.
             let progress = chat::Progress::default();
             let work = async {
+                // The tool servers start before any model call: one that cannot is the
+                // run's failure (`tool_server`).
+                let tools = if args.tool_loop() {
+                    match tool_loop::tool_box(args).await {
+                        Ok(tools) => Some(tools),
+                        Err(e) => return Outcome::Failed(e),
+                    }
+                } else {
+                    None
+                };
                 let target = &args.targets[0];
                 match providers::provider(args, target, record.as_ref(), &budgets).await {
                     Ok(llm) if args.embed => {
@@ -116,7 +128,15 @@ async fn run(
                             raw: args.raw,
                             structured: inputs.structured(),
                         };
-                        chat::chat(llm.as_ref(), request, style, &progress, out, err).await
+                        match &tools {
+                            Some(tools) => {
+                                tool_loop::run(llm.as_ref(), tools, request, args, style, out, err)
+                                    .await
+                            }
+                            None => {
+                                chat::chat(llm.as_ref(), request, style, &progress, out, err).await
+                            }
+                        }
                     }
                     Err(e) => Outcome::Failed(e),
                 }
@@ -271,6 +291,82 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["error"]["kind"], "provider_unavailable");
         assert!(err.contains("unknown provider"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_tool_server_that_cannot_start_fails_before_any_model_call() {
+        let argv = [
+            "--mcp",
+            "/nonexistent/mcp-server --flag 'two words'",
+            "--json",
+        ];
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
+        assert_eq!(code, 1, "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error"]["kind"], "tool_server");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "the MCP server '/nonexistent/mcp-server --flag two words' cannot be started"
+            ),
+            "{message}"
+        );
+    }
+
+    /// The loop over a real MCP server (`scripts/mcpservers.sh`): the `--json` object
+    /// has the steps, the results and the run's finish reason.
+    #[tokio::test]
+    async fn an_mcp_tool_loop_prints_its_steps() {
+        let Ok(time) = std::env::var("THEORY_LLM_MCP_TIME") else {
+            assert!(
+                std::env::var("THEORY_LLM_MCP").is_err(),
+                "THEORY_LLM_MCP_TIME is not set: scripts/mcpservers.sh env"
+            );
+            eprintln!("skipped: THEORY_LLM_MCP_TIME is not set (scripts/mcpservers.sh env)");
+            return;
+        };
+        let server = format!("{time} --local-timezone UTC");
+        let argv = ["--mcp", &server, "--tool-choice", "required", "--json"];
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["finish_reason"], "stop");
+        let steps = v["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 2);
+        let call = &steps[0]["tool_calls"][0];
+        let result = &steps[0]["tool_results"][0];
+        assert_eq!(call["name"], "get_current_time");
+        assert_eq!(
+            (&result["id"], &result["name"]),
+            (&call["id"], &call["name"])
+        );
+        assert!(result["content"].is_string() && result["is_error"].is_boolean());
+        assert_eq!(steps[0]["finish_reason"], "tool_calls");
+        let tokens = |u: &serde_json::Value| u["tokens_out"].as_u64().unwrap();
+        assert_eq!(
+            tokens(&v["usage"]),
+            tokens(&steps[0]["usage"]) + tokens(&steps[1]["usage"])
+        );
+        // Plain mode: the call, its result on one line, then the text.
+        let argv = [
+            "--mcp",
+            &server,
+            "--tool-choice",
+            "required",
+            "--max-steps",
+            "1",
+        ];
+        let mut out = Vec::new();
+        let (code, err) = run_to_end(&parsed(&argv), &mut out).await;
+        assert_eq!(code, 0, "{err}");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("→ get_current_time {"), "{text}");
+        assert!(
+            !text.contains("←"),
+            "at max_steps the last calls do not run: {text}"
+        );
     }
 
     /// A stdout that fails like a closed pipe or a full disk.

@@ -36,8 +36,8 @@ fn sextet(c: u8) -> Option<u32> {
 /// Standard base64, with or without its `=` padding.
 fn decode(text: &[u8]) -> Result<Vec<u8>, String> {
     let data = match text {
-        [rest @ .., b'=', b'='] if text.len() % 4 == 0 => rest,
-        [rest @ .., b'='] if text.len() % 4 == 0 => rest,
+        [rest @ .., b'=', b'='] if text.len().is_multiple_of(4) => rest,
+        [rest @ .., b'='] if text.len().is_multiple_of(4) => rest,
         _ => text,
     };
     if data.len() % 4 == 1 {

@@ -30,11 +30,15 @@ impl<'de> Visitor<'de> for VectorVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vector, A::Error> {
         let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(value) = seq.next_element::<f32>()? {
+        // Read as f64 and narrowed here, so a number past f32 is infinite (refused by
+        // the collector with the others that are not finite) whether or not another
+        // crate in the build turns on serde_json's `float_roundtrip`, which makes
+        // serde_json refuse it by itself, in other words.
+        while let Some(value) = seq.next_element::<f64>()? {
             if values.len() == MAX_DIMENSIONS {
                 return Err(A::Error::custom(too_long()));
             }
-            values.push(value);
+            values.push(value as f32);
         }
         Ok(Vector(values))
     }

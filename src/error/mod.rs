@@ -47,6 +47,9 @@ pub enum ErrorKind {
     Protocol,
     /// The work was cancelled before it finished.
     Cancelled,
+    /// A tool server (an MCP server) could not be started or initialized, exited,
+    /// stopped answering, or broke its protocol.
+    ToolServer,
 }
 
 impl ErrorKind {
@@ -63,6 +66,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::ToolServer => "tool_server",
         }
     }
 }
@@ -343,6 +347,7 @@ mod tests {
             ErrorKind::Timeout,
             ErrorKind::Protocol,
             ErrorKind::Cancelled,
+            ErrorKind::ToolServer,
         ];
         for kind in all {
             let json = serde_json::to_string(&kind).unwrap();

@@ -52,16 +52,16 @@ pub(crate) fn render(j: &J, style: &mut impl Iterator<Item = u8>, noisy: bool, o
                 match c {
                     '"' => out.push_str("\\\""),
                     '\\' => out.push_str("\\\\"),
-                    '\n' if pick % 2 == 0 => out.push_str("\\n"),
-                    '/' if pick % 2 == 0 => out.push_str("\\/"),
-                    '\u{8}' if pick % 2 == 0 => out.push_str("\\b"),
-                    '\u{c}' if pick % 2 == 0 => out.push_str("\\f"),
-                    '\r' if pick % 2 == 0 => out.push_str("\\r"),
-                    '\t' if pick % 2 == 0 => out.push_str("\\t"),
+                    '\n' if pick.is_multiple_of(2) => out.push_str("\\n"),
+                    '/' if pick.is_multiple_of(2) => out.push_str("\\/"),
+                    '\u{8}' if pick.is_multiple_of(2) => out.push_str("\\b"),
+                    '\u{c}' if pick.is_multiple_of(2) => out.push_str("\\f"),
+                    '\r' if pick.is_multiple_of(2) => out.push_str("\\r"),
+                    '\t' if pick.is_multiple_of(2) => out.push_str("\\t"),
                     c if (c as u32) < 0x20 || pick % 5 == 1 => {
                         let mut units = [0u16; 2];
                         for u in c.encode_utf16(&mut units) {
-                            if pick % 3 == 0 {
+                            if pick.is_multiple_of(3) {
                                 out.push_str(&format!("\\u{u:04X}"));
                             } else {
                                 out.push_str(&format!("\\u{u:04x}"));

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 /// layer may use each other only without a cycle. `lib.rs` (the crate root) and
 /// `__private.rs` (the hidden entry points for benches and fuzzing) may use anything.
 const LAYERS: &[&[&str]] = &[
+    &["mcp"],
+    &["agent"],
     &["registry"],
     &["budget"],
     &["providers", "routing", "record"],

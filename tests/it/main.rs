@@ -3,6 +3,7 @@
 
 mod support; // the loopback server and transcripts, from testkit/
 
+mod agent; // the tool loop over loopback: ids in each format, concurrency, failures, bounds, cancellation
 mod anthropic; // the Anthropic Messages API over SSE, on loopback
 mod architecture; // the layers of src/: no import cycles, no import from a layer above
 mod azure; // Azure OpenAI over loopback: deployments, api-version, api-key, the content filter
@@ -17,6 +18,7 @@ mod fuzzing; // property tests over the decoding pipelines, headers and model na
 mod gemini; // the Gemini API's wire over SSE, on loopback (through the kit's builder)
 mod hostile; // hostile servers and careless users: redirects, absurd headers, secrets in URLs
 mod kit; // a provider of our own on the public kit, over loopback
+mod mcp; // the MCP client against real servers (scripts/mcpservers.sh): stdio, HTTP, crashes
 mod ollama; // Ollama /api/chat over NDJSON, on loopback
 mod openai; // OpenAI Chat Completions over SSE, on loopback
 mod polls; // single polls (tokio-test): chunks on arrival, backpressure, cancellation

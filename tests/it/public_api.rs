@@ -41,6 +41,7 @@ const ROOT_ITEMS: &[&str] = &[
 /// The root's modules: the areas, and one per provider.
 const ROOT_MODULES: &[&str] = &[
     "__private",
+    "agent",
     "anthropic",
     "azure_openai",
     "embed",
@@ -48,6 +49,7 @@ const ROOT_MODULES: &[&str] = &[
     "bedrock",
     "gemini",
     "kit",
+    "mcp",
     "mock",
     "ollama",
     "openai",

@@ -14,6 +14,7 @@
 //! Run with `--ignored` but without the servers, they fail rather than skip, so CI can
 //! never pass without having talked to the servers.
 
+mod agent; // a real model made to call an MCP tool, and the loop going on with its result
 mod anthropic; // the anthropic provider against llama.cpp's /v1/messages
 mod bedrock; // the bedrock provider against @copilotkit/aimock's ConverseStream (scripts/aimock.sh)
 mod embed; // embeddings: llama.cpp's /v1/embeddings, and the Ollama shim's /api/embed
