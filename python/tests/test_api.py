@@ -299,6 +299,15 @@ def test_get_llm_provider_knows_every_registry_name(openai_server: Loopback, mon
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.url)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{openai_server.port}")
     monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{openai_server.port}")
+    local = f"http://127.0.0.1:{openai_server.port}"
+    monkeypatch.setenv("GEMINI_BASE_URL", local)
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", local)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
+    monkeypatch.setenv("BEDROCK_BASE_URL", local)
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "k")
+    for name in names:
+        # The named OpenAI-compatible clouds: `<NAME>_BASE_URL` on this machine.
+        monkeypatch.setenv(name.upper().replace("-", "_") + "_BASE_URL", local)
     for name in names:
         llm = get_llm_provider(name)
         assert isinstance(llm, theory_llm.Provider)
