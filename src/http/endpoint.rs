@@ -1,6 +1,7 @@
 //! [`Endpoint`]: where a provider's requests go, and [`Endpoint::send`], which sends one
 //! and sorts the answer: accepted, failed (with its body read), or an error.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,37 +66,57 @@ impl Endpoint {
     /// for at most half of the time left before `give_up_at`, so that the status is
     /// reported rather than a timeout); or an error: transport failures, a redirect, or
     /// a 2xx of another type (an HTML page from a captive portal, say).
-    pub(crate) async fn send(
-        &self,
+    ///
+    /// The request is built before the returned future starts: a builder and a request
+    /// held in it would add half a kilobyte to every stream waiting for its headers.
+    pub(crate) fn send<'a>(
+        &'a self,
         request: reqwest::RequestBuilder,
+        accept: &'a [&'a str],
+        give_up_at: Option<Instant>,
+    ) -> impl Future<Output = Result<Sent>> + 'a {
+        let (client, request) = request.build_split();
+        let pending = request.map(|request| {
+            let url = request.url().clone();
+            (client.execute(request), url)
+        });
+        async move {
+            let (pending, url) = pending.map_err(|e| self.send_error(e))?;
+            let response = pending.await.map_err(|e| self.send_error(e))?;
+            self.sort(response, &url, accept, give_up_at).await
+        }
+    }
+
+    /// What [`send`](Self::send) does with the response. The error bodies are read in
+    /// futures of their own (boxed), so that their state is not part of every request's.
+    async fn sort(
+        &self,
+        response: reqwest::Response,
+        url: &reqwest::Url,
         accept: &[&str],
         give_up_at: Option<Instant>,
     ) -> Result<Sent> {
-        let (client, request) = request.build_split();
-        let request = request.map_err(|e| self.send_error(e))?;
-        let url = request.url().clone();
-        let response = client
-            .execute(request)
-            .await
-            .map_err(|e| self.send_error(e))?;
         let status = response.status();
         if status.is_redirection() {
-            return Err(self.redirect_error(&url, &response));
+            return Err(self.redirect_error(url, &response));
         }
-        if response.url() != &url {
+        if response.url() != url {
             // A client passed in by the user may follow redirects.
             return Err(self.followed_redirect_error(response.url()));
         }
         let read_by = read_deadline(give_up_at);
         if !status.is_success() {
             return Ok(Sent::Failed(
-                ErrorResponse::read(response, read_by, |e| self.body_error(e)).await?,
+                Box::pin(ErrorResponse::read(response, read_by, |e| {
+                    self.body_error(e)
+                }))
+                .await?,
             ));
         }
         let media_type = media_type(response.headers());
         match media_type.as_deref() {
             Some(found) if !accept.contains(&found) => {
-                let body = read_some(response, MAX_UNEXPECTED_BODY_BYTES, read_by).await;
+                let body = Box::pin(read_some(response, MAX_UNEXPECTED_BODY_BYTES, read_by)).await;
                 Err(self.unexpected_body(status.as_u16(), found, accept, &body))
             }
             _ => Ok(Sent::Accepted(Accepted {

@@ -51,8 +51,9 @@ pub(super) struct Receiving<F, D> {
     decoded: Decoded<F, D>,
     outcome: Outcome,
     redactor: Redactor,
-    /// The rate limits the response's headers reported.
-    limits: Option<RateLimit>,
+    /// The rate limits the response's headers reported. Boxed: few servers send them,
+    /// and every open stream would carry their 192 bytes.
+    limits: Option<Box<RateLimit>>,
 }
 
 impl<F, D> Receiving<F, D> {
@@ -68,7 +69,7 @@ impl<F, D> Receiving<F, D> {
             decoded: Decoded::new(frames, decoder),
             outcome: Outcome { lease, told: false },
             redactor,
-            limits,
+            limits: limits.map(Box::new),
         }
     }
 }
@@ -103,7 +104,11 @@ where
                             // and a finish or an error annotated.
                             return item;
                         }
-                        let item = annotate(item, *receiving.limits, &outcome.lease.member);
+                        let item = annotate(
+                            item,
+                            receiving.limits.as_deref().copied(),
+                            &outcome.lease.member,
+                        );
                         receiving.redactor.item(item)
                     }));
                 }

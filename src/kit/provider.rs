@@ -241,20 +241,7 @@ async fn send<D: Dialect>(
 ) -> Result<Accepted> {
     let mut adapted = false;
     loop {
-        let http = shared.prepared(request, model)?;
-        let url = format!("{}{}", member.base.url, http.path);
-        let http = shared.dialect.sign(http, &url)?;
-        let own_authorization = http.has_authorization();
-        let mut post = member
-            .client
-            .post(url)
-            .headers(http.headers)
-            .body(http.body);
-        if !own_authorization {
-            if let Some((user, password)) = &member.base.credentials {
-                post = post.basic_auth(user, Some(password));
-            }
-        }
+        let post = post(shared, member, request, model)?;
         let accept = shared.dialect.framing().media_types();
         match member.endpoint.send(post, accept, give_up_at).await? {
             Sent::Accepted(accepted) => return Ok(accepted),
@@ -262,4 +249,29 @@ async fn send<D: Dialect>(
             Sent::Failed(failure) => return Err(shared.dialect.classify(failure, model)),
         }
     }
+}
+
+/// The HTTP request for `request` to `member`, signed. Apart from `send`, whose state
+/// every stream waiting for its headers holds: the prepared request would stay in it.
+fn post<D: Dialect>(
+    shared: &Shared<D>,
+    member: &Member,
+    request: &ChatRequest,
+    model: &str,
+) -> Result<reqwest::RequestBuilder> {
+    let http = shared.prepared(request, model)?;
+    let url = format!("{}{}", member.base.url, http.path);
+    let http = shared.dialect.sign(http, &url)?;
+    let own_authorization = http.has_authorization();
+    let mut post = member
+        .client
+        .post(url)
+        .headers(http.headers)
+        .body(http.body);
+    if !own_authorization {
+        if let Some((user, password)) = &member.base.credentials {
+            post = post.basic_auth(user, Some(password));
+        }
+    }
+    Ok(post)
 }

@@ -181,7 +181,7 @@ impl Stream for ChatStream {
         let item = this.check(item);
         #[cfg(feature = "tracing")]
         if let Some(item) = &item {
-            this.trace.item(item);
+            this.trace.item(item, &this.info);
         }
         Poll::Ready(item)
     }

@@ -23,7 +23,9 @@ pub(crate) fn capture_content() -> bool {
     std::env::var(CAPTURE_CONTENT).is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// The span of one call, and what it needs to record the usage at the end.
+/// The span of one call, and what it counts to record the usage at the end. What the
+/// call is (model, prices) is the stream's `StreamInfo`, passed in rather than copied:
+/// every open stream holds one of these.
 #[derive(Debug)]
 pub(crate) struct CallSpan {
     pub(crate) span: Span,
@@ -33,7 +35,6 @@ pub(crate) struct CallSpan {
     output_chars: usize,
     /// The output text, when content is captured.
     output: Option<String>,
-    info: StreamInfo,
     done: bool,
     /// No subscriber wants the span: nothing to count or record (the feature compiled
     /// in but unused costs a branch per chunk).
@@ -88,13 +89,12 @@ impl CallSpan {
             first_chunk_seen: false,
             output_chars: 0,
             output: info.telemetry.captured_input.is_some().then(String::new),
-            info: info.clone(),
             done: false,
         }
     }
 
-    /// Records what an item of the stream tells.
-    pub(crate) fn item(&mut self, item: &Result<Chunk, Error>) {
+    /// Records what an item of the stream described by `info` tells.
+    pub(crate) fn item(&mut self, item: &Result<Chunk, Error>, info: &StreamInfo) {
         if self.done || self.disabled {
             return;
         }
@@ -112,23 +112,22 @@ impl CallSpan {
                 }
             }
             Ok(Chunk::Reasoning(text)) => self.output_chars += text.chars().count(),
-            Ok(Chunk::Finish(finish)) => self.finish(finish),
+            Ok(Chunk::Finish(finish)) => self.finish(finish, info),
             Ok(_) => {}
             Err(error) => self.fail(error.kind().as_str()),
         }
     }
 
-    fn finish(&mut self, finish: &Finish) {
+    fn finish(&mut self, finish: &Finish, info: &StreamInfo) {
         self.done = true;
         let span = &self.span;
         let chars = self.output_chars;
-        let (counts, estimated) =
-            token_counts(Some(finish), self.info.prompt_tokens_estimate, || chars);
+        let (counts, estimated) = token_counts(Some(finish), info.prompt_tokens_estimate, || chars);
         // A fallback chain's finish says which entry answered, and how it prices.
         let pricing = finish
             .route
             .as_ref()
-            .map_or(self.info.pricing, |route| route.pricing);
+            .map_or(info.pricing, |route| route.pricing);
         let usd_micros = pricing.cost(&counts);
         span.record("gen_ai.usage.input_tokens", counts.input);
         span.record("gen_ai.usage.output_tokens", counts.output);
@@ -145,7 +144,7 @@ impl CallSpan {
         if let Some(id) = &finish.response_id {
             span.record("gen_ai.response.id", id.as_str());
         }
-        let model = finish.model.as_deref().unwrap_or(&self.info.model);
+        let model = finish.model.as_deref().unwrap_or(&info.model);
         span.record("gen_ai.response.model", model);
         // The endpoint that served the reply (of a pool, the one chosen).
         if let Some((host, port)) = finish.endpoint.as_deref().and_then(host_and_port) {
