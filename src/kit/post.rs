@@ -13,7 +13,7 @@ use crate::origin::Origin;
 
 use super::attempt::cools_down;
 use super::pool::Member;
-use super::provider::HttpProvider;
+use super::provider::{http_post, HttpProvider};
 use super::{Dialect, HttpRequest};
 
 /// What a GET came back with.
@@ -105,18 +105,8 @@ impl<D: Dialect> HttpProvider<D> {
     /// The `POST` of `http` to `member`, with the provider's key and headers.
     fn post_request(&self, member: &Member, http: HttpRequest) -> Result<reqwest::RequestBuilder> {
         let http = self.shared.authorized(http)?;
-        let own_authorization = http.has_authorization();
-        let mut post = member
-            .client
-            .post(format!("{}{}", member.base.url, http.path))
-            .headers(http.headers)
-            .body(http.body);
-        if !own_authorization {
-            if let Some((user, password)) = &member.base.credentials {
-                post = post.basic_auth(user, Some(password));
-            }
-        }
-        Ok(post)
+        let url = format!("{}{}", member.base.url, http.path);
+        Ok(http_post(member, url, http))
     }
 }
 

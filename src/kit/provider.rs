@@ -262,16 +262,24 @@ fn post<D: Dialect>(
     let http = shared.prepared(request, model)?;
     let url = format!("{}{}", member.base.url, http.path);
     let http = shared.dialect.sign(http, &url)?;
+    Ok(http_post(member, url, http))
+}
+
+/// The `POST` of `http` to `url` on `member`: its headers and body, and the base URL's
+/// own credentials unless the request carries an `Authorization` of its own.
+pub(super) fn http_post(
+    member: &Member,
+    url: String,
+    http: HttpRequest,
+) -> reqwest::RequestBuilder {
     let own_authorization = http.has_authorization();
-    let mut post = member
+    let post = member
         .client
         .post(url)
         .headers(http.headers)
         .body(http.body);
-    if !own_authorization {
-        if let Some((user, password)) = &member.base.credentials {
-            post = post.basic_auth(user, Some(password));
-        }
+    match &member.base.credentials {
+        Some((user, password)) if !own_authorization => post.basic_auth(user, Some(password)),
+        _ => post,
     }
-    Ok(post)
 }
