@@ -10,6 +10,11 @@
 //! frame again with another text: JSON reads the string up to the first quote, which
 //! is the suffix's, and everything else is byte for byte what the fast reader read
 //! before. The decoders' differential property tests hold this to serde.
+//!
+//! A frame may also have one string before its text whose value changes every time and
+//! is not read (Ollama's `created_at`): then it is kept cut as `prefix "skipped" between
+//! "text" suffix`, and the skipped value may be any string without escapes or control
+//! characters, which is what a JSON reader that ignores it accepts.
 
 /// After this many frames in a row of another shape, a reply's frames are taken not
 /// to repeat, and no more are kept (keeping one is a copy of it).
@@ -18,8 +23,13 @@ const MAX_MISSES: u8 = 8;
 /// The last token frame of a reply, cut around its text.
 #[derive(Debug, Default)]
 pub(crate) struct SameShape {
-    /// The frame up to its text (ending with the text's opening quote).
+    /// The frame up to its text (ending with the text's opening quote); with a skipped
+    /// string, up to that string's opening quote.
     prefix: Vec<u8>,
+    /// With a skipped string: from its closing quote to the text's opening quote.
+    between: Vec<u8>,
+    /// Whether the kept frame has a skipped string before its text.
+    skips: bool,
     /// The frame after its text (starting with the closing quote).
     suffix: Vec<u8>,
     /// A frame is kept.
@@ -39,27 +49,50 @@ impl SameShape {
     }
 
     /// The text of `frame`, when it is the kept frame with another text. Only the
-    /// text's bytes are checked for UTF-8: the rest are the kept frame's, which was text.
+    /// text's bytes (and a skipped string's) are checked for UTF-8: the rest are the kept
+    /// frame's, which was text.
     #[inline]
     pub(crate) fn text_of<'a>(&mut self, frame: &'a [u8]) -> Option<&'a str> {
         if !self.kept {
             return None;
         }
-        let end = frame.len().checked_sub(self.suffix.len())?;
-        let hit = end >= self.prefix.len()
-            && frame.starts_with(&self.prefix)
-            && frame.ends_with(&self.suffix);
-        let text = hit
-            .then(|| frame.get(self.prefix.len()..end))
-            .flatten()
-            .filter(|t| t.iter().all(|&b| b != b'"' && b != b'\\' && b >= 0x20))
-            .and_then(|t| std::str::from_utf8(t).ok());
+        let text = self.text_range(frame).and_then(|(start, end)| {
+            frame
+                .get(start..end)
+                .filter(|t| plain(t))
+                .and_then(|t| std::str::from_utf8(t).ok())
+        });
         if text.is_some() {
             self.misses = 0;
         } else {
             self.misses = self.misses.saturating_add(1);
         }
         text
+    }
+
+    /// Where the text of `frame` is if it has the kept shape: after the prefix (and the
+    /// skipped string and what follows it), before the suffix.
+    #[inline]
+    fn text_range(&self, frame: &[u8]) -> Option<(usize, usize)> {
+        let end = frame.len().checked_sub(self.suffix.len())?;
+        if !frame.starts_with(&self.prefix) || !frame.ends_with(&self.suffix) {
+            return None;
+        }
+        let mut start = self.prefix.len();
+        if self.skips {
+            let rest = frame.get(start..end)?;
+            let close = memchr::memchr(b'"', rest)?;
+            let skipped = &rest[..close];
+            if !plain(skipped) || std::str::from_utf8(skipped).is_err() {
+                return None;
+            }
+            start = start.checked_add(close)?;
+            if !frame.get(start..end)?.starts_with(&self.between) {
+                return None;
+            }
+            start = start.checked_add(self.between.len())?;
+        }
+        (start <= end).then_some((start, end))
     }
 
     /// Forgets the kept frame: the frame just read was not one to keep, and what it did
@@ -72,29 +105,56 @@ impl SameShape {
     /// string without escapes borrowed from it. Nothing is kept when `text` is not a
     /// slice of `frame` between quotes, or when the reply's frames do not repeat.
     pub(crate) fn keep(&mut self, frame: &str, text: &str) {
+        self.keep_skipping(frame, None, text);
+    }
+
+    /// Keeps `frame` as [`keep`](Self::keep) does; `skipped`, when given, is a string
+    /// without escapes borrowed from it before `text`, whose value later frames may
+    /// change (it is not read).
+    pub(crate) fn keep_skipping(&mut self, frame: &str, skipped: Option<&str>, text: &str) {
+        self.kept = false;
         if self.misses >= MAX_MISSES {
-            self.kept = false;
             return;
         }
-        let start = (text.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
-        let end = start.saturating_add(text.len());
-        let (Some(prefix), Some(middle), Some(suffix)) =
-            (frame.get(..start), frame.get(start..end), frame.get(end..))
-        else {
-            self.kept = false;
+        let Some((text_start, text_end)) = quoted_slice(frame, text) else {
             return;
         };
-        let quoted = prefix.ends_with('"') && suffix.starts_with('"');
-        if !quoted || !std::ptr::eq(middle.as_ptr(), text.as_ptr()) {
-            self.kept = false;
+        let (prefix_end, between) = match skipped {
+            Some(skipped) => match quoted_slice(frame, skipped) {
+                Some((start, end)) if end < text_start => (start, frame.get(end..text_start)),
+                _ => return,
+            },
+            None => (text_start, Some("")),
+        };
+        let (Some(prefix), Some(between), Some(suffix)) =
+            (frame.get(..prefix_end), between, frame.get(text_end..))
+        else {
             return;
-        }
+        };
         self.prefix.clear();
         self.prefix.extend_from_slice(prefix.as_bytes());
+        self.between.clear();
+        self.between.extend_from_slice(between.as_bytes());
         self.suffix.clear();
         self.suffix.extend_from_slice(suffix.as_bytes());
+        self.skips = skipped.is_some();
         self.kept = true;
     }
+}
+
+/// Where `inner`, a slice of `frame`, starts and ends, if it stands between quotes.
+fn quoted_slice(frame: &str, inner: &str) -> Option<(usize, usize)> {
+    let start = (inner.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+    let end = start.checked_add(inner.len())?;
+    let middle = frame.get(start..end)?;
+    let quoted = frame.get(..start)?.ends_with('"') && frame.get(end..)?.starts_with('"');
+    (quoted && std::ptr::eq(middle.as_ptr(), inner.as_ptr())).then_some((start, end))
+}
+
+/// A string body JSON reads as it is: no quote, backslash or control character.
+#[inline]
+fn plain(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b != b'"' && b != b'\\' && b >= 0x20)
 }
 
 #[cfg(test)]
@@ -149,6 +209,42 @@ mod tests {
         assert_eq!(shape.text_of(br#"{"t":"hebye"}"#), None);
         shape.keep(frame, &frame[6..11]);
         assert_eq!(shape.text_of(br#"{"t":"bye"}"#), Some("bye"));
+    }
+
+    #[test]
+    fn a_skipped_string_may_change_and_is_checked_as_json_reads_it() {
+        let frame = r#"{"m":"x","at":"12:00:00.1Z","c":{"t":"hello"},"d":false}"#;
+        let (at, t) = (frame.find("12:").unwrap(), frame.find("hello").unwrap());
+        let mut shape = SameShape::default();
+        shape.keep_skipping(frame, Some(&frame[at..at + 11]), &frame[t..t + 5]);
+        for (line, text) in [
+            (
+                r#"{"m":"x","at":"12:00:00.123Z","c":{"t":" wörld"},"d":false}"#,
+                Some(" wörld"),
+            ),
+            (r#"{"m":"x","at":"","c":{"t":""},"d":false}"#, Some("")),
+            (r#"{"m":"x","at":"ü","c":{"t":"a"},"d":false}"#, Some("a")),
+            // An escape or a control character in the skipped string; another field.
+            (r#"{"m":"x","at":"1\"2","c":{"t":"a"},"d":false}"#, None),
+            (
+                "{\"m\":\"x\",\"at\":\"1\n\",\"c\":{\"t\":\"a\"},\"d\":false}",
+                None,
+            ),
+            (r#"{"m":"y","at":"1","c":{"t":"a"},"d":false}"#, None),
+            (r#"{"m":"x","at":"1","c":{"u":"a"},"d":false}"#, None),
+            (r#"{"m":"x","at":"1","c":{"t":"a"},"d":true}"#, None),
+            (r#"{"m":"x","at":"1"#, None),
+        ] {
+            assert_eq!(shape.text_of(line.as_bytes()), text, "{line}");
+        }
+        // Not UTF-8 in the skipped string.
+        assert_eq!(
+            shape.text_of(b"{\"m\":\"x\",\"at\":\"\xff\",\"c\":{\"t\":\"a\"},\"d\":false}"),
+            None
+        );
+        // A skipped string after the text is not one.
+        shape.keep_skipping(frame, Some(&frame[t..t + 5]), &frame[at..at + 11]);
+        assert_eq!(shape.text_of(frame.as_bytes()), None);
     }
 
     #[test]

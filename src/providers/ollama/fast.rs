@@ -21,13 +21,21 @@ use super::wire::{Line, LineMessage};
 use crate::json_scan::{once, Reader};
 
 /// The line as serde would read it, or `None` to let serde read it.
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) fn read(text: &str) -> Option<Line<'_>> {
+    read_stamped(text).map(|(line, _)| line)
+}
+
+/// [`read`], and the line's `created_at` (which `Line` does not read), borrowed from
+/// it: what changes in every token line besides the text.
+pub(crate) fn read_stamped(text: &str) -> Option<(Line<'_>, Option<&str>)> {
     let mut r = Reader::new(text);
     // Each field is kept apart and the line built once at the end: that keeps the
     // compiler from building it piecemeal in memory and then copying it whole.
     let mut model = None;
     let mut message = None;
     let mut done = None;
+    let mut created_at = None;
     r.skip_ws();
     r.eat(b'{')?;
     r.skip_ws();
@@ -37,6 +45,7 @@ pub(crate) fn read(text: &str) -> Option<Line<'_>> {
                 "model" => once(&mut model, r.string()?)?,
                 "message" => once(&mut message, message_of(&mut r)?)?,
                 "done" => once(&mut done, r.boolean()?)?,
+                "created_at" => once(&mut created_at, r.plain_string()?)?,
                 // Fields that Line reads, left to serde.
                 "done_reason" | "error" => return None,
                 // Ignored by serde whatever its value; only a plain string is skipped.
@@ -54,7 +63,7 @@ pub(crate) fn read(text: &str) -> Option<Line<'_>> {
     if !r.at_end() {
         return None;
     }
-    Some(Line {
+    let line = Line {
         model: model.unwrap_or_default(),
         message: message.map(|(content, thinking)| LineMessage {
             content: content.unwrap_or_default(),
@@ -63,7 +72,8 @@ pub(crate) fn read(text: &str) -> Option<Line<'_>> {
         }),
         done,
         ..Line::default()
-    })
+    };
+    Some((line, created_at))
 }
 
 /// `content` and `thinking`, each if present.
@@ -331,6 +341,86 @@ mod tests {
         assert!(
             token_lines > 100 && fast_lines >= token_lines,
             "{token_lines} {fast_lines}"
+        );
+    }
+
+    /// Decodes `lines`, then the end, into what the decoder yields.
+    fn decode(lines: &[String], shape: crate::json_scan::SameShape) -> Vec<String> {
+        let origin = crate::origin::Origin::new("ollama", "http://t");
+        let mut decoder = super::super::map::LineDecoder::new(origin);
+        decoder.set_shape(shape);
+        let end = [r#"{"done":true}"#.as_bytes()];
+        crate::__private::hooks::decoded(decoder, lines.iter().map(|f| f.as_bytes()).chain(end))
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Lines that repeat a token line with another text and another `created_at`
+        /// (plain, escaped, with a quote, a control character), among others: the decoder
+        /// that reads them by their shape yields what the one that parses each yields.
+        #[test]
+        fn lines_read_by_their_shape_decode_as_parsed_ones(
+            template in token_line(false),
+            style in prop::collection::vec(any::<u8>(), 1..32),
+            texts in crate::json_scan::gen::texts(),
+            stamps in prop::collection::vec(prop_oneof![
+                6 => "[0-9:TZ.é-]{0,30}",
+                1 => "[a\"\\\n\u{0}\u{1f}]{0,4}",
+            ], 1..6),
+            others in prop::collection::vec((token_line(true), any::<prop::sample::Index>()), 0..3),
+        ) {
+            let template = rendered(&template, &style, false);
+            let Some((Line { message: Some(LineMessage { content: Cow::Borrowed(text), .. }), .. }, stamp)) =
+                read_stamped(&template)
+            else {
+                return Ok(());
+            };
+            let others = others.into_iter().map(|(o, at)| (rendered(&o, &style, true), at)).collect();
+            let mut lines = crate::json_scan::gen::around_template(&template, text, &texts, others);
+            // Each line made from the template gets its own created_at.
+            if let Some(stamp) = stamp.filter(|s| !s.is_empty()) {
+                let quoted = format!("\"{stamp}\"");
+                for (line, new) in lines.iter_mut().skip(1).zip(stamps.iter().cycle()) {
+                    *line = line.replacen(&quoted, &format!("\"{new}\""), 1);
+                }
+            }
+            let parsed = decode(&lines, crate::json_scan::SameShape::disabled());
+            prop_assert_eq!(decode(&lines, Default::default()), parsed, "{:?}", lines);
+        }
+    }
+
+    #[test]
+    fn a_token_line_with_another_created_at_is_read_by_its_shape() {
+        use crate::json_scan::SameShape;
+        let line = |at: &str, text: &str| {
+            format!(
+                r#"{{"model":"m","created_at":"{at}","message":{{"role":"assistant","content":"{text}"}},"done":false}}"#
+            )
+        };
+        let template = line("2024-08-01T10:00:00.1Z", "Hi");
+        let (
+            Line {
+                message:
+                    Some(LineMessage {
+                        content: Cow::Borrowed(text),
+                        ..
+                    }),
+                ..
+            },
+            stamp,
+        ) = read_stamped(&template).unwrap()
+        else {
+            panic!("a borrowed text");
+        };
+        let mut shape = SameShape::default();
+        shape.keep_skipping(&template, stamp, text);
+        let next = line("2024-08-01T10:00:00.123456789Z", " 日本");
+        assert_eq!(shape.text_of(next.as_bytes()), Some(" 日本"));
+        let lines = [template, next, line("x", "!"), line("y\\n", "?")];
+        assert_eq!(
+            decode(&lines, SameShape::default()),
+            decode(&lines, SameShape::disabled())
         );
     }
 }

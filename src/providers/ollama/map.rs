@@ -1,6 +1,9 @@
-//! [`LineDecoder`]: `/api/chat` NDJSON lines to chunks. Token lines take the
-//! hand-written fast path (`fast.rs`); serde reads every other line and is the reference.
+//! [`LineDecoder`]: `/api/chat` NDJSON lines to chunks. A token line that repeats the
+//! last one but for its text and `created_at` is read by comparing bytes
+//! ([`SameShape`]); other token lines take the hand-written fast path (`fast.rs`);
+//! serde reads every other line and is the reference.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use serde_json::Value;
@@ -8,6 +11,7 @@ use serde_json::Value;
 use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, ToolCall};
 use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
+use crate::json_scan::SameShape;
 use crate::lenient::Reported;
 use crate::origin::Origin;
 
@@ -27,6 +31,8 @@ pub struct LineDecoder {
     first_line: Option<String>,
     /// Tool calls sent so far.
     tool_calls: usize,
+    /// The last token line, when the lines since it were all of its shape.
+    shape: SameShape,
 }
 
 impl LineDecoder {
@@ -38,7 +44,14 @@ impl LineDecoder {
             recognized: false,
             first_line: None,
             tool_calls: 0,
+            shape: SameShape::default(),
         }
+    }
+
+    /// Uses `shape` to read repeated token lines (tests compare with one disabled).
+    #[cfg(test)]
+    pub(crate) fn set_shape(&mut self, shape: SameShape) {
+        self.shape = shape;
     }
 
     /// The pure mapping of one line.
@@ -170,14 +183,36 @@ impl Decoder for LineDecoder {
                 excerpt(&String::from_utf8_lossy(frame), 120)
             ))
         };
+        if let Some(content) = self.shape.text_of(frame) {
+            // The last token line again with another text: all `map` would do.
+            if !content.is_empty() {
+                out.push_back(Chunk::Text(content.to_owned()));
+            }
+            return Ok(Flow::Continue);
+        }
         // Checking the UTF-8 once here and parsing a `&str` is faster than having the
         // JSON parser check each string it borrows (measured: ~50 ns a line).
         let text = std::str::from_utf8(frame).map_err(|e| malformed(&e))?;
         // Token lines take the hand-written fast path (see `fast`); anything it does
         // not take, serde reads.
-        let mut line: wire::Line<'_> = match fast::read(text) {
-            Some(line) => line,
-            None => serde_json::from_str(text).map_err(|e| malformed(&e))?,
+        let (mut line, keep): (wire::Line<'_>, _) = match fast::read_stamped(text) {
+            Some((line, created_at)) => {
+                let keep = match &line.message {
+                    Some(message)
+                        if message.thinking.is_empty()
+                            && message.tool_calls.is_none()
+                            && line.done != Some(true) =>
+                    {
+                        match &message.content {
+                            Cow::Borrowed(content) => Some((created_at, *content)),
+                            Cow::Owned(_) => None,
+                        }
+                    }
+                    _ => None,
+                };
+                (line, keep)
+            }
+            None => (serde_json::from_str(text).map_err(|e| malformed(&e))?, None),
         };
         if line.done == Some(true) {
             // The metrics are read by a second parse of the last line only, which keeps
@@ -190,6 +225,12 @@ impl Decoder for LineDecoder {
             if !self.recognized && self.first_line.is_none() {
                 self.first_line = Some(excerpt(text, 200));
             }
+        }
+        match keep {
+            Some((created_at, content)) if self.recognized => {
+                self.shape.keep_skipping(text, created_at, content)
+            }
+            _ => self.shape.forget(),
         }
         self.map(line, out)
     }
