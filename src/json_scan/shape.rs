@@ -20,18 +20,19 @@
 /// to repeat, and no more are kept (keeping one is a copy of it).
 const MAX_MISSES: u8 = 8;
 
-/// The last token frame of a reply, cut around its text.
+/// The last token frame of a reply, cut around its text: its pieces end to end in one
+/// buffer (every open stream has one).
 #[derive(Debug, Default)]
 pub(crate) struct SameShape {
-    /// The frame up to its text (ending with the text's opening quote); with a skipped
-    /// string, up to that string's opening quote.
-    prefix: Vec<u8>,
-    /// With a skipped string: from its closing quote to the text's opening quote.
-    between: Vec<u8>,
+    /// The prefix: the frame up to its text (ending with the text's opening quote), or
+    /// with a skipped string, up to that string's opening quote. Then, with a skipped
+    /// string, what is between: from its closing quote to the text's opening quote. Then
+    /// the suffix: the frame after its text (starting with the closing quote).
+    cut: Vec<u8>,
+    prefix_len: usize,
+    between_len: usize,
     /// Whether the kept frame has a skipped string before its text.
     skips: bool,
-    /// The frame after its text (starting with the closing quote).
-    suffix: Vec<u8>,
     /// A frame is kept.
     kept: bool,
     /// Frames in a row that did not have the kept shape.
@@ -74,11 +75,13 @@ impl SameShape {
     /// skipped string and what follows it), before the suffix.
     #[inline]
     fn text_range(&self, frame: &[u8]) -> Option<(usize, usize)> {
-        let end = frame.len().checked_sub(self.suffix.len())?;
-        if !frame.starts_with(&self.prefix) || !frame.ends_with(&self.suffix) {
+        let (prefix, rest) = self.cut.split_at_checked(self.prefix_len)?;
+        let (between, suffix) = rest.split_at_checked(self.between_len)?;
+        let end = frame.len().checked_sub(suffix.len())?;
+        if !frame.starts_with(prefix) || !frame.ends_with(suffix) {
             return None;
         }
-        let mut start = self.prefix.len();
+        let mut start = prefix.len();
         if self.skips {
             let rest = frame.get(start..end)?;
             let close = memchr::memchr(b'"', rest)?;
@@ -87,10 +90,10 @@ impl SameShape {
                 return None;
             }
             start = start.checked_add(close)?;
-            if !frame.get(start..end)?.starts_with(&self.between) {
+            if !frame.get(start..end)?.starts_with(between) {
                 return None;
             }
-            start = start.checked_add(self.between.len())?;
+            start = start.checked_add(between.len())?;
         }
         (start <= end).then_some((start, end))
     }
@@ -131,12 +134,12 @@ impl SameShape {
         else {
             return;
         };
-        self.prefix.clear();
-        self.prefix.extend_from_slice(prefix.as_bytes());
-        self.between.clear();
-        self.between.extend_from_slice(between.as_bytes());
-        self.suffix.clear();
-        self.suffix.extend_from_slice(suffix.as_bytes());
+        self.cut.clear();
+        self.cut.extend_from_slice(prefix.as_bytes());
+        self.cut.extend_from_slice(between.as_bytes());
+        self.cut.extend_from_slice(suffix.as_bytes());
+        self.prefix_len = prefix.len();
+        self.between_len = between.len();
         self.skips = skipped.is_some();
         self.kept = true;
     }
