@@ -35,6 +35,7 @@
 //! [`MAX_LINE_BYTES`](ReplayProvider::MAX_LINE_BYTES) (64 MiB); past these it is refused.
 
 mod lines;
+mod reading;
 mod recorder;
 mod replay;
 

@@ -22,7 +22,8 @@ use crate::provider::LlmStreamProvider;
 use crate::request::ChatRequest;
 use crate::stream::{ChatStream, StreamInfo};
 
-use super::lines::{failure, pricing_of, read, request_json, Limits, Line};
+use super::lines::{pricing_of, request_json, Line};
+use super::reading::{failure, read, Limits};
 
 /// The limits of a recording, as [`ReplayProvider`] documents them.
 const LIMITS: Limits = Limits {
