@@ -90,6 +90,7 @@ mod chunk;
 mod decode;
 mod duration;
 mod error;
+mod finish;
 mod framing;
 mod http;
 mod json_scan;
