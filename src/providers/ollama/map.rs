@@ -3,7 +3,6 @@
 //! ([`SameShape`]); other token lines take the hand-written fast path (`fast.rs`);
 //! serde reads every other line and is the reference.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use serde_json::Value;
@@ -197,19 +196,7 @@ impl Decoder for LineDecoder {
         // not take, serde reads.
         let (mut line, keep): (wire::Line<'_>, _) = match fast::read_stamped(text) {
             Some((line, created_at)) => {
-                let keep = match &line.message {
-                    Some(message)
-                        if message.thinking.is_empty()
-                            && message.tool_calls.is_none()
-                            && line.done != Some(true) =>
-                    {
-                        match &message.content {
-                            Cow::Borrowed(content) => Some((created_at, *content)),
-                            Cow::Owned(_) => None,
-                        }
-                    }
-                    _ => None,
-                };
+                let keep = line.plain_text().map(|content| (created_at, content));
                 (line, keep)
             }
             None => (serde_json::from_str(text).map_err(|e| malformed(&e))?, None),

@@ -46,13 +46,25 @@ pub(crate) struct Metrics {
     pub(crate) eval_duration: Reported,
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
     /// Whether this is an `/api/chat` line: a message, `done`, an error or a model.
     pub(crate) fn is_recognized(&self) -> bool {
         self.message.is_some()
             || self.done.is_some()
             || self.error.is_some()
             || !self.model.is_empty()
+    }
+
+    /// The text of a token line that has nothing but text, borrowed from the line (no
+    /// escapes in it): a line whose shape the next ones may repeat.
+    pub(crate) fn plain_text(&self) -> Option<&'a str> {
+        let message = self.message.as_ref()?;
+        let plain =
+            message.thinking.is_empty() && message.tool_calls.is_none() && self.done != Some(true);
+        match &message.content {
+            Cow::Borrowed(content) if plain => Some(content),
+            _ => None,
+        }
     }
 }
 
