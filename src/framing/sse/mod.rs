@@ -88,19 +88,7 @@ enum Data {
 pub(crate) struct SseFrames<S> {
     #[pin]
     inner: S,
-    /// The unscanned rest of the current read.
-    read: Bytes,
-    /// Where the first CR or LF of `read` is, when already found (the scan that tells
-    /// a read with a line end from one without is not done twice).
-    line_end: Option<usize>,
-    /// The start of a line that continues in a later read.
-    partial: BytesMut,
-    data: Data,
-    /// Bytes of the current event so far: its lines, not their line ends.
-    event_len: usize,
-    max_event: usize,
-    /// The last line ended with a CR at the end of a read: an LF next belongs to it.
-    after_cr: bool,
+    scan: Scan,
     /// The first bytes of the body while they may be a BOM; `None` once past them.
     head: Option<BytesMut>,
     /// The body ended; what is left in `read` is still to be scanned.
@@ -114,13 +102,15 @@ impl<S> SseFrames<S> {
     pub(crate) fn new(inner: S, max_event: usize) -> SseFrames<S> {
         SseFrames {
             inner,
-            read: Bytes::new(),
-            line_end: None,
-            partial: BytesMut::new(),
-            data: Data::None,
-            event_len: 0,
-            max_event,
-            after_cr: false,
+            scan: Scan {
+                read: Bytes::new(),
+                line_end: None,
+                partial: BytesMut::new(),
+                data: Data::None,
+                event_len: 0,
+                max_event,
+                after_cr: false,
+            },
             head: Some(BytesMut::new()),
             eof: false,
             done: false,
@@ -128,15 +118,22 @@ impl<S> SseFrames<S> {
     }
 }
 
-/// The scanning state, apart from the inner stream.
-struct Scan<'a> {
-    read: &'a mut Bytes,
-    line_end: &'a mut Option<usize>,
-    partial: &'a mut BytesMut,
-    data: &'a mut Data,
-    event_len: &'a mut usize,
+/// The scanning state, apart from the inner stream: lines to events.
+#[derive(Debug)]
+struct Scan {
+    /// The unscanned rest of the current read.
+    read: Bytes,
+    /// Where the first CR or LF of `read` is, when already found (the scan that tells
+    /// a read with a line end from one without is not done twice).
+    line_end: Option<usize>,
+    /// The start of a line that continues in a later read.
+    partial: BytesMut,
+    data: Data,
+    /// Bytes of the current event so far: its lines, not their line ends.
+    event_len: usize,
     max_event: usize,
-    after_cr: &'a mut bool,
+    /// The last line ended with a CR at the end of a read: an LF next belongs to it.
+    after_cr: bool,
 }
 
 /// What scanning the current read gave.
@@ -150,33 +147,33 @@ enum Found {
     TooLong,
 }
 
-impl Scan<'_> {
+impl Scan {
     /// Scans lines until an event is complete or the read is used up.
     fn next(&mut self) -> Found {
         loop {
             let Some(&first) = self.read.first() else {
-                if *self.event_len + self.partial.len() > self.max_event {
+                if self.event_len + self.partial.len() > self.max_event {
                     return Found::TooLong;
                 }
                 return Found::NeedMore;
             };
-            if *self.after_cr {
-                *self.after_cr = false;
+            if self.after_cr {
+                self.after_cr = false;
                 if first == b'\n' {
                     self.read.advance(1);
-                    *self.line_end = None;
+                    self.line_end = None;
                     continue;
                 }
             }
             let found = match self.line_end.take() {
                 Some(end) => Some(end),
-                None => find_line_end(self.read),
+                None => find_line_end(&self.read),
             };
             let Some(end) = found else {
-                if *self.event_len + self.partial.len() + self.read.len() > self.max_event {
+                if self.event_len + self.partial.len() + self.read.len() > self.max_event {
                     return Found::TooLong;
                 }
-                self.partial.extend_from_slice(self.read);
+                self.partial.extend_from_slice(&self.read);
                 self.read.clear();
                 return Found::NeedMore;
             };
@@ -185,15 +182,15 @@ impl Scan<'_> {
                 Some(_) => 1,
                 // The read ends with this line's CR or LF; an LF may follow a CR.
                 None => {
-                    *self.after_cr = self.read.get(end) == Some(&b'\r');
+                    self.after_cr = self.read.get(end) == Some(&b'\r');
                     1
                 }
             };
             if end == 0 && self.partial.is_empty() {
                 // A blank line: dispatch.
                 self.read.advance(eol);
-                *self.event_len = 0;
-                match std::mem::replace(self.data, Data::None) {
+                self.event_len = 0;
+                match std::mem::replace(&mut self.data, Data::None) {
                     Data::One(data) if !data.is_empty() => return Found::Frame(data),
                     Data::Many(data) if !data.is_empty() => return Found::Frame(data.freeze()),
                     _ => continue,
@@ -201,8 +198,8 @@ impl Scan<'_> {
             }
             let line_len = self.partial.len() + end;
             // Line ends are not counted: where a CR LF is split must not matter.
-            *self.event_len += line_len;
-            if *self.event_len > self.max_event {
+            self.event_len += line_len;
+            if self.event_len > self.max_event {
                 return Found::TooLong;
             }
             if !self.partial.is_empty() {
@@ -210,7 +207,7 @@ impl Scan<'_> {
                 self.partial.extend_from_slice(&self.read[..end]);
                 self.read.advance(end + eol);
                 let line = self.partial.split().freeze();
-                if let Err(e) = std::str::from_utf8(&line) {
+                if let Err(e) = check_utf8(&line) {
                     return Found::Malformed(utf8_error(e));
                 }
                 if let Some(value) = data_value(&line) {
@@ -219,7 +216,7 @@ impl Scan<'_> {
                 continue;
             }
             let line = &self.read[..end];
-            if let Err(e) = std::str::from_utf8(line) {
+            if let Err(e) = check_utf8(line) {
                 return Found::Malformed(utf8_error(e));
             }
             let Some(value) = data_value(line) else {
@@ -234,11 +231,11 @@ impl Scan<'_> {
                 _ => None,
             };
             if let (Some(cr_last), Data::None) = (blank, &self.data) {
-                let mut data = std::mem::take(self.read);
+                let mut data = std::mem::take(&mut self.read);
                 data.truncate(end);
                 data.advance(value);
-                *self.after_cr = cr_last;
-                *self.event_len = 0;
+                self.after_cr = cr_last;
+                self.event_len = 0;
                 if data.is_empty() {
                     continue;
                 }
@@ -252,14 +249,14 @@ impl Scan<'_> {
 
     /// Appends a `data` line's value to the event's data.
     fn push_data(&mut self, value: Bytes) {
-        match self.data {
-            Data::None => *self.data = Data::One(value),
+        match &mut self.data {
+            Data::None => self.data = Data::One(value),
             Data::One(first) => {
                 let mut joined = BytesMut::with_capacity(first.len() + 1 + value.len());
                 joined.extend_from_slice(first);
                 joined.put_u8(b'\n');
                 joined.extend_from_slice(&value);
-                *self.data = Data::Many(joined);
+                self.data = Data::Many(joined);
             }
             Data::Many(joined) => {
                 joined.put_u8(b'\n');
@@ -300,6 +297,32 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// Whether `line` is UTF-8. Lines are almost always ASCII, checked here eight bytes
+/// at a time in about half the instructions of the standard library's UTF-8 check
+/// (or of its `is_ascii`, which measured the same on a typical event).
+#[inline]
+fn check_utf8(line: &[u8]) -> Result<(), std::str::Utf8Error> {
+    if ascii(line) {
+        return Ok(());
+    }
+    std::str::from_utf8(line).map(drop)
+}
+
+/// Whether every byte of `bytes` is ASCII: their high bits, or-ed a word at a time.
+#[inline]
+fn ascii(bytes: &[u8]) -> bool {
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    let mut high = 0;
+    for word in words {
+        if let Ok(word) = <[u8; 8]>::try_from(word) {
+            high |= u64::from_ne_bytes(word);
+        }
+    }
+    high & HIGH == 0 && tail.iter().all(u8::is_ascii)
+}
+
 fn utf8_error(e: std::str::Utf8Error) -> String {
     format!("invalid UTF-8 in the event stream: {e}")
 }
@@ -317,36 +340,28 @@ where
             if *this.done {
                 return Poll::Ready(None);
             }
-            let found = Scan {
-                read: this.read,
-                line_end: this.line_end,
-                partial: this.partial,
-                data: this.data,
-                event_len: this.event_len,
-                max_event: *this.max_event,
-                after_cr: this.after_cr,
-            }
-            .next();
+            let scan = &mut *this.scan;
+            let found = scan.next();
             let error = match found {
                 Found::Frame(data) => return Poll::Ready(Some(Ok(data))),
                 Found::NeedMore => None,
                 Found::Malformed(m) => Some(SseError::Malformed(m)),
                 Found::TooLong => Some(SseError::EventTooLong {
-                    max: *this.max_event,
+                    max: scan.max_event,
                 }),
             };
             if let Some(e) = error {
                 *this.done = true;
-                *this.read = Bytes::new();
-                *this.line_end = None;
-                *this.partial = BytesMut::new();
-                *this.data = Data::None;
+                scan.read = Bytes::new();
+                scan.line_end = None;
+                scan.partial = BytesMut::new();
+                scan.data = Data::None;
                 return Poll::Ready(Some(Err(e)));
             }
             if *this.eof {
                 *this.done = true;
                 // An unfinished last line is discarded, but not if it is not UTF-8.
-                if let Err(e) = std::str::from_utf8(this.partial) {
+                if let Err(e) = check_utf8(&scan.partial) {
                     return Poll::Ready(Some(Err(SseError::Malformed(format!(
                         "invalid UTF-8 in the event stream: {e}"
                     )))));
@@ -376,26 +391,26 @@ where
                     if !bytes.is_empty() && line_end.is_none() {
                         // No line ends in this read: only its bytes are kept (the next
                         // scan checks the cap).
-                        *this.after_cr = false;
-                        this.partial.extend_from_slice(&bytes);
+                        scan.after_cr = false;
+                        scan.partial.extend_from_slice(&bytes);
                     } else {
-                        *this.read = bytes;
-                        *this.line_end = line_end;
+                        scan.read = bytes;
+                        scan.line_end = line_end;
                     }
                 }
                 Some(Err(e)) => {
                     *this.done = true;
-                    *this.read = Bytes::new();
-                    *this.line_end = None;
-                    *this.partial = BytesMut::new();
+                    scan.read = Bytes::new();
+                    scan.line_end = None;
+                    scan.partial = BytesMut::new();
                     return Poll::Ready(Some(Err(SseError::Transport(e))));
                 }
                 None => {
                     *this.eof = true;
                     // A body shorter than a BOM.
                     if let Some(mut head) = this.head.take() {
-                        *this.read = skip_bom(head.split().freeze());
-                        *this.line_end = None;
+                        scan.read = skip_bom(head.split().freeze());
+                        scan.line_end = None;
                     }
                 }
             }

@@ -242,3 +242,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The word-at-a-time ASCII check is the standard library's.
+    #[test]
+    fn the_ascii_check_is_the_standard_one(
+        bytes in proptest::collection::vec(
+            prop_oneof![4 => 0u8..0x80, 1 => any::<u8>()],
+            0..40,
+        )
+    ) {
+        prop_assert_eq!(ascii(&bytes), bytes.is_ascii());
+    }
+}
