@@ -173,31 +173,40 @@ fn plain(bytes: &[u8]) -> bool {
 /// check of a 30-byte timestamp cost more than the rest of a line's comparison.
 #[inline]
 fn plain_ascii_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Whether any byte of `w` is zero (exact for "any", the classic bit trick).
-    let zero_in = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
     let mut at = 0;
-    for word in bytes.chunks_exact(8) {
+    for word in words {
         let Ok(word) = <[u8; 8]>::try_from(word) else {
             break;
         };
-        let w = u64::from_ne_bytes(word);
-        // A byte below 0x20 borrows into its high bit; a byte of 0x80 or more has it.
-        let control_or_high = (w.wrapping_sub(ONES * 0x20) | w) & HIGH;
-        let special = control_or_high
-            | zero_in(w ^ (ONES * u64::from(b'"')))
-            | zero_in(w ^ (ONES * u64::from(b'\\')));
-        if special != 0 {
-            break;
+        if let Some(special) = first_special(word) {
+            return at + special;
         }
         at += 8;
     }
-    let tail = bytes.get(at..).unwrap_or_default();
-    at + tail
-        .iter()
-        .position(|&b| !(0x20..0x80).contains(&b) || b == b'"' || b == b'\\')
-        .unwrap_or(tail.len())
+    // The tail, padded with a control byte, which stops the scan at its end.
+    let mut last = [0u8; 8];
+    if let Some(start) = last.get_mut(..tail.len()) {
+        start.copy_from_slice(tail);
+    }
+    at + first_special(last).map_or(tail.len(), |special| special.min(tail.len()))
+}
+
+/// Where the first byte of `word` is that is not plain ASCII (see [`plain_ascii_len`]).
+#[inline]
+fn first_special(word: [u8; 8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let w = u64::from_le_bytes(word);
+    // The classic bit tricks: a byte that is zero, or below 0x20, borrows into its own
+    // high bit. Bytes above the first such one may be flagged wrongly, never the first.
+    let zero_in = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let control_or_high = (w.wrapping_sub(ONES * 0x20) | w) & HIGH;
+    let special = control_or_high
+        | zero_in(w ^ (ONES * u64::from(b'"')))
+        | zero_in(w ^ (ONES * u64::from(b'\\')));
+    (special != 0).then(|| (special.trailing_zeros() / 8) as usize)
 }
 
 #[cfg(test)]
