@@ -148,7 +148,9 @@ enum Found {
 }
 
 impl Scan {
-    /// Scans lines until an event is complete or the read is used up.
+    /// Scans lines until an event is complete or the read is used up. In the framer's
+    /// poll, its one caller: a call and its register saves were ~50 instructions a chunk.
+    #[inline(always)]
     fn next(&mut self) -> Found {
         loop {
             let Some(&first) = self.read.first() else {
