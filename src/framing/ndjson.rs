@@ -90,7 +90,7 @@ where
 {
     type Item = Result<Bytes, NdjsonError<E>>;
 
-    #[inline]
+    #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
