@@ -336,6 +336,7 @@ where
 {
     type Item = Result<Bytes, SseError<E>>;
 
+    #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
