@@ -152,7 +152,9 @@ pub(crate) struct Retrying<F, A> {
     /// other state.
     #[pin]
     state: RetryState<A>,
-    make: F,
+    /// `None` once content was delivered: no attempt follows, so what attempts are
+    /// made from (for a provider, the request) is not held by a long stream.
+    make: Option<F>,
     policy: RetryPolicy,
     provider: Arc<str>,
     timeouts: Timeouts,
@@ -192,7 +194,7 @@ where
     ) -> Retrying<F, A> {
         let seed_hint = &policy as *const RetryPolicy as usize;
         Retrying {
-            make,
+            make: Some(make),
             policy,
             provider,
             timeouts: timeouts.clamped(),
@@ -249,8 +251,9 @@ where
             match this.state.project() {
                 StateProj::Running(attempt) => match ready!(attempt.poll_next(cx)) {
                     Some(Ok(chunk)) => {
-                        if !matches!(chunk, Chunk::Finish(_)) {
+                        if !*this.delivered && !matches!(chunk, Chunk::Finish(_)) {
                             *this.delivered = true;
+                            *this.make = None;
                         }
                         return Poll::Ready(Some(Ok(chunk)));
                     }
@@ -292,8 +295,11 @@ where
         }
         *this.attempts += 1;
         let give_up_at = this.limit.map(|(at, _, _)| at);
-        let attempt = (this.make)(give_up_at);
-        this.state.set(RetryState::Running(attempt));
+        // Attempts start before any content, while `make` is kept.
+        match this.make.as_mut() {
+            Some(make) => this.state.set(RetryState::Running(make(give_up_at))),
+            None => this.state.set(RetryState::Done),
+        }
     }
 
     /// After the attempt failed with `err`: waits to retry (`None`), or gives up with
@@ -546,6 +552,33 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(items.len(), 2);
         assert!(items[1].is_err());
+    }
+
+    /// What attempts are made from (for a provider, the request) is let go once content
+    /// has arrived: no attempt follows, and a long stream should not hold it.
+    #[tokio::test(start_paused = true)]
+    async fn what_attempts_are_made_from_is_dropped_once_content_arrived() {
+        let request = Arc::new("the request");
+        let held = request.clone();
+        let make = move |_: Option<Instant>| -> Attempt {
+            let _ = &held;
+            futures::stream::iter(vec![
+                Ok(Chunk::Text("one".into())),
+                Ok(Chunk::Text("two".into())),
+            ])
+            .boxed()
+        };
+        let mut stream = Retrying::new(
+            Arc::from("t"),
+            RetryPolicy::default(),
+            Timeouts::default(),
+            make,
+        );
+        assert_eq!(Arc::strong_count(&request), 2);
+        assert!(matches!(stream.next().await, Some(Ok(Chunk::Text(_)))));
+        assert_eq!(Arc::strong_count(&request), 1);
+        assert!(matches!(stream.next().await, Some(Ok(Chunk::Text(_)))));
+        assert!(stream.next().await.is_none());
     }
 
     #[tokio::test(start_paused = true)]
