@@ -327,7 +327,9 @@ wait_healthy() { # wait_healthy NAME URL SECONDS
   local i
   for ((i = 0; i < $3 * 4; i++)); do
     http_ok "$2" && return 0
-    ours "$1" >/dev/null || { tail -20 "$RUN/$1.log" >&2; die "$1 exited during startup (log: $RUN/$1.log)"; }
+    # Alive is enough here: until the forked shell has exec'd the server, its command
+    # line is not the server's yet.
+    alive "$(cat "$RUN/$1.pid")" || { tail -20 "$RUN/$1.log" >&2; die "$1 exited during startup (log: $RUN/$1.log)"; }
     sleep 0.25
   done
   tail -20 "$RUN/$1.log" >&2

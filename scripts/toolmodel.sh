@@ -124,7 +124,10 @@ cmd_start() {
     fi
     for ((i = 0; i < HEALTH_WAIT * 4; i++)); do
       healthy && { log "llama.cpp server healthy after $((SECONDS - t0)) s (pid $(cat "$TM_HOME/server-$PORT.pid"))"; break; }
-      ours >/dev/null || { tail -20 "$TM_HOME/server-$PORT.log" >&2; die "the server exited (log: $TM_HOME/server-$PORT.log)"; }
+      # Alive is enough here: until the forked shell has exec'd the server, its
+      # command line is not the server's yet.
+      kill -0 "$(cat "$TM_HOME/server-$PORT.pid")" 2>/dev/null \
+        || { tail -20 "$TM_HOME/server-$PORT.log" >&2; die "the server exited (log: $TM_HOME/server-$PORT.log)"; }
       sleep 0.25
     done
     healthy || die "not healthy after $HEALTH_WAIT s (log: $TM_HOME/server-$PORT.log)"
