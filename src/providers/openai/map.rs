@@ -35,10 +35,12 @@ struct Tokens {
 pub struct SseDecoder {
     origin: Origin,
     finish_reason: Option<FinishReason>,
-    tokens: Option<Tokens>,
+    /// The usage and the server's timings come once, at the end: boxed, so that every
+    /// open stream does not carry their 144 bytes.
+    tokens: Option<Box<Tokens>>,
     model: Option<String>,
     response_id: Option<String>,
-    timings: Option<ServerTimings>,
+    timings: Option<Box<ServerTimings>>,
     /// An event that was a chat completion chunk has been seen.
     recognized: bool,
     /// The start of the first event, kept until one is recognized: a body of JSON that is
@@ -119,7 +121,7 @@ impl SseDecoder {
             finish = finish.with_model(model);
         }
         if let Some(t) = self.timings.take() {
-            finish = finish.with_timings(t);
+            finish = finish.with_timings(*t);
         }
         Chunk::from(finish)
     }
@@ -270,25 +272,40 @@ fn map_event(
     }
     if let Some(usage) = event.usage {
         if usage.prompt_tokens.is_present() || usage.completion_tokens.is_present() {
-            state.tokens = Some(Tokens {
-                prompt: usage.prompt_tokens.value(),
-                completion: usage.completion_tokens.value(),
-                cached: usage.cached_tokens(),
-                cache_write: usage.cache_write_tokens(),
-                reasoning: usage.reasoning_tokens(),
-            });
+            set_boxed(
+                &mut state.tokens,
+                Tokens {
+                    prompt: usage.prompt_tokens.value(),
+                    completion: usage.completion_tokens.value(),
+                    cached: usage.cached_tokens(),
+                    cache_write: usage.cache_write_tokens(),
+                    reasoning: usage.reasoning_tokens(),
+                },
+            );
         }
     }
     if let Some(t) = event.timings {
-        state.timings = Some(ServerTimings {
-            total_ms: match (t.prompt_ms, t.predicted_ms) {
-                (Some(a), Some(b)) => Some(a + b),
-                _ => None,
+        set_boxed(
+            &mut state.timings,
+            ServerTimings {
+                total_ms: match (t.prompt_ms, t.predicted_ms) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    _ => None,
+                },
+                load_ms: None,
+                prompt_eval_ms: t.prompt_ms,
+                eval_ms: t.predicted_ms,
             },
-            load_ms: None,
-            prompt_eval_ms: t.prompt_ms,
-            eval_ms: t.predicted_ms,
-        });
+        );
     }
     Ok(())
+}
+
+/// Sets a boxed field, in its box if it has one: some servers send usage or timings
+/// with every chunk.
+fn set_boxed<T>(slot: &mut Option<Box<T>>, value: T) {
+    match slot {
+        Some(boxed) => **boxed = value,
+        None => *slot = Some(Box::new(value)),
+    }
 }
