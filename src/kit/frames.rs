@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
@@ -17,15 +18,17 @@ use crate::framing::sse::{SseError, SseFrames};
 use crate::http::{Accepted, Endpoint};
 use crate::origin::Origin;
 
+use super::pool::Member;
 use super::Framing;
 
-/// The frames of an accepted response's body, each at most `max` bytes.
+/// The frames of an accepted response's body from `member`, each at most `max` bytes.
 pub(crate) fn frames(
     framing: Framing,
     accepted: Accepted,
     max: usize,
-    endpoint: &Endpoint,
+    member: &Arc<Member>,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+    let endpoint = &member.endpoint;
     let Accepted {
         response,
         media_type,
@@ -37,9 +40,10 @@ pub(crate) fn frames(
             body: Some(Box::pin(whole_body(response, max, endpoint.clone()))),
         };
     }
+    // The member, not a copy of its endpoint: every open stream holds this.
     let transport = {
-        let endpoint = endpoint.clone();
-        move |e: reqwest::Error| endpoint.body_error(e)
+        let member = member.clone();
+        move |e: reqwest::Error| member.endpoint.body_error(e)
     };
     let origin = endpoint
         .origin
