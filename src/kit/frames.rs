@@ -21,20 +21,18 @@ use crate::origin::Origin;
 use super::pool::Member;
 use super::Framing;
 
-/// The frames of an accepted response's body from `member`, each at most `max` bytes.
+/// The frames of an accepted response's body from `member`, each at most `max` bytes;
+/// `origin` (the reply's, with its media type) names it in errors.
 pub(crate) fn frames(
     framing: Framing,
     accepted: Accepted,
     max: usize,
     member: &Arc<Member>,
+    origin: Origin,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let endpoint = &member.endpoint;
-    let Accepted {
-        response,
-        media_type,
-        ..
-    } = accepted;
-    if media_type.as_deref() == Some("application/json") {
+    let Accepted { response, .. } = accepted;
+    if origin.media_type() == Some("application/json") {
         // A server that ignored `stream: true`: one whole reply.
         return Frames::Whole {
             body: Some(Box::pin(whole_body(response, max, endpoint.clone()))),
@@ -45,10 +43,6 @@ pub(crate) fn frames(
         let member = member.clone();
         move |e: reqwest::Error| member.endpoint.body_error(e)
     };
-    let origin = endpoint
-        .origin
-        .clone()
-        .with_media_type(media_type.as_deref());
     frames_of(framing, response.bytes_stream(), max, origin, transport)
 }
 

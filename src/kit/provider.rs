@@ -224,7 +224,7 @@ fn attempt<D: Dialect>(
         let framing = shared.dialect.framing();
         let max = shared.settings.max_frame_bytes;
         let limits = accepted.rate_limit;
-        let frames = frames(framing, accepted, max, &member);
+        let frames = frames(framing, accepted, max, &member, origin);
         let redactor = shared.redactor.clone();
         Ok(Receiving::new(frames, decoder, lease, redactor, limits))
     })
