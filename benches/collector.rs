@@ -12,7 +12,7 @@ const CHUNKS: usize = 10_000;
 
 fn chunks() -> Vec<Chunk> {
     let mut v: Vec<Chunk> = (0..CHUNKS)
-        .map(|i| Chunk::Text(format!(" token{}", i % 100)))
+        .map(|i| Chunk::Text(format!(" token{}", i % 100).into()))
         .collect();
     v.push(Chunk::from(
         Finish::new(FinishReason::Stop).with_tokens(Some(10), Some(CHUNKS as u64)),

@@ -60,7 +60,7 @@ impl Decoder for WordDecoder {
         if let Some(word) = line["word"].as_str() {
             let space = if self.first { "" } else { " " };
             self.first = false;
-            out.push_back(Chunk::Text(format!("{space}{word}")));
+            out.push_back(Chunk::Text(format!("{space}{word}").into()));
         }
         if line["done"] == true {
             let words = line["words"].as_u64();

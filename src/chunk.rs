@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::{excerpt, Error, ErrorKind, Result};
 pub use crate::finish::{Finish, FinishReason, ServerTimings, ThinkingBlock};
+pub use crate::text::Text;
 
 /// One item of a [`ChatStream`](crate::ChatStream), in the order the provider produced it.
 ///
@@ -24,14 +25,14 @@ pub use crate::finish::{Finish, FinishReason, ServerTimings, ThinkingBlock};
 #[non_exhaustive]
 pub enum Chunk {
     /// A piece of the reply text. Never empty.
-    Text(String),
+    Text(Text),
     /// A piece of the model's reasoning ("thinking"), which is not part of the reply
     /// (OpenAI-compatible `reasoning_content`/`reasoning`, Ollama `thinking`, Anthropic
     /// thinking blocks). Never empty.
-    Reasoning(String),
+    Reasoning(Text),
     /// A piece of a refusal: the model declined to answer (OpenAI `delta.refusal`).
     /// Never empty.
-    Refusal(String),
+    Refusal(Text),
     /// A tool call has begun.
     ToolCallStart(Box<ToolCallStart>),
     /// A fragment of a tool call's arguments (JSON text, as it streams). Never empty.

@@ -104,6 +104,7 @@ mod rate_limit;
 mod redact;
 mod registry;
 mod route;
+mod text;
 mod usage;
 
 // Area modules: everything public, by what it is about.

@@ -21,7 +21,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyString;
 use tokio::task::AbortHandle;
 
-use crate::core::{ChatRequest, ChatStream, Chunk, SharedProvider};
+use crate::core::{ChatRequest, ChatStream, Chunk, SharedProvider, Text};
 use crate::errors::exception;
 use crate::provider::{origin, reply_or_raise};
 use crate::reading::{Failure, Reading, Step};
@@ -152,7 +152,7 @@ enum State {
 
 /// What a wait for the next piece came to.
 enum Next {
-    Piece(String),
+    Piece(Text),
     End,
     Failed(Failure),
 }

@@ -9,6 +9,9 @@ pub(crate) use theory_llm::{
     ToolCall, ToolChoice,
 };
 
+/// The string a text chunk carries.
+pub(crate) use theory_llm::stream::Text;
+
 /// The crate's `FinishReason`, for the mock's script.
 pub(crate) use theory_llm::FinishReason;
 

@@ -54,7 +54,7 @@
 //!         let value: serde_json::Value = serde_json::from_slice(line)
 //!             .map_err(|e| self.origin.malformed(&format!("not JSON ({e})")))?;
 //!         if let Some(text) = value["text"].as_str().filter(|t| !t.is_empty()) {
-//!             out.push_back(Chunk::Text(text.to_owned()));
+//!             out.push_back(Chunk::Text(text.into()));
 //!         }
 //!         if value["done"] == true {
 //!             let finish = Finish::new(FinishReason::Stop).with_tokens(None, value["tokens"].as_u64());

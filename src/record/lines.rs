@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall};
+use crate::chunk::{Chunk, Finish, FinishReason, ServerTimings, Text, ThinkingBlock, ToolCall};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pricing::{LongPrompt, Price, Pricing};
 use crate::rate_limit::RateLimit;
@@ -30,15 +30,15 @@ pub(crate) enum Line {
     },
     Text {
         t_ms: f64,
-        text: String,
+        text: Text,
     },
     Reasoning {
         t_ms: f64,
-        text: String,
+        text: Text,
     },
     Refusal {
         t_ms: f64,
-        text: String,
+        text: Text,
     },
     ToolCallStart {
         t_ms: f64,

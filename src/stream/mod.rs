@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::request::Timeouts;
 
 pub use crate::chunk::{
-    Chunk, Finish, FinishReason, ServerTimings, ThinkingBlock, ToolCall, ToolCallDelta,
+    Chunk, Finish, FinishReason, ServerTimings, Text, ThinkingBlock, ToolCall, ToolCallDelta,
     ToolCallStart,
 };
 pub(crate) use info::StreamInfo;
@@ -134,18 +134,23 @@ impl ChatStream {
         self.started
     }
 
-    /// A view that yields only the reply text, for live display. Reasoning is skipped;
-    /// the finish ends the stream; errors are passed through.
+    /// A view that yields only the reply text, for live display, each piece a
+    /// [`Text`]. Reasoning is skipped; the finish ends the stream; errors are passed
+    /// through.
     ///
     /// ```
     /// use futures::TryStreamExt;
+    /// use theory_llm::stream::Text;
     /// use theory_llm::{LlmStreamProvider, MockProvider};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> theory_llm::Result<()> {
     /// let llm = MockProvider::builder().reply("one two three").build();
-    /// let pieces: Vec<String> = llm.stream_chat("hi".into()).text().try_collect().await?;
+    /// let pieces: Vec<Text> = llm.stream_chat("hi".into()).text().try_collect().await?;
     /// assert_eq!(pieces.concat(), "one two three");
+    /// // Or joined as they come:
+    /// let reply: String = llm.stream_chat("hi".into()).text().try_collect().await?;
+    /// assert_eq!(reply, "one two three");
     /// # Ok(())
     /// # }
     /// ```

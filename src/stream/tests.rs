@@ -77,7 +77,7 @@ async fn idle_timeout_counts_from_the_last_chunk() {
     let inner = futures::stream::unfold(0u32, |n| async move {
         if n < 3 {
             tokio::time::sleep(Duration::from_millis(1500)).await;
-            Some((Ok(Chunk::Text(format!("{n}"))), n + 1))
+            Some((Ok(Chunk::Text(n.to_string().into())), n + 1))
         } else {
             futures::future::pending().await
         }
@@ -126,7 +126,7 @@ async fn an_idle_limit_is_not_met_by_a_slow_steady_stream() {
     let t = Timeouts::default().idle(Duration::from_secs(2));
     let inner = futures::stream::unfold(0u32, |n| async move {
         tokio::time::sleep(Duration::from_millis(1900)).await;
-        (n < 20).then(|| (Ok(Chunk::Text(format!("{n}"))), n + 1))
+        (n < 20).then(|| (Ok(Chunk::Text(n.to_string().into())), n + 1))
     })
     .chain(futures::stream::once(async {
         Ok(Chunk::from(Finish::new(FinishReason::Stop)))

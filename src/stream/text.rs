@@ -5,7 +5,7 @@ use std::task::{ready, Context, Poll};
 
 use futures::Stream;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Text};
 use crate::error::Result;
 
 use super::ChatStream;
@@ -18,7 +18,7 @@ pub struct TextStream {
 }
 
 impl Stream for TextStream {
-    type Item = Result<String>;
+    type Item = Result<Text>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {

@@ -31,6 +31,7 @@ const LAYERS: &[&[&str]] = &[
         "request",
         "pricing",
         "chunk",
+        "text",
         "finish",
         "error",
         "partial",

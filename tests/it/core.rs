@@ -31,7 +31,7 @@ fn public_types_are_send_and_static() {
 async fn collected_text_equals_the_streamed_deltas() {
     let llm = get_llm_provider("mock").unwrap();
     let request = ChatRequest::new("Tell me something");
-    let deltas: Vec<String> = llm
+    let deltas: Vec<theory_llm::stream::Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()
@@ -230,8 +230,10 @@ impl LlmStreamProvider for Shouty {
             .map(str::to_owned)
             .collect();
         let info = theory_llm::kit::StreamInfo::new("shouty", "loud-1");
-        let mut chunks: Vec<theory_llm::Result<Chunk>> =
-            words.into_iter().map(|w| Ok(Chunk::Text(w))).collect();
+        let mut chunks: Vec<theory_llm::Result<Chunk>> = words
+            .into_iter()
+            .map(|w| Ok(Chunk::Text(w.into())))
+            .collect();
         chunks.push(Ok(Chunk::from(theory_llm::Finish::new(FinishReason::Stop))));
         ChatStream::new(info, futures::stream::iter(chunks))
     }

@@ -714,7 +714,7 @@ fn split_by_cuts_where_the_sizes_say() {
 fn check_catches_each_broken_invariant() {
     use theory_llm::{Error, Finish};
     let finish = || Ok(Chunk::from(Finish::default()));
-    let text = |t: &str| Ok(Chunk::Text(t.to_owned()));
+    let text = |t: &str| Ok(Chunk::Text(t.into()));
     let err = |kind, m: &str| Err(Error::new(kind, m));
     assert_eq!(check(&[text("a"), finish()], SECRET), Ok(()));
     assert_eq!(

@@ -55,7 +55,7 @@ impl Decoder for LineDecoder {
             return Err(self.origin.malformed(error));
         }
         if let Some(text) = value["text"].as_str().filter(|t| !t.is_empty()) {
-            out.push_back(Chunk::Text(text.to_owned()));
+            out.push_back(Chunk::Text(text.into()));
         }
         if value["done"] == true {
             let finish =

@@ -4,6 +4,7 @@
 
 use futures::TryStreamExt;
 use serde_json::json;
+use theory_llm::stream::Text;
 use theory_llm::{
     AnthropicProvider, ChatRequest, ErrorKind, FinishReason, LlmStreamProvider, Message, Tool,
     ToolCall,
@@ -27,7 +28,7 @@ async fn anthropic_streams_text_with_usage_and_its_finish() {
         .system("You are terse.")
         .temperature(0.0)
         .max_tokens(32);
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()

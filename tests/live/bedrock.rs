@@ -7,6 +7,7 @@
 use futures::TryStreamExt;
 use serde_json::json;
 use theory_llm::bedrock::BedrockProvider;
+use theory_llm::stream::Text;
 use theory_llm::{ChatRequest, ErrorKind, FinishReason, LlmStreamProvider, Message, Tool};
 
 use crate::env;
@@ -25,7 +26,7 @@ fn bedrock() -> BedrockProvider {
 #[ignore = "live: start scripts/aimock.sh and set THEORY_LLM_LIVE=1"]
 async fn bedrock_streams_text_with_usage_from_aimock() {
     let llm = bedrock();
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat("Say hello.".into())
         .text()
         .try_collect()

@@ -9,6 +9,7 @@ use futures::TryStreamExt;
 use serde_json::json;
 use theory_llm::gemini::GeminiProvider;
 use theory_llm::request::ReasoningEffort;
+use theory_llm::stream::Text;
 use theory_llm::{
     ChatRequest, ErrorKind, FinishReason, LlmStreamProvider, Message, Reasoning, ResponseFormat,
     Tool, ToolCall,
@@ -33,7 +34,7 @@ async fn gemini_streams_text_with_usage_and_its_finish() {
         .system("You are terse.")
         .temperature(0.0)
         .max_tokens(32);
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()

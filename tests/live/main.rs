@@ -28,6 +28,7 @@ mod usage; // cached prompt tokens and their price
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
+use theory_llm::stream::Text;
 use theory_llm::{
     ChatRequest, ErrorKind, FinishReason, LlmStreamProvider, OllamaProvider, OpenAiProvider,
 };
@@ -75,7 +76,7 @@ fn deterministic(prompt: &str) -> ChatRequest {
 async fn openai_streamed_text_equals_chat_text_with_usage() {
     let llm = openai();
     let request = deterministic("Name three colors.");
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()
@@ -135,7 +136,7 @@ async fn openai_a_stop_sequence_finishes_with_stop_before_it() {
 async fn openai_unicode_prompts_round_trip() {
     let llm = openai();
     let request = deterministic("Répète: « café 🦀 中文 »");
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()
@@ -222,7 +223,7 @@ async fn openai_an_unreachable_port_is_provider_unavailable() {
 async fn ollama_streams_text_and_the_done_lines_counts() {
     let llm = ollama();
     let request = deterministic("Name three animals.");
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()

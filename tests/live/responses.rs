@@ -5,6 +5,7 @@
 
 use futures::TryStreamExt;
 use serde_json::{json, Value};
+use theory_llm::stream::Text;
 use theory_llm::{
     ChatRequest, ErrorKind, FinishReason, LlmStreamProvider, OpenAiResponsesProvider,
     ResponseFormat,
@@ -29,7 +30,7 @@ async fn responses_streams_text_with_usage_and_its_finish() {
         .system("You are terse.")
         .temperature(0.0)
         .max_tokens(32);
-    let streamed: Vec<String> = llm
+    let streamed: Vec<Text> = llm
         .stream_chat(request.clone())
         .text()
         .try_collect()

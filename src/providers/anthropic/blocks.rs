@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::chunk::{Chunk, ThinkingBlock, ToolCall};
+use crate::chunk::{Chunk, Text, ThinkingBlock, ToolCall};
 use crate::error::Result;
 use crate::origin::{Held, Origin};
 
@@ -154,7 +154,7 @@ impl Blocks {
                 if let Some(Open::Thinking { thinking, .. }) = self.thinking_at(index) {
                     thinking.push_str(&piece);
                 }
-                out.push_back(Chunk::Reasoning(piece.into_owned()));
+                out.push_back(Chunk::Reasoning(piece.into()));
             }
             "signature_delta" => {
                 let new_len = delta.signature.as_deref().map_or(0, str::len);
@@ -296,8 +296,8 @@ fn block_len(block: &wire::Block<'_>) -> usize {
 }
 
 /// Pushes `text` as a chunk made by `make`, unless it is missing or empty.
-fn push_text(text: Option<&str>, out: &mut VecDeque<Chunk>, make: fn(String) -> Chunk) {
+fn push_text(text: Option<&str>, out: &mut VecDeque<Chunk>, make: fn(Text) -> Chunk) {
     if let Some(text) = text.filter(|t| !t.is_empty()) {
-        out.push_back(make(text.to_owned()));
+        out.push_back(make(text.into()));
     }
 }

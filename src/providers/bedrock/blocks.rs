@@ -101,7 +101,7 @@ impl Blocks {
         out: &mut VecDeque<Chunk>,
     ) -> Result<()> {
         if let Some(text) = delta.text.filter(|t| !t.is_empty()) {
-            out.push_back(Chunk::Text(text.into_owned()));
+            out.push_back(Chunk::Text(text.into()));
         }
         if let Some(tool) = delta.tool_use {
             let piece = tool.input.unwrap_or_default();
@@ -170,7 +170,7 @@ impl Blocks {
             }
         }
         if let Some(text) = text {
-            out.push_back(Chunk::Reasoning(text.into_owned()));
+            out.push_back(Chunk::Reasoning(text.into()));
         }
         Ok(())
     }
@@ -202,7 +202,7 @@ impl Blocks {
         out: &mut VecDeque<Chunk>,
     ) -> Result<()> {
         if let Some(text) = block.text.filter(|t| !t.is_empty()) {
-            out.push_back(Chunk::Text(text));
+            out.push_back(Chunk::Text(text.into()));
         }
         if let Some(reasoning) = block.reasoning_content {
             let text = reasoning.reasoning_text.unwrap_or_default();

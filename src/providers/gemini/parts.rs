@@ -52,7 +52,7 @@ impl Parts {
             if !text.is_empty() {
                 self.held.take(text.len(), origin)?;
                 self.thought_run.push_str(&text);
-                out.push_back(Chunk::Reasoning(text.into_owned()));
+                out.push_back(Chunk::Reasoning(text.into()));
             }
             if thought_signature.is_some() {
                 let run = std::mem::take(&mut self.thought_run);
@@ -63,7 +63,7 @@ impl Parts {
         // Text, or a kind of part this crate does not read (inline data, code).
         self.thought_run.clear();
         if !text.is_empty() {
-            out.push_back(Chunk::Text(text.into_owned()));
+            out.push_back(Chunk::Text(text.into()));
         }
         self.sign(thought_signature.as_deref(), None, None, origin)
     }

@@ -34,11 +34,11 @@ const FRAGMENT_CHARS: usize = 8;
 pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Result<Plan> {
     let mut plan = Plan::default();
     for reasoning in &mock.reasoning {
-        plan.push(Chunk::Reasoning(reasoning.clone()));
+        plan.push(Chunk::Reasoning(reasoning.into()));
     }
     if let Some(words) = &mock.refusal {
         for word in split_words(words) {
-            plan.push(Chunk::Refusal(word));
+            plan.push(Chunk::Refusal(word.into()));
         }
         return Ok(plan);
     }
@@ -52,7 +52,7 @@ pub(super) fn plan(mock: &MockProvider, request: &ChatRequest) -> Result<Plan> {
         tool_calls(mock, request)?
     };
     for text in reply_text(mock, request, !calls.is_empty())? {
-        plan.push(Chunk::Text(text));
+        plan.push(Chunk::Text(text.into()));
     }
     for (index, (name, arguments)) in calls.into_iter().enumerate() {
         let id = format!("call_mock_{index}");

@@ -70,10 +70,10 @@ impl LineDecoder {
     fn map(&mut self, line: wire::Line<'_>, out: &mut VecDeque<Chunk>) -> Result<Flow> {
         if let Some(message) = line.message {
             if !message.thinking.is_empty() {
-                out.push_back(Chunk::Reasoning(message.thinking.into_owned()));
+                out.push_back(Chunk::Reasoning(message.thinking.into()));
             }
             if !message.content.is_empty() {
-                out.push_back(Chunk::Text(message.content.into_owned()));
+                out.push_back(Chunk::Text(message.content.into()));
             }
             if let Some(calls) = message.tool_calls.as_deref() {
                 self.tool_calls(calls, out)?;
@@ -185,7 +185,7 @@ impl Decoder for LineDecoder {
         if let Some(content) = self.shape.text_of(frame) {
             // The last token line again with another text: all `map` would do.
             if !content.is_empty() {
-                out.push_back(Chunk::Text(content.to_owned()));
+                out.push_back(Chunk::Text(content.into()));
             }
             return Ok(Flow::Continue);
         }

@@ -95,7 +95,7 @@ impl SseDecoder {
             }
         }
         if let Some(content) = token.content.filter(|c| !c.is_empty()) {
-            out.push_back(Chunk::Text(content.into_owned()));
+            out.push_back(Chunk::Text(content.into()));
         }
     }
 
@@ -136,7 +136,7 @@ impl Decoder for SseDecoder {
         if let Some(content) = self.shape.text_of(frame) {
             // The last token event again with another text: all `token` would do.
             if !content.is_empty() {
-                out.push_back(Chunk::Text(content.to_owned()));
+                out.push_back(Chunk::Text(content.into()));
             }
             return Ok(Flow::Continue);
         }
@@ -227,16 +227,16 @@ fn map_event(
             };
             for reasoning in reasoning.into_iter().flatten() {
                 if !reasoning.is_empty() {
-                    out.push_back(Chunk::Reasoning(reasoning.into_owned()));
+                    out.push_back(Chunk::Reasoning(reasoning.into()));
                 }
             }
             if let Some(content) = delta.content {
                 if !content.is_empty() {
-                    out.push_back(Chunk::Text(content.into_owned()));
+                    out.push_back(Chunk::Text(content.into()));
                 }
             }
             if let Some(refusal) = delta.refusal.filter(|r| !r.is_empty()) {
-                out.push_back(Chunk::Refusal(refusal.into_owned()));
+                out.push_back(Chunk::Refusal(refusal.into()));
             }
             // llama-cpp-python sends each fragment twice in one delta, in `tool_calls`
             // and in the legacy `function_call`: one call, read from `tool_calls`.

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::chunk::{Chunk, Finish, FinishReason, ToolCall};
+use crate::chunk::{Chunk, Finish, FinishReason, Text, ToolCall};
 use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
 use crate::origin::{Held, Origin};
@@ -178,7 +178,7 @@ impl ResponsesDecoder {
                 Some("reasoning") if !self.streamed => {
                     for part in &item.summary {
                         if let Some(text) = part.text.as_deref().filter(|t| !t.is_empty()) {
-                            out.push_back(Chunk::Reasoning(text.to_owned()));
+                            out.push_back(Chunk::Reasoning(text.into()));
                         }
                     }
                 }
@@ -302,12 +302,12 @@ impl ResponsesDecoder {
     fn text(
         &mut self,
         delta: Option<std::borrow::Cow<'_, str>>,
-        chunk: fn(String) -> Chunk,
+        chunk: fn(Text) -> Chunk,
         out: &mut VecDeque<Chunk>,
     ) {
         if let Some(delta) = delta.filter(|d| !d.is_empty()) {
             self.streamed = true;
-            out.push_back(chunk(delta.into_owned()));
+            out.push_back(chunk(delta.into()));
         }
     }
 }
@@ -393,12 +393,12 @@ fn push_part(part: &wire::Part, out: &mut VecDeque<Chunk>) {
     match part.kind.as_deref() {
         Some("output_text") => {
             if let Some(text) = part.text.as_deref().filter(|t| !t.is_empty()) {
-                out.push_back(Chunk::Text(text.to_owned()));
+                out.push_back(Chunk::Text(text.into()));
             }
         }
         Some("refusal") => {
             if let Some(text) = part.refusal.as_deref().filter(|t| !t.is_empty()) {
-                out.push_back(Chunk::Refusal(text.to_owned()));
+                out.push_back(Chunk::Refusal(text.into()));
             }
         }
         _ => {}
