@@ -1,37 +1,21 @@
 //! [`ResponsesDecoder`]: Responses API events to chunks.
 //!
-//! Text, refusal and reasoning deltas stream as they come. Function calls are keyed by
-//! their item id (llama.cpp sends no `output_index`): announced when their name is
-//! known, their argument deltas streamed, completed at `function_call_arguments.done`
-//! or `output_item.done`, whichever comes first, or at the end. The reply ends at
-//! exactly one of `response.completed`, `response.incomplete` (its reason) or
-//! `response.failed` (its error), or at an `error` event; there is no `[DONE]`, and a
-//! body that ends before a terminal event is an error, never a short success.
+//! Text, refusal and reasoning deltas stream as they come; function calls are kept by
+//! [`Calls`] (`calls.rs`). The reply ends at exactly one of `response.completed`,
+//! `response.incomplete` (its reason) or `response.failed` (its error), or at an
+//! `error` event; there is no `[DONE]`, and a body that ends before a terminal event is
+//! an error, never a short success.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
-use crate::chunk::{Chunk, Finish, FinishReason, Text, ToolCall};
+use crate::chunk::{Chunk, Finish, FinishReason, Text};
 use crate::decode::{Decoder, Flow};
 use crate::error::{excerpt, Result};
-use crate::origin::{Held, Origin};
+use crate::origin::Origin;
 
+use super::calls::Calls;
 use super::errors::event_error;
-use super::wire::{self, Event, Item, Response};
-
-/// One function call of the reply.
-#[derive(Debug)]
-struct Call {
-    /// The output item's id, which the deltas name.
-    item_id: String,
-    /// The id a tool result must name (`call_…`).
-    call_id: String,
-    name: String,
-    arguments: String,
-    /// Its number among the reply's calls (the chunks' `index`).
-    number: usize,
-    started: bool,
-    done: bool,
-}
+use super::wire::{self, Event, Response};
 
 /// Maps the events of one reply to chunks.
 #[derive(Debug)]
@@ -39,10 +23,7 @@ pub struct ResponsesDecoder {
     origin: Origin,
     response_id: Option<String>,
     model: Option<String>,
-    calls: Vec<Call>,
-    /// Where each item id's call is in `calls`: a reply can hold tens of thousands of
-    /// calls, and every delta names one.
-    call_at: HashMap<String, usize>,
+    calls: Calls,
     /// Some text, refusal or reasoning has streamed: the terminal response's output is
     /// then not read again.
     streamed: bool,
@@ -50,8 +31,6 @@ pub struct ResponsesDecoder {
     recognized: bool,
     /// The start of the first frame, kept until one is recognized, for the error.
     first_frame: Option<String>,
-    /// What the calls keep (ids, names, arguments), counted toward the reply's cap.
-    held: Held,
 }
 
 impl ResponsesDecoder {
@@ -61,93 +40,11 @@ impl ResponsesDecoder {
             origin,
             response_id: None,
             model: None,
-            calls: Vec::new(),
-            call_at: HashMap::new(),
+            calls: Calls::default(),
             streamed: false,
             recognized: false,
             first_frame: None,
-            held: Held::default(),
         }
-    }
-
-    /// The call an item id names, made if it is new.
-    fn call(&mut self, item_id: &str) -> Result<&mut Call> {
-        let at = match self.call_at.get(item_id) {
-            Some(&at) => at,
-            None => {
-                // The id is kept twice: in the call and in the index.
-                self.held
-                    .take(item_id.len().saturating_mul(2), &self.origin)?;
-                let at = self.calls.len();
-                self.calls.push(Call {
-                    item_id: item_id.to_owned(),
-                    call_id: String::new(),
-                    name: String::new(),
-                    arguments: String::new(),
-                    number: at,
-                    started: false,
-                    done: false,
-                });
-                self.call_at.insert(item_id.to_owned(), at);
-                at
-            }
-        };
-        Ok(&mut self.calls[at])
-    }
-
-    /// What a `function_call` item says (on `added` or `done`) is learned, and the call
-    /// announced if it can be.
-    fn learn_item(&mut self, item: &Item, out: &mut VecDeque<Chunk>) -> Result<Option<usize>> {
-        if item.kind.as_deref() != Some("function_call") {
-            return Ok(None);
-        }
-        let len = |text: &Option<String>| text.as_deref().map_or(0, str::len);
-        let kept = [len(&item.call_id), len(&item.name), len(&item.arguments)];
-        self.held.take(
-            kept.into_iter().fold(0, usize::saturating_add),
-            &self.origin,
-        )?;
-        let key = item.id.as_deref().or(item.call_id.as_deref()).unwrap_or("");
-        let call = self.call(key)?;
-        if call.call_id.is_empty() {
-            if let Some(id) = item.call_id.as_deref() {
-                call.call_id = id.to_owned();
-            }
-        }
-        if call.name.is_empty() {
-            if let Some(name) = item.name.as_deref() {
-                call.name = name.to_owned();
-            }
-        }
-        if call.arguments.is_empty() {
-            if let Some(arguments) = item.arguments.as_deref() {
-                call.arguments = arguments.to_owned();
-            }
-        }
-        start(call, out);
-        Ok(Some(call.number))
-    }
-
-    /// Completes the call numbered `number`, if it is not yet.
-    fn complete(&mut self, number: usize, out: &mut VecDeque<Chunk>) -> Result<()> {
-        let Some(call) = self.calls.get_mut(number) else {
-            return Ok(());
-        };
-        if call.done {
-            return Ok(());
-        }
-        if call.name.is_empty() {
-            return Err(self.origin.malformed(&format!(
-                "function call {} ended without the name of its tool",
-                call.number
-            )));
-        }
-        start(call, out);
-        call.done = true;
-        let id = call_id(call);
-        let complete = ToolCall::from_parts(id, call.name.clone(), &call.arguments)?;
-        out.push_back(Chunk::from(complete));
-        Ok(())
     }
 
     /// The terminal response: anything it holds that did not stream, the open calls
@@ -166,8 +63,8 @@ impl ResponsesDecoder {
         for item in &response.output {
             match item.kind.as_deref() {
                 Some("function_call") => {
-                    if let Some(number) = self.learn_item(item, out)? {
-                        self.complete(number, out)?;
+                    if let Some(number) = self.calls.learn_item(item, &self.origin, out)? {
+                        self.calls.complete(number, &self.origin, out)?;
                     }
                 }
                 Some("message") if !self.streamed => {
@@ -185,9 +82,7 @@ impl ResponsesDecoder {
                 _ => {}
             }
         }
-        for number in 0..self.calls.len() {
-            self.complete(number, out)?;
-        }
+        self.calls.complete_all(&self.origin, out)?;
         let reason = match response.status.as_deref() {
             Some("incomplete") => match response
                 .incomplete_details
@@ -225,44 +120,29 @@ impl ResponsesDecoder {
                 self.text(event.delta, Chunk::Reasoning, out);
             }
             "response.function_call_arguments.delta" => {
+                let item_id = event.item_id.as_deref().unwrap_or("");
                 let piece = event.delta.as_deref().unwrap_or("");
-                self.held.take(piece.len(), &self.origin)?;
-                let call = self.call(event.item_id.as_deref().unwrap_or(""))?;
-                call.arguments.push_str(piece);
-                if call.started && !piece.is_empty() {
-                    out.push_back(Chunk::tool_call_delta(call.number, piece));
-                }
+                self.calls
+                    .arguments_delta(item_id, piece, &self.origin, out)?;
             }
             "response.function_call_arguments.done" => {
-                let arguments = event.arguments.as_deref().map_or(0, str::len);
-                let kept = arguments.saturating_add(event.name.as_deref().map_or(0, str::len));
-                self.held.take(kept, &self.origin)?;
-                let call = self.call(event.item_id.as_deref().unwrap_or(""))?;
-                if call.arguments.is_empty() {
-                    if let Some(arguments) = event.arguments.as_deref() {
-                        call.arguments = arguments.to_owned();
-                    }
-                }
-                if let (true, Some(name)) = (call.name.is_empty(), event.name) {
-                    call.name = name;
-                }
-                let number = call.number;
-                if !call.name.is_empty() {
-                    self.complete(number, out)?;
-                }
+                let item_id = event.item_id.as_deref().unwrap_or("");
+                let arguments = event.arguments.as_deref();
+                self.calls
+                    .arguments_done(item_id, arguments, event.name, &self.origin, out)?;
             }
             "response.output_item.added" => {
                 if let Some(item) = event.item {
-                    self.learn_item(&item, out)?;
+                    self.calls.learn_item(&item, &self.origin, out)?;
                 }
             }
             "response.output_item.done" => {
                 let learned = match event.item {
-                    Some(item) => self.learn_item(&item, out)?,
+                    Some(item) => self.calls.learn_item(&item, &self.origin, out)?,
                     None => None,
                 };
                 if let Some(number) = learned {
-                    self.complete(number, out)?;
+                    self.calls.complete(number, &self.origin, out)?;
                 }
             }
             "response.created" | "response.in_progress" | "response.queued" => {
@@ -356,35 +236,6 @@ impl Decoder for ResponsesDecoder {
                 "its terminal event (response.completed, response.incomplete or response.failed)",
             )),
         }
-    }
-}
-
-/// Announces a call once its name is known, with the arguments that came before.
-fn start(call: &mut Call, out: &mut VecDeque<Chunk>) {
-    if call.started || call.name.is_empty() {
-        return;
-    }
-    call.started = true;
-    // Its id is fixed now: the completed call carries the same.
-    call.call_id = call_id(call);
-    out.push_back(Chunk::tool_call_start(
-        call.number,
-        call.call_id.clone(),
-        call.name.clone(),
-    ));
-    if !call.arguments.is_empty() {
-        out.push_back(Chunk::tool_call_delta(call.number, call.arguments.clone()));
-    }
-}
-
-/// The id a tool result must name: the call id, else the item id, else a made-up one.
-fn call_id(call: &Call) -> String {
-    if !call.call_id.is_empty() {
-        call.call_id.clone()
-    } else if !call.item_id.is_empty() {
-        call.item_id.clone()
-    } else {
-        format!("call_{}", call.number)
     }
 }
 

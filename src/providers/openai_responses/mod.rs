@@ -13,6 +13,7 @@
 //! [`json_schema_extension`](crate::kit::ProviderBuilder::json_schema_extension)).
 
 mod builder;
+mod calls;
 mod dialect;
 mod errors;
 mod map;
